@@ -1,0 +1,85 @@
+"""The shop: what can be bought with tokens, at which price, for how long.
+
+Defaults are the seed's prices; any of them can be changed through a mapping (the bot and the
+CLI pass the environment), e.g. `PRICE_VIP=30`, `BOOST_HOURS=48`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+
+from economy.amounts import check_amount, parse_units
+from economy.errors import InvalidAmount, NotFound
+
+
+@dataclass(frozen=True, slots=True)
+class Item:
+    code: str
+    price: int
+    #: seconds an entitlement lasts; None means permanent (owned once, never bought again)
+    duration: int | None = None
+    #: an item bought per reference (premium content is bought per content id)
+    per_ref: bool = False
+
+
+CONTENT, VIP, BOOST, BADGE, DM = "content", "vip", "boost", "badge", "dm"
+ITEM_CODES = (CONTENT, VIP, BOOST, BADGE, DM)
+
+#: XP amounts paid by the ledger itself.
+REGISTRATION_BONUS = 50
+DAILY_REWARD = 20
+BOOST_FACTOR = 2
+
+
+@dataclass(frozen=True, slots=True)
+class Catalog:
+    items: Mapping[str, Item]
+    registration_bonus: int = REGISTRATION_BONUS
+    daily_reward: int = DAILY_REWARD
+    boost_factor: int = BOOST_FACTOR
+
+    def item(self, code: str) -> Item:
+        try:
+            return self.items[code]
+        except KeyError:
+            raise NotFound(what="item", ref=str(code)[:32]) from None
+
+    @classmethod
+    def default(cls) -> Catalog:
+        day = 24 * 3600
+        return cls(
+            items={
+                CONTENT: Item(CONTENT, 10, per_ref=True),
+                VIP: Item(VIP, 25),
+                BOOST: Item(BOOST, 5, duration=day),
+                BADGE: Item(BADGE, 50),
+                DM: Item(DM, 15, duration=day),
+            }
+        )
+
+    @classmethod
+    def from_mapping(cls, env: Mapping[str, str]) -> Catalog:
+        """Apply `PRICE_<ITEM>`, `BOOST_HOURS`, `DM_HOURS`, `REGISTRATION_BONUS`, `DAILY_REWARD`."""
+        base = cls.default()
+        items = dict(base.items)
+
+        def number(name: str, default: int) -> int:
+            raw = env.get(name)
+            if raw is None or raw.strip() == "":
+                return default
+            try:
+                return parse_units(raw)
+            except InvalidAmount:
+                raise ValueError(f"{name} must be a whole positive number, got {raw!r}") from None
+
+        for code, item in items.items():
+            items[code] = replace(item, price=number(f"PRICE_{code.upper()}", item.price))
+        for code, name in ((BOOST, "BOOST_HOURS"), (DM, "DM_HOURS")):
+            hours = number(name, items[code].duration // 3600)  # type: ignore[operator]
+            items[code] = replace(items[code], duration=check_amount(hours * 3600))
+        return cls(
+            items=items,
+            registration_bonus=number("REGISTRATION_BONUS", base.registration_bonus),
+            daily_reward=number("DAILY_REWARD", base.daily_reward),
+        )

@@ -1,0 +1,104 @@
+"""Domain errors: each carries the figures a caller needs for a clear message.
+
+Errors are plain data (keyword fields) so a refusal can be stored with its idempotency key
+and returned again, unchanged, when the same key is replayed.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+
+class EconomyError(Exception):
+    """Base of every refusal the ledger gives; nothing was changed when one is raised."""
+
+    fields: ClassVar[tuple[str, ...]] = ()
+    registry: ClassVar[dict[str, type[EconomyError]]] = {}
+
+    def __init__(self, **values: Any) -> None:
+        missing = set(self.fields) - set(values)
+        extra = set(values) - set(self.fields)
+        if missing or extra:
+            raise TypeError(f"{type(self).__name__}: missing {missing or '-'}, unexpected {extra or '-'}")
+        self.__dict__.update(values)
+        super().__init__(", ".join(f"{k}={values[k]!r}" for k in self.fields))
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        EconomyError.registry[cls.__name__] = cls
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: getattr(self, k) for k in self.fields}
+
+    def __eq__(self, other: object) -> bool:
+        return type(self) is type(other) and self.to_dict() == other.to_dict()  # type: ignore[union-attr]
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+class InvalidAmount(EconomyError):
+    fields = ("text", "reason")
+
+
+class InsufficientFunds(EconomyError):
+    """`asset` balance `available` is below `needed`."""
+
+    fields = ("asset", "needed", "available")
+
+    @property
+    def shortfall(self) -> int:
+        return self.needed - self.available
+
+
+class QuotaExceeded(EconomyError):
+    """A file charge would take credit used past the quota ("credit limit would be exceeded")."""
+
+    fields = ("amount", "quota", "used")
+
+    @property
+    def available(self) -> int:
+        return self.quota - self.used
+
+
+class RefundTooLarge(EconomyError):
+    """A usage refund asks for more than is used."""
+
+    fields = ("amount", "used")
+
+
+class QuotaBelowUsage(EconomyError):
+    """Lowering a quota would put it under what is already used."""
+
+    fields = ("amount", "quota", "used")
+
+
+class NotFound(EconomyError):
+    """`what` ("user", "content", "item") named `ref` does not exist."""
+
+    fields = ("what", "ref")
+
+
+class AlreadyOwned(EconomyError):
+    fields = ("item", "ref")
+
+
+class AlreadyClaimed(EconomyError):
+    """The daily reward was taken today; `next_at` is the unix time it opens again."""
+
+    fields = ("next_at",)
+
+
+class AlreadyExists(EconomyError):
+    fields = ("what", "ref")
+
+
+class IdempotencyConflict(EconomyError):
+    """The key was used before for an operation with other parameters."""
+
+    fields = ("key",)
+
+
+class StorageBusy(EconomyError):
+    """The database stayed locked or failed for longer than we wait; nothing was written."""
+
+    fields = ("reason",)

@@ -1,0 +1,329 @@
+"""The use cases. Every write is one request to the store's group commit, with an optional
+idempotency key; every refusal is raised before anything of it is kept."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import AsyncIterator, Callable
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from economy import queries
+from economy.amounts import check_amount, check_user_id
+from economy.catalog import CONTENT, Catalog
+from economy.errors import (
+    AlreadyClaimed, AlreadyExists, AlreadyOwned, InsufficientFunds, InvalidAmount, NotFound,
+    QuotaBelowUsage, QuotaExceeded, RefundTooLarge,
+)
+from economy.journal import Tx
+from economy.models import (
+    Balance, ContentItem, Conversion, CreditChange, CreditUser, Done, Earning, Entry, Key, Page,
+    Profile, Purchase, Registration, Spender, Stats,
+)
+from economy.schema import (
+    CREDIT, QUOTA_ISSUER, REVENUE, TOKEN, TOKEN_MINT, USED, USER_ACCOUNTS, XP, XP_CONVERTED,
+    XP_ISSUER, account_id,
+)
+from economy.store import Store, path_from_url
+
+CONTENT_ID = re.compile(r"[A-Za-z0-9_.-]{1,40}", re.ASCII)
+MAX_TEXT = 200
+
+
+def _clip(text: str | None, limit: int = MAX_TEXT) -> str:
+    return (text or "")[:limit]
+
+
+def _key(key: Key | str | None) -> Key | None:
+    return Key(key) if isinstance(key, str) else key
+
+
+def _figures(tx: Tx, user_id: int) -> tuple[int, int]:
+    """(quota, used) of a user, read inside the transaction."""
+    rows = dict(tx.db.execute(
+        "SELECT id, balance FROM accounts WHERE id IN (?, ?)",
+        (account_id(user_id, CREDIT), account_id(user_id, USED)),
+    ).fetchall())
+    if not rows:
+        raise NotFound(what="user", ref=str(user_id))
+    used = rows[account_id(user_id, USED)]
+    return rows[account_id(user_id, CREDIT)] + used, used
+
+
+class Ledger:
+    def __init__(self, store: Store, catalog: Catalog | None = None) -> None:
+        self.store = store
+        self.catalog = catalog or Catalog.default()
+
+    @classmethod
+    async def open(
+        cls, where: str | Path, *, catalog: Catalog | None = None, synchronous: str = "FULL",
+        clock: Callable[[], float] = time.time, busy_timeout_ms: int = 5000, lock_wait_s: float = 30.0,
+    ) -> Ledger:
+        """Open `where` (a path, or a `sqlite:///...` URL), migrating it to the current schema."""
+        path = path_from_url(where) if isinstance(where, str) and where.startswith("sqlite:") else Path(where)
+        store = Store(path, synchronous=synchronous, clock=clock, busy_timeout_ms=busy_timeout_ms,
+                      lock_wait_s=lock_wait_s)
+        return cls(await store.open(), catalog)
+
+    async def close(self) -> None:
+        await self.store.close()
+
+    async def __aenter__(self) -> Ledger:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    def _write(self, op: Callable[[Tx], Any], key: Key | str | None, *fingerprint: object) -> Any:
+        return self.store.write(op, _key(key), "|".join(map(str, fingerprint)))
+
+    # -- users and XP --
+    async def register(
+        self, user_id: int, *, username: str | None = None, first_name: str = "",
+        language: str | None = None, key: Key | str | None = None,
+    ) -> Registration:
+        """Create the user (and pay the bonus, once ever) or refresh their profile."""
+        check_user_id(user_id)
+        uname = username.lower()[:64] if username else None
+        bonus = self.catalog.registration_bonus
+
+        def op(tx: Tx) -> Registration:
+            created = tx.write(
+                "INSERT INTO users(user_id, username, first_name, language, registered_at)"
+                " VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                (user_id, uname, _clip(first_name, 64), _clip(language, 8) or None, tx.now),
+            ).rowcount
+            if not created:
+                tx.write(
+                    "UPDATE users SET username = ?, first_name = ?, language = ?, active = 1 WHERE user_id = ?",
+                    (uname, _clip(first_name, 64), _clip(language, 8) or None, user_id),
+                )
+                return Registration(user_id, False, 0, tx.balance(account_id(user_id, XP)))
+            for n, (name, asset) in USER_ACCOUNTS.items():
+                tx.write("INSERT INTO accounts(id, user_id, asset, name) VALUES (?, ?, ?, ?)",
+                         (account_id(user_id, n), user_id, asset, name))
+            tx.transfer("earn", "XP", XP_ISSUER, account_id(user_id, XP), bonus, user_id, "registration")
+            return Registration(user_id, True, bonus, bonus)
+
+        return await self._write(op, key, "register", user_id)
+
+    async def daily(self, user_id: int, *, key: Key | str | None = None) -> Earning:
+        """Pay the daily reward once per UTC day; doubled while a boost is active."""
+        check_user_id(user_id)
+        cat = self.catalog
+
+        def op(tx: Tx) -> Earning:
+            day = tx.now // 86400
+            if not tx.db.execute(
+                "UPDATE users SET last_daily_day = ?1 WHERE user_id = ?2"
+                " AND (last_daily_day IS NULL OR last_daily_day < ?1)",
+                (day, user_id),
+            ).rowcount:
+                tx.balance(account_id(user_id, XP))  # NotFound for a stranger
+                raise AlreadyClaimed(next_at=(day + 1) * 86400)
+            tx.dirty = True
+            until = tx.db.execute(
+                "SELECT until FROM entitlements WHERE user_id = ? AND item = 'boost' AND ref = ''", (user_id,)
+            ).fetchone()
+            boosted = until is not None and until[0] > tx.now
+            amount = cat.daily_reward * (cat.boost_factor if boosted else 1)
+            tx.transfer("earn", "XP", XP_ISSUER, account_id(user_id, XP), amount, user_id, "daily")
+            xp = tx.balance(account_id(user_id, XP))
+            return Earning(user_id, amount, xp, boosted, (day + 1) * 86400)
+
+        return await self._write(op, key, "daily", user_id)
+
+    async def grant(
+        self, user_id: int, amount: int, *, reason: str = "", actor: int | None = None,
+        key: Key | str | None = None,
+    ) -> Earning:
+        """An admin's XP reward (weekly tasks and the like)."""
+        check_user_id(user_id)
+        check_amount(amount)
+        reason = _clip(reason)
+
+        def op(tx: Tx) -> Earning:
+            tx.transfer("earn", "XP", XP_ISSUER, account_id(user_id, XP), amount, user_id, reason or "grant", actor)
+            return Earning(user_id, amount, tx.balance(account_id(user_id, XP)))
+
+        return await self._write(op, key, "grant", user_id, amount, reason, actor)
+
+    async def convert(self, user_id: int, amount: int | None = None, *, key: Key | str | None = None) -> Conversion:
+        """XP to tokens, 1:1; `amount=None` converts all the XP there is."""
+        check_user_id(user_id)
+        if amount is not None:
+            check_amount(amount)
+
+        def op(tx: Tx) -> Conversion:
+            n = amount
+            if n is None:
+                n = tx.balance(account_id(user_id, XP))
+                if n == 0:
+                    raise InsufficientFunds(asset="XP", needed=1, available=0)
+            xp = tx.transfer("convert", "XP", account_id(user_id, XP), XP_CONVERTED, n, user_id).debit_balance
+            tokens = tx.transfer("convert", "TOKEN", TOKEN_MINT, account_id(user_id, TOKEN), n, user_id).credit_balance
+            return Conversion(user_id, n, xp, tokens)  # type: ignore[arg-type]
+
+        return await self._write(op, key, "convert", user_id, amount)
+
+    # -- the shop --
+    async def buy(self, user_id: int, code: str, ref: str = "", *, key: Key | str | None = None) -> Purchase:
+        """Buy an item: permanent ones once, timed ones extend; the price is the server's."""
+        check_user_id(user_id)
+        item = self.catalog.item(code)
+        ref = ref if item.per_ref else ""
+        if item.per_ref and not CONTENT_ID.fullmatch(ref):
+            raise NotFound(what="content", ref=_clip(ref, 40))
+        revenue = REVENUE[item.code]
+
+        def op(tx: Tx) -> Purchase:
+            price = item.price
+            if item.code == CONTENT:
+                row = tx.db.execute("SELECT price FROM content WHERE content_id = ?", (ref,)).fetchone()
+                if row is None:
+                    raise NotFound(what="content", ref=ref)
+                price = row[0]
+            held = tx.db.execute(
+                "SELECT until FROM entitlements WHERE user_id = ? AND item = ? AND ref = ?", (user_id, item.code, ref)
+            ).fetchone()
+            if held is not None and item.duration is None:
+                raise AlreadyOwned(item=item.code, ref=ref)
+            spend_ref = f"{item.code}:{ref}" if ref else item.code
+            moved = tx.transfer("spend", "TOKEN", account_id(user_id, TOKEN), revenue, price, user_id, spend_ref)
+            until = None
+            if item.duration is not None:
+                until = max(held[0] if held else 0, tx.now) + item.duration
+            tx.write(
+                "INSERT INTO entitlements VALUES (?, ?, ?, ?, ?) ON CONFLICT DO UPDATE SET until = excluded.until",
+                (user_id, item.code, ref, tx.now, until),
+            )
+            return Purchase(user_id, item.code, ref, price, moved.debit_balance, until)  # type: ignore[arg-type]
+
+        return await self._write(op, key, "buy", user_id, item.code, ref)
+
+    async def add_content(
+        self, content_id: str, *, title: str, media: str, file_ref: str, price: int | None = None,
+        actor: int | None = None, key: Key | str | None = None,
+    ) -> ContentItem:
+        """Register premium content the bot can deliver (`media` + `file_ref` are opaque here)."""
+        if not CONTENT_ID.fullmatch(content_id or ""):
+            raise InvalidAmount(text=_clip(content_id, 40), reason="bad_content_id")
+        price = check_amount(price if price is not None else self.catalog.item(CONTENT).price)
+        item = ContentItem(content_id, _clip(title or content_id, 100), _clip(media, 16), _clip(file_ref, 512), price)
+
+        def op(tx: Tx) -> ContentItem:
+            if not tx.db.execute(
+                "INSERT INTO content VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                (item.content_id, item.title, item.media, item.file_ref, item.price, actor, tx.now),
+            ).rowcount:
+                raise AlreadyExists(what="content", ref=content_id)
+            tx.dirty = True
+            return item
+
+        return await self._write(op, key, "add_content", content_id, item.title, item.file_ref, price)
+
+    # -- reverse credit --
+    async def raise_quota(self, user_id: int, amount: int, *, actor: int | None = None, note: str = "",
+                          key: Key | str | None = None) -> CreditChange:
+        return await self._credit("quota_increase", user_id, amount, actor, note, key)
+
+    async def lower_quota(self, user_id: int, amount: int, *, actor: int | None = None, note: str = "",
+                          key: Key | str | None = None) -> CreditChange:
+        return await self._credit("quota_decrease", user_id, amount, actor, note, key)
+
+    async def charge(self, user_id: int, amount: int, *, actor: int | None = None, note: str = "",
+                     key: Key | str | None = None) -> CreditChange:
+        """Charge a file to the user's credit; refused if used + amount would pass the quota."""
+        return await self._credit("file_charge", user_id, amount, actor, note, key)
+
+    async def refund(self, user_id: int, amount: int, *, actor: int | None = None, note: str = "",
+                     key: Key | str | None = None) -> CreditChange:
+        """Take `amount` off the credit used; refused if more than is used."""
+        return await self._credit("usage_remove", user_id, amount, actor, note, key)
+
+    async def _credit(self, kind: str, user_id: int, amount: int, actor: int | None, note: str,
+                      key: Key | str | None) -> CreditChange:
+        check_user_id(user_id)
+        check_amount(amount)
+        note = _clip(note)
+        avail, used = account_id(user_id, CREDIT), account_id(user_id, USED)
+        debit, credit = {
+            "quota_increase": (QUOTA_ISSUER, avail), "quota_decrease": (avail, QUOTA_ISSUER),
+            "file_charge": (avail, used), "usage_remove": (used, avail),
+        }[kind]
+
+        def op(tx: Tx) -> CreditChange:
+            try:
+                moved = tx.transfer(kind, "CREDIT", debit, credit, amount, user_id, note, actor)
+            except InsufficientFunds:
+                quota, spent = _figures(tx, user_id)
+                if kind == "file_charge":
+                    raise QuotaExceeded(amount=amount, quota=quota, used=spent) from None
+                if kind == "usage_remove":
+                    raise RefundTooLarge(amount=amount, used=spent) from None
+                raise QuotaBelowUsage(amount=amount, quota=quota, used=spent) from None
+            quota, spent = _figures(tx, user_id)
+            return CreditChange(user_id, kind, amount, quota, spent, moved.id)
+
+        return await self._write(op, key, kind, user_id, amount, note, actor)
+
+    async def set_active(self, user_id: int, active: bool) -> Done:
+        """Mark a user (in)active, e.g. after Telegram says they blocked the bot."""
+        check_user_id(user_id)
+
+        def op(tx: Tx) -> Done:
+            if not tx.db.execute("UPDATE users SET active = ? WHERE user_id = ?", (int(active), user_id)).rowcount:
+                raise NotFound(what="user", ref=str(user_id))
+            tx.dirty = True
+            return Done("active" if active else "inactive", str(user_id))
+
+        return await self._write(op, None, "set_active", user_id, active)
+
+    # -- reads --
+    async def balance(self, user_id: int) -> Balance:
+        return await self.store.read(partial(queries.balance, user_id=check_user_id(user_id), now=int(self.store.clock())))
+
+    async def profile(self, user_id: int) -> Profile:
+        return await self.store.read(partial(queries.profile, user_id=check_user_id(user_id)))
+
+    async def find_user(self, username: str) -> Profile:
+        return await self.store.read(partial(queries.find_user, username=username))
+
+    async def history(self, user_id: int, page: int = 0, per_page: int = 10) -> Page:
+        return await self.store.read(partial(queries.history, user_id=check_user_id(user_id), page=page, per_page=per_page))
+
+    async def top_spenders(self, limit: int = 10) -> list[Spender]:
+        return await self.store.read(partial(queries.top_spenders, limit=limit))
+
+    async def stats(self) -> Stats:
+        return await self.store.read(queries.stats)
+
+    async def credit_users(self, page: int = 0, per_page: int = 20) -> Page:
+        return await self.store.read(partial(queries.credit_users, page=page, per_page=per_page))
+
+    async def content(self, content_id: str) -> ContentItem:
+        return await self.store.read(partial(queries.content, content_id=content_id))
+
+    async def list_content(self) -> list[ContentItem]:
+        return await self.store.read(queries.list_content)
+
+    async def owned_content(self, user_id: int) -> list[ContentItem]:
+        return await self.store.read(partial(queries.owned_content, user_id=check_user_id(user_id)))
+
+    async def journal(self, chunk: int = 5000) -> AsyncIterator[tuple[Any, ...]]:
+        """Every transfer in id order (ids grow in commit order, so chunks never miss one)."""
+        after = 0
+        while rows := await self.store.read(partial(queries.journal, after=after, limit=chunk)):
+            for row in rows:
+                yield row
+            after = rows[-1][0]
+
+    async def verify(self) -> list[str]:
+        """Every invariant, checked against the journal; an empty list means all hold."""
+        return await self.store.read(queries.verify)
+
+
+__all__ = ["Ledger", "Entry", "CreditUser"]

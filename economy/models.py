@@ -1,0 +1,208 @@
+"""What the ledger returns: frozen dataclasses of integers (minor units) and strings.
+
+Results of writes are flat so they can be stored with their idempotency key as JSON and
+returned again, equal to the first, when the key is replayed.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from economy.errors import EconomyError
+
+_RESULTS: dict[str, type] = {}
+
+
+def _result(cls: type) -> type:
+    _RESULTS[cls.__name__] = cls
+    return cls
+
+
+@dataclass(frozen=True, slots=True)
+class Key:
+    """An idempotency key. `ttl` seconds after first use it may be used again (keys built
+    from Telegram update ids must expire); `keep_refusals=False` remembers only successes."""
+
+    value: str
+    ttl: int | None = None
+    keep_refusals: bool = True
+
+
+@_result
+@dataclass(frozen=True, slots=True)
+class Registration:
+    user_id: int
+    created: bool
+    bonus: int
+    xp: int
+
+
+@_result
+@dataclass(frozen=True, slots=True)
+class Earning:
+    user_id: int
+    amount: int
+    xp: int
+    boosted: bool = False
+    next_at: int | None = None
+
+
+@_result
+@dataclass(frozen=True, slots=True)
+class Conversion:
+    user_id: int
+    amount: int
+    xp: int
+    tokens: int
+
+
+@_result
+@dataclass(frozen=True, slots=True)
+class Purchase:
+    user_id: int
+    item: str
+    ref: str
+    price: int
+    tokens: int
+    until: int | None
+
+
+@_result
+@dataclass(frozen=True, slots=True)
+class CreditChange:
+    user_id: int
+    kind: str
+    amount: int
+    quota: int
+    used: int
+    transfer_id: int
+
+    @property
+    def available(self) -> int:
+        return self.quota - self.used
+
+
+@_result
+@dataclass(frozen=True, slots=True)
+class ContentItem:
+    content_id: str
+    title: str
+    media: str
+    file_ref: str
+    price: int
+
+
+@_result
+@dataclass(frozen=True, slots=True)
+class Done:
+    """A write with nothing to report but that it happened (e.g. a profile update)."""
+
+    what: str
+    ref: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Profile:
+    user_id: int
+    username: str | None
+    first_name: str
+    language: str | None
+    active: bool
+    registered_at: int
+
+
+@dataclass(frozen=True, slots=True)
+class Balance:
+    user_id: int
+    xp: int
+    tokens: int
+    credit_quota: int
+    credit_used: int
+    vip: bool = False
+    badge: bool = False
+    boost_until: int | None = None
+    dm_until: int | None = None
+    content: tuple[str, ...] = ()
+
+    @property
+    def credit_available(self) -> int:
+        return self.credit_quota - self.credit_used
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One journal line seen from a user: `delta` is signed for that user's balance."""
+
+    id: int
+    ts: int
+    kind: str
+    asset: str
+    delta: int
+    ref: str
+    actor: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    items: tuple[Any, ...]
+    page: int
+    pages: int
+    total: int
+
+
+@dataclass(frozen=True, slots=True)
+class Spender:
+    user_id: int
+    name: str
+    username: str | None
+    spent: int
+    vip: bool
+
+
+@dataclass(frozen=True, slots=True)
+class CreditUser:
+    user_id: int
+    name: str
+    username: str | None
+    quota: int
+    used: int
+
+    @property
+    def available(self) -> int:
+        return self.quota - self.used
+
+
+@dataclass(frozen=True, slots=True)
+class Stats:
+    users: int
+    active_users: int
+    credit_users: int
+    xp_issued: int
+    xp_converted: int
+    xp_outstanding: int
+    tokens_minted: int
+    tokens_spent: int
+    tokens_in_circulation: int
+    spent_per_item: dict[str, int] = field(default_factory=dict)
+    credit_quota: int = 0
+    credit_used: int = 0
+
+    @property
+    def credit_available(self) -> int:
+        return self.credit_quota - self.credit_used
+
+
+def encode_outcome(outcome: object) -> str:
+    """A write result or a refusal as JSON, for the idempotency table."""
+    if isinstance(outcome, EconomyError):
+        return json.dumps({"error": type(outcome).__name__, "v": outcome.to_dict()})
+    return json.dumps({"result": type(outcome).__name__, "v": asdict(outcome)})  # type: ignore[call-overload]
+
+
+def decode_outcome(text: str) -> object:
+    data = json.loads(text)
+    if "error" in data:
+        return EconomyError.registry[data["error"]](**data["v"])
+    return _RESULTS[data["result"]](**data["v"])

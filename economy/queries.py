@@ -1,0 +1,191 @@
+"""Reads, each run inside one read transaction by Store.read (a consistent snapshot)."""
+
+from __future__ import annotations
+
+import sqlite3
+
+from economy.catalog import ITEM_CODES
+from economy.errors import NotFound
+from economy.models import Balance, ContentItem, CreditUser, Entry, Page, Profile, Spender, Stats
+from economy.schema import (
+    CREDIT, QUOTA_ISSUER, REVENUE, TOKEN, TOKEN_MINT, USED, XP, XP_CONVERTED, XP_ISSUER, account_id,
+)
+
+MAX_PER_PAGE = 50
+
+
+def balance(db: sqlite3.Connection, user_id: int, now: int) -> Balance:
+    ids = [account_id(user_id, n) for n in (XP, TOKEN, CREDIT, USED)]
+    got = dict(db.execute("SELECT id, balance FROM accounts WHERE id IN (?, ?, ?, ?)", ids).fetchall())
+    if len(got) < 4:
+        raise NotFound(what="user", ref=str(user_id))
+    xp, tokens, avail, used = (got[i] for i in ids)
+    perks: dict[str, object] = {"content": []}
+    for item, ref, until in db.execute("SELECT item, ref, until FROM entitlements WHERE user_id = ?", (user_id,)):
+        if item == "content":
+            perks["content"].append(ref)  # type: ignore[union-attr]
+        elif until is None:
+            perks[item] = True
+        elif until > now:
+            perks[f"{item}_until"] = until
+    return Balance(
+        user_id, xp, tokens, avail + used, used, vip=bool(perks.get("vip")), badge=bool(perks.get("badge")),
+        boost_until=perks.get("boost_until"), dm_until=perks.get("dm_until"),  # type: ignore[arg-type]
+        content=tuple(sorted(perks["content"])),  # type: ignore[arg-type]
+    )
+
+
+def _profile(row: tuple) -> Profile:  # type: ignore[type-arg]
+    return Profile(row[0], row[1], row[2], row[3], bool(row[4]), row[5])
+
+
+_PROFILE = "SELECT user_id, username, first_name, language, active, registered_at FROM users"
+
+
+def profile(db: sqlite3.Connection, user_id: int) -> Profile:
+    row = db.execute(f"{_PROFILE} WHERE user_id = ?", (user_id,)).fetchone()
+    if row is None:
+        raise NotFound(what="user", ref=str(user_id))
+    return _profile(row)
+
+
+def find_user(db: sqlite3.Connection, username: str) -> Profile:
+    name = username.lstrip("@").lower()[:64]
+    row = db.execute(f"{_PROFILE} WHERE username = ? ORDER BY registered_at DESC LIMIT 1", (name,)).fetchone()
+    if row is None:
+        raise NotFound(what="user", ref="@" + name)
+    return _profile(row)
+
+
+def _page(total: int, page: int, per_page: int) -> tuple[int, int, int]:
+    per_page = max(1, min(per_page, MAX_PER_PAGE))
+    pages = max(1, -(-total // per_page))
+    page = max(0, min(page, pages - 1))
+    return page, pages, per_page
+
+
+def history(db: sqlite3.Connection, user_id: int, page: int, per_page: int) -> Page:
+    """The user's journal lines, newest first."""
+    profile(db, user_id)
+    total = db.execute("SELECT COUNT(*) FROM transfers WHERE user_id = ?", (user_id,)).fetchone()[0]
+    page, pages, per_page = _page(total, page, per_page)
+    mine = {account_id(user_id, n) for n in (XP, TOKEN, CREDIT)}
+    rows = db.execute(
+        "SELECT id, ts, kind, asset, debit_id, amount, ref, actor FROM transfers WHERE user_id = ?"
+        " ORDER BY id DESC LIMIT ? OFFSET ?",
+        (user_id, per_page, page * per_page),
+    ).fetchall()
+    items = tuple(
+        Entry(tid, ts, kind, asset, -amount if debit in mine else amount, ref, actor)
+        for tid, ts, kind, asset, debit, amount, ref, actor in rows
+    )
+    return Page(items, page, pages, total)
+
+
+def top_spenders(db: sqlite3.Connection, limit: int) -> list[Spender]:
+    rows = db.execute(
+        "SELECT a.user_id, u.first_name, u.username, a.debits,"
+        " EXISTS (SELECT 1 FROM entitlements e WHERE e.user_id = a.user_id AND e.item = 'vip')"
+        " FROM accounts a JOIN users u ON u.user_id = a.user_id"
+        " WHERE a.name = 'token' AND a.debits > 0 ORDER BY a.debits DESC, a.user_id LIMIT ?",
+        (max(1, min(limit, MAX_PER_PAGE)),),
+    ).fetchall()
+    return [Spender(uid, name, uname, spent, bool(vip)) for uid, name, uname, spent, vip in rows]
+
+
+def stats(db: sqlite3.Connection) -> Stats:
+    """System figures from the system accounts (no journal scan)."""
+    system = dict(db.execute("SELECT id, balance FROM accounts WHERE id < 0").fetchall())
+    spent = {code: system[REVENUE[code]] for code in ITEM_CODES}
+    users, active = db.execute("SELECT COUNT(*), COALESCE(SUM(active), 0) FROM users").fetchone()
+    used = db.execute(
+        "SELECT COALESCE(SUM(balance), 0) FROM accounts WHERE name = 'credit_used' AND balance > 0"
+    ).fetchone()[0]
+    credit_users = db.execute(
+        "SELECT COUNT(*) FROM accounts WHERE name = 'credit' AND credits > 0"
+    ).fetchone()[0]
+    minted, tokens_spent = -system[TOKEN_MINT], sum(spent.values())
+    issued, converted = -system[XP_ISSUER], system[XP_CONVERTED]
+    return Stats(
+        users=users, active_users=active, credit_users=credit_users, xp_issued=issued,
+        xp_converted=converted, xp_outstanding=issued - converted, tokens_minted=minted,
+        tokens_spent=tokens_spent, tokens_in_circulation=minted - tokens_spent, spent_per_item=spent,
+        credit_quota=-system[QUOTA_ISSUER], credit_used=used,
+    )
+
+
+def credit_users(db: sqlite3.Connection, page: int, per_page: int) -> Page:
+    """Users who were ever given a quota, with their figures, by user id."""
+    total = db.execute("SELECT COUNT(*) FROM accounts WHERE name = 'credit' AND credits > 0").fetchone()[0]
+    page, pages, per_page = _page(total, page, per_page)
+    rows = db.execute(
+        "SELECT a.user_id, u.first_name, u.username, a.balance, g.balance FROM accounts a"
+        " JOIN users u ON u.user_id = a.user_id JOIN accounts g ON g.id = a.user_id * 4 + ?"
+        " WHERE a.name = 'credit' AND a.credits > 0 ORDER BY a.user_id LIMIT ? OFFSET ?",
+        (USED, per_page, page * per_page),
+    ).fetchall()
+    items = tuple(CreditUser(uid, name, uname, avail + used, used) for uid, name, uname, avail, used in rows)
+    return Page(items, page, pages, total)
+
+
+_CONTENT = "SELECT content_id, title, media, file_ref, price FROM content"
+
+
+def content(db: sqlite3.Connection, content_id: str) -> ContentItem:
+    row = db.execute(f"{_CONTENT} WHERE content_id = ?", (content_id,)).fetchone()
+    if row is None:
+        raise NotFound(what="content", ref=str(content_id)[:40])
+    return ContentItem(*row)
+
+
+def list_content(db: sqlite3.Connection) -> list[ContentItem]:
+    return [ContentItem(*row) for row in db.execute(f"{_CONTENT} ORDER BY added_at, content_id LIMIT 200")]
+
+
+def owned_content(db: sqlite3.Connection, user_id: int) -> list[ContentItem]:
+    return [ContentItem(*row) for row in db.execute(
+        f"{_CONTENT} WHERE content_id IN (SELECT ref FROM entitlements WHERE user_id = ? AND item = 'content')"
+        " ORDER BY content_id", (user_id,))]
+
+
+def journal(db: sqlite3.Connection, after: int = 0, limit: int = 5000) -> list[tuple]:  # type: ignore[type-arg]
+    return db.execute(
+        "SELECT id, ts, kind, asset, debit_id, credit_id, amount, user_id, ref, actor FROM transfers"
+        " WHERE id > ? ORDER BY id LIMIT ?", (after, limit),
+    ).fetchall()
+
+
+def verify(db: sqlite3.Connection) -> list[str]:
+    """Check every invariant; return what is wrong (empty when all hold)."""
+    problems: list[str] = []
+    check = db.execute("PRAGMA integrity_check").fetchall()
+    if check != [("ok",)]:
+        problems.append("integrity_check: " + "; ".join(r[0] for r in check[:5]))
+    sums = "SELECT acc, SUM(d), SUM(c) FROM (SELECT debit_id AS acc, amount AS d, 0 AS c FROM transfers" \
+           " UNION ALL SELECT credit_id, 0, amount FROM transfers) GROUP BY acc"
+    journal_sums = {acc: (d, c) for acc, d, c in db.execute(sums)}
+    for acc, user, name, bal, debits, credits in db.execute(
+        "SELECT id, user_id, name, balance, debits, credits FROM accounts"
+    ):
+        d, c = journal_sums.pop(acc, (0, 0))
+        if (debits, credits) != (d, c) or bal != c - d:
+            problems.append(f"account {acc} ({name}): cached {bal} (debits {debits}, credits {credits}),"
+                            f" journal {c - d} (debits {d}, credits {c})")
+        if user is not None and bal < 0:
+            problems.append(f"account {acc} ({name}) of user {user} is negative: {bal}")
+    for acc in journal_sums:
+        problems.append(f"journal names account {acc}, which does not exist")
+    for asset, total in db.execute("SELECT asset, SUM(balance) FROM accounts GROUP BY asset"):
+        if total != 0:
+            problems.append(f"{asset} does not sum to zero: {total}")
+    for tid, asset, da, ca in db.execute(
+        "SELECT t.id, t.asset, d.asset, c.asset FROM transfers t JOIN accounts d ON d.id = t.debit_id"
+        " JOIN accounts c ON c.id = t.credit_id WHERE d.asset <> t.asset OR c.asset <> t.asset LIMIT 10"
+    ):
+        problems.append(f"transfer {tid} moves {asset} between {da} and {ca} accounts")
+    over = db.execute(
+        "SELECT COUNT(*) FROM accounts WHERE name = 'credit' AND balance < 0"
+    ).fetchone()[0]
+    if over:
+        problems.append(f"{over} users have credit used above their quota")
+    return problems

@@ -1,0 +1,176 @@
+"""Versioned migrations, applied on open and counted by `PRAGMA user_version`.
+
+Invariants live in the tables too: user balances cannot go negative, balance always equals
+credits minus debits, the journal refuses UPDATE and DELETE.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+from economy.catalog import ITEM_CODES
+
+# Account ids. A user's accounts are user_id * 4 + n, so no lookup is needed to find them.
+USED, XP, TOKEN, CREDIT = 0, 1, 2, 3
+USER_ACCOUNTS = {XP: ("xp", "XP"), TOKEN: ("token", "TOKEN"), CREDIT: ("credit", "CREDIT"), USED: ("credit_used", "CREDIT")}
+
+XP_ISSUER, XP_CONVERTED, TOKEN_MINT, QUOTA_ISSUER = -1, -2, -3, -4
+REVENUE = {code: -10 - i for i, code in enumerate(ITEM_CODES)}
+SYSTEM_ACCOUNTS = {
+    XP_ISSUER: ("xp_issuer", "XP"),
+    XP_CONVERTED: ("xp_converted", "XP"),
+    TOKEN_MINT: ("token_mint", "TOKEN"),
+    QUOTA_ISSUER: ("quota_issuer", "CREDIT"),
+    **{acc: (f"revenue:{code}", "TOKEN") for code, acc in REVENUE.items()},
+}
+
+
+def account_id(user_id: int, n: int) -> int:
+    return user_id * 4 + n
+
+
+def _v1(db: sqlite3.Connection) -> None:
+    db.executescript(
+        """
+        CREATE TABLE users (
+            user_id INTEGER PRIMARY KEY CHECK (user_id > 0),
+            username TEXT,
+            first_name TEXT NOT NULL DEFAULT '',
+            language TEXT,
+            registered_at INTEGER NOT NULL,
+            last_daily_day INTEGER,
+            active INTEGER NOT NULL DEFAULT 1 CHECK (active IN (0, 1))
+        ) STRICT;
+        CREATE INDEX users_username ON users(username) WHERE username IS NOT NULL;
+
+        CREATE TABLE accounts (
+            id INTEGER PRIMARY KEY,
+            user_id INTEGER,
+            asset TEXT NOT NULL CHECK (asset IN ('XP', 'TOKEN', 'CREDIT')),
+            name TEXT NOT NULL,
+            balance INTEGER NOT NULL DEFAULT 0,
+            debits INTEGER NOT NULL DEFAULT 0 CHECK (debits >= 0),
+            credits INTEGER NOT NULL DEFAULT 0 CHECK (credits >= 0),
+            CHECK (balance = credits - debits),
+            CHECK (user_id IS NULL OR balance >= 0)
+        ) STRICT;
+        CREATE INDEX accounts_top_spenders ON accounts(debits DESC, user_id) WHERE name = 'token';
+        CREATE INDEX accounts_credit ON accounts(user_id) WHERE name = 'credit' AND credits > 0;
+        CREATE INDEX accounts_used ON accounts(balance) WHERE name = 'credit_used' AND balance > 0;
+
+        CREATE TABLE transfers (
+            id INTEGER PRIMARY KEY,
+            ts INTEGER NOT NULL,
+            kind TEXT NOT NULL,
+            asset TEXT NOT NULL,
+            debit_id INTEGER NOT NULL,
+            credit_id INTEGER NOT NULL,
+            amount INTEGER NOT NULL CHECK (amount > 0),
+            user_id INTEGER,
+            ref TEXT NOT NULL DEFAULT '',
+            actor INTEGER,
+            CHECK (debit_id <> credit_id)
+        ) STRICT;
+        CREATE INDEX transfers_user ON transfers(user_id, id);
+        CREATE TRIGGER transfers_no_update BEFORE UPDATE ON transfers
+            BEGIN SELECT RAISE(ABORT, 'the journal is append-only'); END;
+        CREATE TRIGGER transfers_no_delete BEFORE DELETE ON transfers
+            BEGIN SELECT RAISE(ABORT, 'the journal is append-only'); END;
+
+        CREATE TABLE entitlements (
+            user_id INTEGER NOT NULL,
+            item TEXT NOT NULL,
+            ref TEXT NOT NULL DEFAULT '',
+            since INTEGER NOT NULL,
+            until INTEGER,
+            PRIMARY KEY (user_id, item, ref)
+        ) STRICT, WITHOUT ROWID;
+
+        CREATE TABLE content (
+            content_id TEXT PRIMARY KEY,
+            title TEXT NOT NULL,
+            media TEXT NOT NULL,
+            file_ref TEXT NOT NULL,
+            price INTEGER NOT NULL CHECK (price > 0),
+            added_by INTEGER,
+            added_at INTEGER NOT NULL
+        ) STRICT, WITHOUT ROWID;
+
+        CREATE TABLE idempotency (
+            key TEXT PRIMARY KEY,
+            fingerprint TEXT NOT NULL,
+            result TEXT NOT NULL,
+            created_at INTEGER NOT NULL,
+            expires_at INTEGER
+        ) STRICT, WITHOUT ROWID;
+        CREATE INDEX idempotency_expiry ON idempotency(expires_at) WHERE expires_at IS NOT NULL;
+        """
+    )
+    db.executemany(
+        "INSERT INTO accounts(id, user_id, asset, name) VALUES (?, NULL, ?, ?)",
+        [(acc, asset, name) for acc, (name, asset) in SYSTEM_ACCOUNTS.items()],
+    )
+
+
+def _v2(db: sqlite3.Connection) -> None:
+    db.executescript(
+        """
+        CREATE TABLE support_messages (
+            id INTEGER PRIMARY KEY,
+            user_id INTEGER NOT NULL,
+            text TEXT NOT NULL,
+            priority INTEGER NOT NULL CHECK (priority IN (0, 1)),
+            created_at INTEGER NOT NULL,
+            answered_at INTEGER
+        ) STRICT;
+        CREATE INDEX support_open ON support_messages(priority DESC, id) WHERE answered_at IS NULL;
+        """
+    )
+
+
+MIGRATIONS = (_v1, _v2)
+VERSION = len(MIGRATIONS)
+
+
+def migrate(db: sqlite3.Connection) -> int:
+    """Bring the file to VERSION, each step in its own transaction; return the old version."""
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        start = db.execute("PRAGMA user_version").fetchone()[0]
+        if start > VERSION:
+            raise RuntimeError(f"database is at schema {start}, newer than this code ({VERSION})")
+        for version in range(start, VERSION):
+            _run_in_tx(db, MIGRATIONS[version])
+            db.execute(f"PRAGMA user_version = {version + 1}")
+        db.execute("COMMIT")
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    return start
+
+
+def _run_in_tx(db: sqlite3.Connection, step) -> None:  # type: ignore[no-untyped-def]
+    # executescript() would COMMIT first; run statement by statement so each migration
+    # stays inside the BEGIN IMMEDIATE of migrate().
+    class _Tx:
+        def executescript(self, script: str) -> None:
+            for stmt in _split(script):
+                db.execute(stmt)
+
+        def __getattr__(self, name: str):  # type: ignore[no-untyped-def]
+            return getattr(db, name)
+
+    step(_Tx())
+
+
+def _split(script: str) -> list[str]:
+    """Split a script into statements, keeping trigger bodies (BEGIN ... END;) whole."""
+    out: list[str] = []
+    buf = ""
+    for part in script.split(";"):
+        buf += part + ";"
+        if sqlite3.complete_statement(buf):
+            if buf.strip(" \n;"):
+                out.append(buf.strip())
+            buf = ""
+    return out
