@@ -4,13 +4,13 @@ from economy.amounts import format_money, parse_money, parse_units
 from economy.catalog import Catalog, Item
 from economy.errors import (
     AlreadyClaimed, AlreadyExists, AlreadyOwned, EconomyError, IdempotencyConflict, InsufficientFunds,
-    InvalidAmount, NotFound, QuotaBelowUsage, QuotaExceeded, RefundTooLarge, StorageBusy,
+    InvalidAmount, InvalidInput, NotFound, QuotaBelowUsage, QuotaExceeded, RefundTooLarge, StorageBusy,
 )
 from economy.ledger import Ledger
 from economy.models import Key
 
 __all__ = [
     "AlreadyClaimed", "AlreadyExists", "AlreadyOwned", "Catalog", "EconomyError", "IdempotencyConflict",
-    "InsufficientFunds", "InvalidAmount", "Item", "Key", "Ledger", "NotFound", "QuotaBelowUsage",
+    "InsufficientFunds", "InvalidAmount", "InvalidInput", "Item", "Key", "Ledger", "NotFound", "QuotaBelowUsage",
     "QuotaExceeded", "RefundTooLarge", "StorageBusy", "format_money", "parse_money", "parse_units",
 ]

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 
-from economy.errors import InvalidAmount
+from economy.errors import InvalidAmount, InvalidInput
 
 #: Largest amount of any single movement, in the smallest unit. Sums of many such amounts
 #: stay far inside SQLite's signed 64-bit integers.
@@ -59,5 +59,5 @@ def format_money(kurus: int) -> str:
 
 def check_user_id(user_id: int) -> int:
     if isinstance(user_id, bool) or not isinstance(user_id, int) or not 0 < user_id < MAX_USER_ID:
-        raise InvalidAmount(text=str(user_id)[:32], reason="bad_user_id")
+        raise InvalidInput(text=str(user_id)[:32], reason="bad_user_id")
     return user_id

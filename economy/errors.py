@@ -36,8 +36,14 @@ class EconomyError(Exception):
     __hash__ = None  # type: ignore[assignment]
 
 
-class InvalidAmount(EconomyError):
+class InvalidInput(EconomyError):
+    """Text that is not what was asked for (a user id, a content id); `reason` says why."""
+
     fields = ("text", "reason")
+
+
+class InvalidAmount(InvalidInput):
+    """Not a plain positive number within bounds (reason: not_a_number, not_positive, ...)."""
 
 
 class InsufficientFunds(EconomyError):

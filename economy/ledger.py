@@ -14,7 +14,7 @@ from economy import queries
 from economy.amounts import check_amount, check_user_id
 from economy.catalog import CONTENT, Catalog
 from economy.errors import (
-    AlreadyClaimed, AlreadyExists, AlreadyOwned, InsufficientFunds, InvalidAmount, NotFound,
+    AlreadyClaimed, AlreadyExists, AlreadyOwned, InsufficientFunds, InvalidInput, NotFound,
     QuotaBelowUsage, QuotaExceeded, RefundTooLarge,
 )
 from economy.journal import Tx
@@ -63,7 +63,7 @@ class Ledger:
         clock: Callable[[], float] = time.time, busy_timeout_ms: int = 5000, lock_wait_s: float = 30.0,
     ) -> Ledger:
         """Open `where` (a path, or a `sqlite:///...` URL), migrating it to the current schema."""
-        path = path_from_url(where) if isinstance(where, str) and where.startswith("sqlite:") else Path(where)
+        path = path_from_url(where) if isinstance(where, str) and ":" in where.split("/")[0] else Path(where)
         store = Store(path, synchronous=synchronous, clock=clock, busy_timeout_ms=busy_timeout_ms,
                       lock_wait_s=lock_wait_s)
         return cls(await store.open(), catalog)
@@ -210,7 +210,7 @@ class Ledger:
     ) -> ContentItem:
         """Register premium content the bot can deliver (`media` + `file_ref` are opaque here)."""
         if not CONTENT_ID.fullmatch(content_id or ""):
-            raise InvalidAmount(text=_clip(content_id, 40), reason="bad_content_id")
+            raise InvalidInput(text=_clip(content_id, 40), reason="bad_content_id")
         price = check_amount(price if price is not None else self.catalog.item(CONTENT).price)
         item = ContentItem(content_id, _clip(title or content_id, 100), _clip(media, 16), _clip(file_ref, 512), price)
 

@@ -1,0 +1,154 @@
+"""Operator CLI: `python -m economy [--db URL] balance|history|stats|export|verify|demo`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import csv
+import json
+import os
+import sys
+import tempfile
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from economy.amounts import format_money
+from economy.catalog import Catalog
+from economy.errors import EconomyError
+from economy.ledger import Ledger
+from economy.store import DEFAULT_URL
+
+EXPORT_COLUMNS = ("id", "ts", "kind", "asset", "debit_account", "credit_account", "amount", "user_id", "ref", "actor")
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m economy", description="Inspect and check the economy ledger.")
+    p.add_argument("--db", help=f"sqlite:///path or a file path (default: $DATABASE_URL or {DEFAULT_URL})")
+    sub = p.add_subparsers(dest="command", required=True, metavar="command")
+    for name, text in (("balance", "a user's balances and entitlements (JSON)"),
+                       ("history", "a user's journal, newest first (JSON)")):
+        c = sub.add_parser(name, help=text)
+        c.add_argument("user_id", type=int)
+        if name == "history":
+            c.add_argument("--page", type=int, default=0)
+            c.add_argument("--per-page", type=int, default=20)
+    sub.add_parser("stats", help="system figures (JSON)")
+    sub.add_parser("export", help="the whole journal as CSV on stdout")
+    sub.add_parser("verify", help="check every invariant; exit 1 if one fails")
+    sub.add_parser("demo", help="play the seeds' two journeys on a scratch database")
+    return p
+
+
+def _money(fields: dict[str, Any], *names: str) -> dict[str, Any]:
+    return {k: format_money(v) if k in names else v for k, v in fields.items()}
+
+
+async def _run(args: argparse.Namespace) -> int:
+    if args.command == "demo":
+        return await demo()
+    where = args.db or os.environ.get("DATABASE_URL") or DEFAULT_URL
+    ledger = await Ledger.open(where, catalog=Catalog.from_mapping(os.environ))
+    try:
+        if args.command == "balance":
+            b = await ledger.balance(args.user_id)
+            out = _money(asdict(b), "credit_quota", "credit_used")
+            out["credit_available"] = format_money(b.credit_available)
+            out["content"] = list(b.content)
+            print(json.dumps(out, indent=2))
+        elif args.command == "history":
+            page = await ledger.history(args.user_id, args.page, args.per_page)
+            print(json.dumps({"page": page.page, "pages": page.pages, "total": page.total,
+                              "entries": [asdict(e) for e in page.items]}, indent=2))
+        elif args.command == "stats":
+            s = await ledger.stats()
+            out = _money(asdict(s), "credit_quota", "credit_used")
+            out["credit_available"] = format_money(s.credit_available)
+            print(json.dumps(out, indent=2))
+        elif args.command == "export":
+            writer = csv.writer(sys.stdout, lineterminator="\n")
+            writer.writerow(EXPORT_COLUMNS)
+            async for row in ledger.journal():
+                writer.writerow(row)
+        elif args.command == "verify":
+            problems = await ledger.verify()
+            if problems:
+                for line in problems:
+                    print(line)
+                return 1
+            s = await ledger.stats()
+            print(f"ok: {s.users} users, {s.tokens_minted} tokens minted, {s.tokens_in_circulation} in circulation,"
+                  f" credit quota {format_money(s.credit_quota)} used {format_money(s.credit_used)}; every invariant holds")
+    finally:
+        await ledger.close()
+    return 0
+
+
+async def demo() -> int:
+    """The seed's two journeys and the quota scenario, step by step."""
+    with tempfile.TemporaryDirectory() as tmp:
+        ledger = await Ledger.open(Path(tmp) / "demo.db")
+        try:
+            async def show(user: int, step: str) -> None:
+                b = await ledger.balance(user)
+                print(f"  {step:<38} xp={b.xp:<4} tokens={b.tokens}")
+
+            for cid in ("video_001", "video_002", "video_003"):
+                await ledger.add_content(cid, title=cid, media="document", file_ref="demo")
+            print("New user journey (user 1001)")
+            await ledger.register(1001, first_name="New")
+            await show(1001, "registration bonus +50 XP")
+            await ledger.daily(1001)
+            await show(1001, "first daily task +20 XP")
+            await ledger.convert(1001)
+            await show(1001, "convert all XP to tokens")
+            await ledger.buy(1001, "content", "video_001")
+            await show(1001, "premium content -10")
+            await ledger.buy(1001, "boost")
+            await show(1001, "task boost -5")
+            print("Power user journey (user 1002)")
+            await ledger.register(1002, first_name="Power")
+            await ledger.grant(1002, 200, reason="weekly tasks", actor=1)
+            await ledger.convert(1002, 200)
+            await show(1002, "weekly tasks +200 XP, convert 200")
+            for step, args in (("VIP -25", ("vip",)), ("collector badge -50", ("badge",)),
+                               ("priority DM -15", ("dm",))):
+                await ledger.buy(1002, *args)
+                await show(1002, step)
+            for cid in ("video_001", "video_002", "video_003"):
+                await ledger.buy(1002, "content", cid)
+            await show(1002, "three premium contents -30")
+            print("Reverse credit (user 1001)")
+            for step, call in (("quota 1000.00", ledger.raise_quota(1001, 100_000, actor=1)),
+                               ("file charged 100.00", ledger.charge(1001, 10_000, actor=1))):
+                c = await call
+                print(f"  {step:<38} quota={format_money(c.quota)} used={format_money(c.used)}"
+                      f" available={format_money(c.available)}")
+            try:
+                await ledger.charge(1001, 95_000, actor=1)
+            except EconomyError as exc:
+                print(f"  file of 950.00 refused: credit limit would be exceeded ({exc})")
+            c = await ledger.refund(1001, 10_000, actor=1)
+            print(f"  {'refund 100.00':<38} quota={format_money(c.quota)} used={format_money(c.used)}"
+                  f" available={format_money(c.available)}")
+            problems = await ledger.verify()
+            print("verify:", "ok" if not problems else problems)
+            return 1 if problems else 0
+        finally:
+            await ledger.close()
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        return asyncio.run(_run(args))
+    except EconomyError as exc:
+        print(f"error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 2
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

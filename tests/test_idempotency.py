@@ -1,0 +1,65 @@
+import asyncio
+
+import pytest
+
+from economy import IdempotencyConflict, InsufficientFunds, Key
+from tests.conftest import snapshot
+
+
+async def test_same_key_returns_first_result_and_changes_nothing(ledger):
+    await ledger.register(1)
+    first = await ledger.convert(1, 30, key="upd:1")
+    before = await snapshot(ledger, 1)
+    again = await ledger.convert(1, 30, key="upd:1")
+    assert again == first
+    assert await snapshot(ledger, 1) == before
+
+
+async def test_same_key_other_parameters_is_a_conflict(ledger):
+    await ledger.register(1)
+    await ledger.convert(1, 30, key="upd:1")
+    before = await snapshot(ledger, 1)
+    for call in (ledger.convert(1, 31, key="upd:1"), ledger.grant(1, 30, key="upd:1"), ledger.buy(1, "vip", key="upd:1")):
+        with pytest.raises(IdempotencyConflict):
+            await call
+    assert await snapshot(ledger, 1) == before
+
+
+async def test_refusal_is_remembered_by_default(ledger):
+    await ledger.register(1)
+    with pytest.raises(InsufficientFunds):
+        await ledger.convert(1, 60, key="upd:2")
+    await ledger.grant(1, 100)
+    with pytest.raises(InsufficientFunds):  # the same update gets the same answer
+        await ledger.convert(1, 60, key="upd:2")
+    assert (await ledger.balance(1)).xp == 150
+
+
+async def test_keep_refusals_false_remembers_only_success(ledger):
+    await ledger.register(1)
+    key = Key("shop:1:10:vip", keep_refusals=False)
+    with pytest.raises(InsufficientFunds):
+        await ledger.buy(1, "vip", key=key)
+    await ledger.convert(1, 50)
+    first = await ledger.buy(1, "boost", key=Key("shop:1:10:boost", keep_refusals=False))
+    again = await ledger.buy(1, "boost", key=Key("shop:1:10:boost", keep_refusals=False))
+    assert again == first and (await ledger.balance(1)).tokens == 45
+
+
+async def test_keys_with_ttl_expire(ledger, clock):
+    await ledger.register(1)
+    key = Key("upd:5", ttl=3600)
+    await ledger.grant(1, 10, key=key)
+    await ledger.grant(1, 10, key=key)
+    assert (await ledger.balance(1)).xp == 60
+    clock.advance(3601)  # Telegram may reuse the update id by now
+    await ledger.grant(1, 10, key=key)
+    assert (await ledger.balance(1)).xp == 70
+
+
+async def test_concurrent_duplicates_apply_once(ledger):
+    await ledger.register(1)
+    results = await asyncio.gather(*(ledger.grant(1, 7, key="burst") for _ in range(50)))
+    assert len(set(results)) == 1
+    assert (await ledger.balance(1)).xp == 57
+    assert await ledger.verify() == []
