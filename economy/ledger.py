@@ -20,7 +20,7 @@ from economy.errors import (
 from economy.journal import Tx
 from economy.models import (
     Balance, ContentItem, Conversion, CreditChange, CreditUser, Done, Earning, Entry, Key, Page,
-    Profile, Purchase, Registration, Spender, Stats,
+    Profile, Purchase, Registration, Spender, Stats, Ticket,
 )
 from economy.schema import (
     CREDIT, QUOTA_ISSUER, REVENUE, TOKEN, TOKEN_MINT, USED, USER_ACCOUNTS, XP, XP_CONVERTED,
@@ -30,6 +30,7 @@ from economy.store import Store, path_from_url
 
 CONTENT_ID = re.compile(r"[A-Za-z0-9_.-]{1,40}", re.ASCII)
 MAX_TEXT = 200
+SUPPORT_TEXT = 1000
 
 
 def _clip(text: str | None, limit: int = MAX_TEXT) -> str:
@@ -270,6 +271,39 @@ class Ledger:
 
         return await self._write(op, key, kind, user_id, amount, note, actor)
 
+    # -- support --
+    async def support(self, user_id: int, text: str, *, key: Key | str | None = None) -> Ticket:
+        """Keep a message for the admins; it is a priority one while the user's DM perk is active."""
+        check_user_id(user_id)
+        body = (text or "").strip()[:SUPPORT_TEXT]
+        if not body:
+            raise InvalidInput(text="", reason="empty_text")
+
+        def op(tx: Tx) -> Ticket:
+            tx.balance(account_id(user_id, XP))  # NotFound for a stranger
+            row = tx.db.execute(
+                "SELECT until FROM entitlements WHERE user_id = ? AND item = 'dm' AND ref = ''", (user_id,)
+            ).fetchone()
+            priority = row is not None and row[0] > tx.now
+            tid = tx.write(
+                "INSERT INTO support_messages(user_id, text, priority, created_at) VALUES (?, ?, ?, ?)",
+                (user_id, body, int(priority), tx.now),
+            ).lastrowid
+            return Ticket(tid, user_id, body, priority, tx.now)  # type: ignore[arg-type]
+
+        return await self._write(op, key, "support", user_id, body)
+
+    async def close_tickets(self, user_id: int, *, key: Key | str | None = None) -> Done:
+        """Mark a user's open support messages answered (an admin replied)."""
+        check_user_id(user_id)
+
+        def op(tx: Tx) -> Done:
+            n = tx.write("UPDATE support_messages SET answered_at = ? WHERE user_id = ? AND answered_at IS NULL",
+                         (tx.now, user_id)).rowcount
+            return Done("answered", str(n))
+
+        return await self._write(op, key, "close_tickets", user_id)
+
     async def set_active(self, user_id: int, active: bool) -> Done:
         """Mark a user (in)active, e.g. after Telegram says they blocked the bot."""
         check_user_id(user_id)
@@ -312,6 +346,9 @@ class Ledger:
 
     async def owned_content(self, user_id: int) -> list[ContentItem]:
         return await self.store.read(partial(queries.owned_content, user_id=check_user_id(user_id)))
+
+    async def inbox(self, limit: int = 20) -> list[Ticket]:
+        return await self.store.read(partial(queries.inbox, limit=limit))
 
     async def journal(self, chunk: int = 5000) -> AsyncIterator[tuple[Any, ...]]:
         """Every transfer in id order (ids grow in commit order, so chunks never miss one)."""

@@ -20,6 +20,10 @@ def _result(cls: type) -> type:
     return cls
 
 
+#: Set on a result returned again for a repeated idempotency key (not part of equality).
+REPLAYED = field(default=False, compare=False, repr=False)
+
+
 @dataclass(frozen=True, slots=True)
 class Key:
     """An idempotency key. `ttl` seconds after first use it may be used again (keys built
@@ -37,6 +41,7 @@ class Registration:
     created: bool
     bonus: int
     xp: int
+    replayed: bool = REPLAYED
 
 
 @_result
@@ -47,6 +52,7 @@ class Earning:
     xp: int
     boosted: bool = False
     next_at: int | None = None
+    replayed: bool = REPLAYED
 
 
 @_result
@@ -56,6 +62,7 @@ class Conversion:
     amount: int
     xp: int
     tokens: int
+    replayed: bool = REPLAYED
 
 
 @_result
@@ -67,6 +74,7 @@ class Purchase:
     price: int
     tokens: int
     until: int | None
+    replayed: bool = REPLAYED
 
 
 @_result
@@ -78,6 +86,7 @@ class CreditChange:
     quota: int
     used: int
     transfer_id: int
+    replayed: bool = REPLAYED
 
     @property
     def available(self) -> int:
@@ -92,6 +101,7 @@ class ContentItem:
     media: str
     file_ref: str
     price: int
+    replayed: bool = REPLAYED
 
 
 @_result
@@ -101,6 +111,20 @@ class Done:
 
     what: str
     ref: str = ""
+    replayed: bool = REPLAYED
+
+
+@_result
+@dataclass(frozen=True, slots=True)
+class Ticket:
+    """A support message: `priority` while the sender's priority DM was active."""
+
+    ticket_id: int
+    user_id: int
+    text: str
+    priority: bool
+    created_at: int
+    replayed: bool = REPLAYED
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,11 +222,14 @@ def encode_outcome(outcome: object) -> str:
     """A write result or a refusal as JSON, for the idempotency table."""
     if isinstance(outcome, EconomyError):
         return json.dumps({"error": type(outcome).__name__, "v": outcome.to_dict()})
-    return json.dumps({"result": type(outcome).__name__, "v": asdict(outcome)})  # type: ignore[call-overload]
+    values = asdict(outcome)  # type: ignore[call-overload]
+    values.pop("replayed", None)
+    return json.dumps({"result": type(outcome).__name__, "v": values})
 
 
 def decode_outcome(text: str) -> object:
+    """The stored outcome again; a result comes back with `replayed=True`."""
     data = json.loads(text)
     if "error" in data:
         return EconomyError.registry[data["error"]](**data["v"])
-    return _RESULTS[data["result"]](**data["v"])
+    return _RESULTS[data["result"]](**data["v"], replayed=True)

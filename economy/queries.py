@@ -6,7 +6,7 @@ import sqlite3
 
 from economy.catalog import ITEM_CODES
 from economy.errors import NotFound
-from economy.models import Balance, ContentItem, CreditUser, Entry, Page, Profile, Spender, Stats
+from economy.models import Balance, ContentItem, CreditUser, Entry, Page, Profile, Spender, Stats, Ticket
 from economy.schema import (
     CREDIT, QUOTA_ISSUER, REVENUE, TOKEN, TOKEN_MINT, USED, XP, XP_CONVERTED, XP_ISSUER, account_id,
 )
@@ -146,6 +146,15 @@ def owned_content(db: sqlite3.Connection, user_id: int) -> list[ContentItem]:
     return [ContentItem(*row) for row in db.execute(
         f"{_CONTENT} WHERE content_id IN (SELECT ref FROM entitlements WHERE user_id = ? AND item = 'content')"
         " ORDER BY content_id", (user_id,))]
+
+
+def inbox(db: sqlite3.Connection, limit: int) -> list[Ticket]:
+    """Open support messages: priority ones first, then oldest first."""
+    rows = db.execute(
+        "SELECT id, user_id, text, priority, created_at FROM support_messages WHERE answered_at IS NULL"
+        " ORDER BY priority DESC, id LIMIT ?", (max(1, min(limit, MAX_PER_PAGE)),),
+    ).fetchall()
+    return [Ticket(tid, uid, text, bool(prio), ts) for tid, uid, text, prio, ts in rows]
 
 
 def journal(db: sqlite3.Connection, after: int = 0, limit: int = 5000) -> list[tuple]:  # type: ignore[type-arg]

@@ -63,3 +63,13 @@ async def test_concurrent_duplicates_apply_once(ledger):
     assert len(set(results)) == 1
     assert (await ledger.balance(1)).xp == 57
     assert await ledger.verify() == []
+
+
+async def test_a_replayed_result_is_marked_and_equal(ledger):
+    await ledger.register(7)
+    await ledger.convert(7, 50)
+    first = await ledger.buy(7, "vip", key="tap-1")
+    again = await ledger.buy(7, "vip", key="tap-1")
+    assert not first.replayed and again.replayed
+    assert again == first
+    assert (await ledger.balance(7)).tokens == 25
