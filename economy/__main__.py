@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import csv
 import json
 import os
 import sys
@@ -18,9 +17,6 @@ from economy.catalog import Catalog
 from economy.errors import EconomyError
 from economy.ledger import Ledger
 from economy.store import DEFAULT_URL
-
-EXPORT_COLUMNS = ("id", "ts", "kind", "asset", "debit_account", "credit_account", "amount", "user_id", "ref", "actor")
-
 
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m economy", description="Inspect and check the economy ledger.")
@@ -66,10 +62,7 @@ async def _run(args: argparse.Namespace) -> int:
             out["credit_available"] = format_money(s.credit_available)
             print(json.dumps(out, indent=2))
         elif args.command == "export":
-            writer = csv.writer(sys.stdout, lineterminator="\n")
-            writer.writerow(EXPORT_COLUMNS)
-            async for row in ledger.journal():
-                writer.writerow(row)
+            await ledger.export_csv(sys.stdout)
         elif args.command == "verify":
             problems = await ledger.verify()
             if problems:

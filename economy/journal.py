@@ -11,7 +11,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple, NoReturn
+from typing import Any, NamedTuple
 
 from economy.errors import EconomyError, IdempotencyConflict, InsufficientFunds, NotFound
 from economy.models import Key, decode_outcome, encode_outcome

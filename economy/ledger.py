@@ -3,12 +3,13 @@ idempotency key; every refusal is raised before anything of it is kept."""
 
 from __future__ import annotations
 
+import csv
 import re
 import time
 from collections.abc import AsyncIterator, Callable
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from economy import queries
 from economy.amounts import check_amount, check_user_id
@@ -27,6 +28,9 @@ from economy.schema import (
     XP_ISSUER, account_id,
 )
 from economy.store import Store, path_from_url
+
+EXPORT_COLUMNS = ("id", "ts", "kind", "asset", "debit_account", "credit_account", "amount", "user_id", "ref", "actor")
+
 
 CONTENT_ID = re.compile(r"[A-Za-z0-9_.-]{1,40}", re.ASCII)
 MAX_TEXT = 200
@@ -304,6 +308,14 @@ class Ledger:
 
         return await self._write(op, key, "close_tickets", user_id)
 
+    async def purge_keys(self) -> int:
+        """Forget idempotency keys past their expiry; return how many."""
+        def op(tx: Tx) -> Done:
+            n = tx.write("DELETE FROM idempotency WHERE expires_at IS NOT NULL AND expires_at <= ?", (tx.now,)).rowcount
+            return Done("purged", str(n))
+
+        return int((await self._write(op, None, "purge_keys")).ref)
+
     async def set_active(self, user_id: int, active: bool) -> Done:
         """Mark a user (in)active, e.g. after Telegram says they blocked the bot."""
         check_user_id(user_id)
@@ -357,6 +369,16 @@ class Ledger:
             for row in rows:
                 yield row
             after = rows[-1][0]
+
+    async def export_csv(self, out: TextIO) -> int:
+        """Write the whole journal as CSV to `out`; return the number of transfers."""
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(EXPORT_COLUMNS)
+        rows = 0
+        async for row in self.journal():
+            writer.writerow(row)
+            rows += 1
+        return rows
 
     async def verify(self) -> list[str]:
         """Every invariant, checked against the journal; an empty list means all hold."""

@@ -73,3 +73,13 @@ async def test_a_replayed_result_is_marked_and_equal(ledger):
     assert not first.replayed and again.replayed
     assert again == first
     assert (await ledger.balance(7)).tokens == 25
+
+
+async def test_expired_keys_are_purged_and_reusable(ledger, clock):
+    from economy import Key
+    await ledger.register(7, key=Key("u:1", ttl=60))
+    assert await ledger.purge_keys() == 0
+    clock.advance(61)
+    assert await ledger.purge_keys() == 1
+    again = await ledger.grant(7, 5, key=Key("u:1", ttl=60))  # a reused update id is a new request
+    assert again.xp == 55 and not again.replayed

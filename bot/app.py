@@ -1,0 +1,61 @@
+"""Running the bot: long polling until SIGTERM/SIGINT, then a clean stop."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+
+from aiogram.exceptions import TelegramUnauthorizedError
+
+from bot.config import Settings
+from bot.factory import build_bot, build_dispatcher, set_commands
+from bot.polling import Poller
+from economy import Ledger
+
+log = logging.getLogger("bot")
+
+
+async def run(settings: Settings) -> int:
+    ledger = await Ledger.open(settings.database_url, catalog=settings.catalog)
+    bot = build_bot(settings)
+    dp = build_dispatcher(settings, ledger)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        me = await _get_me(bot, stop)
+        if me is None:
+            return 0
+        purged = await ledger.purge_keys()
+        log.info("bot @%s (id %s) started: %s, %d expired keys purged", me.username, me.id, settings, purged)
+        await set_commands(bot, settings)
+        poller = Poller(bot, dp)
+        await poller.run(stop)
+        log.info("stopped after %d updates", poller.handled)
+        return 0
+    except TelegramUnauthorizedError:
+        log.error("Telegram rejected BOT_TOKEN (401 Unauthorized): check it with @BotFather")
+        return 2
+    finally:
+        await bot.session.close()
+        await ledger.close()
+
+
+async def _get_me(bot, stop: asyncio.Event):  # type: ignore[no-untyped-def]
+    """getMe, retried while the network or the API server is not there yet."""
+    delay = 1.0
+    while not stop.is_set():
+        try:
+            return await bot.get_me()
+        except TelegramUnauthorizedError:
+            raise
+        except Exception as exc:
+            log.warning("getMe failed (%s); retrying in %.0fs", exc, delay)
+            try:
+                await asyncio.wait_for(stop.wait(), timeout=delay)
+            except asyncio.TimeoutError:
+                pass
+            delay = min(delay * 2, 30.0)
+    return None

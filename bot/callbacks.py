@@ -1,0 +1,50 @@
+"""Callback data of every inline button. The client sends it back, so it is untrusted:
+`parse` accepts only data that unpacks into one of these, within Telegram's 64 bytes."""
+
+from __future__ import annotations
+
+from aiogram.filters.callback_data import CallbackData
+
+
+class Menu(CallbackData, prefix="m"):
+    action: str
+
+
+class Buy(CallbackData, prefix="b"):
+    item: str
+    ref: str = ""
+
+
+class Convert(CallbackData, prefix="c"):
+    amount: str
+
+
+class HistoryPage(CallbackData, prefix="h"):
+    page: int
+
+
+class UsersPage(CallbackData, prefix="u"):
+    page: int
+
+
+FACTORIES: dict[str, type[CallbackData]] = {f.__prefix__: f for f in (Menu, Buy, Convert, HistoryPage, UsersPage)}
+ADMIN_ONLY = frozenset({UsersPage.__prefix__})
+MENU_ACTIONS = ("balance", "daily", "shop", "convert", "history", "top")
+
+
+def parse(data: str | None, *, admin: bool) -> CallbackData | None:
+    """The button's data if it is one of ours and allowed for this user, else None."""
+    if not data or len(data.encode()) > 64:
+        return None
+    factory = FACTORIES.get(data.split(":", 1)[0])
+    if factory is None or (factory.__prefix__ in ADMIN_ONLY and not admin):
+        return None
+    try:
+        parsed = factory.unpack(data)
+    except (TypeError, ValueError):
+        return None
+    if isinstance(parsed, Menu) and parsed.action not in MENU_ACTIONS:
+        return None
+    if isinstance(parsed, (HistoryPage, UsersPage)) and not 0 <= parsed.page < 10**6:
+        return None
+    return parsed

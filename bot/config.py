@@ -1,0 +1,82 @@
+"""Settings from the environment (and `.env` through python-dotenv), validated once."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from economy.catalog import Catalog
+from economy.store import DEFAULT_URL, path_from_url
+
+TOKEN_SHAPE = re.compile(r"[0-9]{1,20}:[A-Za-z0-9_-]{30,64}", re.ASCII)
+LANGUAGES = ("tr", "en")
+
+
+class SettingsError(ValueError):
+    """A setting is missing or malformed; the message says how to fix it."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    bot_token: str
+    admin_ids: frozenset[int]
+    database_url: str
+    default_language: str
+    telegram_api_url: str | None
+    log_level: str
+    catalog: Catalog
+    throttle_burst: int = 20
+    throttle_per_minute: int = 30
+
+    def __repr__(self) -> str:  # never print the token
+        return f"Settings(admins={sorted(self.admin_ids)}, db={self.database_url!r}, api={self.telegram_api_url!r})"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+        token = env.get("BOT_TOKEN", "").strip()
+        if not TOKEN_SHAPE.fullmatch(token):
+            raise SettingsError(
+                "BOT_TOKEN is missing or malformed: ask @BotFather on Telegram for a token (/newbot),"
+                " then put BOT_TOKEN=123456:ABC... in .env (see .env.example)"
+            )
+        admins: set[int] = set()
+        for part in env.get("ADMIN_IDS", "").replace(" ", "").split(","):
+            if part:
+                if not part.isascii() or not part.isdigit():
+                    raise SettingsError(f"ADMIN_IDS must be numeric Telegram user ids separated by commas, got {part!r}")
+                admins.add(int(part))
+        url = env.get("DATABASE_URL", "").strip() or DEFAULT_URL
+        try:
+            path_from_url(url)
+        except ValueError as exc:
+            raise SettingsError(str(exc)) from None
+        language = env.get("DEFAULT_LANGUAGE", "tr").strip().lower() or "tr"
+        if language not in LANGUAGES:
+            raise SettingsError(f"DEFAULT_LANGUAGE must be one of {', '.join(LANGUAGES)}, got {language!r}")
+        api = env.get("TELEGRAM_API_URL", "").strip() or None
+        if api is not None and not re.fullmatch(r"https?://[^\s]+", api):
+            raise SettingsError(f"TELEGRAM_API_URL must be an http(s) URL, got {api!r}")
+        level = env.get("LOG_LEVEL", "INFO").strip().upper() or "INFO"
+        if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+            raise SettingsError(f"LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, got {level!r}")
+        try:
+            catalog = Catalog.from_mapping(env)
+        except ValueError as exc:
+            raise SettingsError(str(exc)) from None
+
+        def positive(name: str, default: int) -> int:
+            raw = env.get(name, "").strip()
+            if not raw:
+                return default
+            if not raw.isascii() or not raw.isdigit() or int(raw) == 0:
+                raise SettingsError(f"{name} must be a whole positive number, got {raw!r}")
+            return int(raw)
+
+        return cls(
+            bot_token=token, admin_ids=frozenset(admins), database_url=url, default_language=language,
+            telegram_api_url=api, log_level=level, catalog=catalog,
+            throttle_burst=positive("THROTTLE_BURST", 20), throttle_per_minute=positive("THROTTLE_PER_MINUTE", 30),
+        )

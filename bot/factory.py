@@ -1,0 +1,82 @@
+"""Building the bot and its dispatcher, and the command menus."""
+
+from __future__ import annotations
+
+import logging
+
+from aiogram import Bot, Dispatcher
+from aiogram.client.default import DefaultBotProperties
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.session.base import BaseSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.exceptions import TelegramAPIError
+from aiogram.types import BotCommand, BotCommandScopeChat, BotCommandScopeDefault, LinkPreviewOptions
+
+from bot.config import Settings
+from bot.middlewares import RetryAfter, Throttle, UpdateMiddleware
+from economy import Ledger
+from handlers import routers
+
+log = logging.getLogger("bot")
+
+USER_COMMANDS = {
+    "tr": [("start", "Başla ve kayıt ol"), ("help", "Komutlar"), ("balance", "Bakiye ve ayrıcalıklar"),
+           ("daily", "Günlük görev"), ("convert", "XP'yi tokene çevir"), ("shop", "Mağaza"), ("buy", "Satın al"),
+           ("mycontent", "Premium içeriklerim"), ("history", "Hareket geçmişi"), ("top", "En çok harcayanlar"),
+           ("credits", "Kredi kotam"), ("support", "Adminlere yaz")],
+    "en": [("start", "Start and register"), ("help", "Commands"), ("balance", "Balance and perks"),
+           ("daily", "Daily task"), ("convert", "Convert XP to tokens"), ("shop", "Shop"), ("buy", "Buy an item"),
+           ("mycontent", "My premium content"), ("history", "My history"), ("top", "Top spenders"),
+           ("credits", "My credit quota"), ("support", "Write to the admins")],
+}
+ADMIN_COMMANDS = {
+    "tr": [("grant", "XP ver"), ("quota", "Kota artır/düşür"), ("charge", "Dosya ücreti (açıklama)"),
+           ("refund", "Kullanım iadesi"), ("user", "Kullanıcı kartı"), ("users", "Kredili kullanıcılar"),
+           ("stats", "İstatistikler"), ("export", "Defteri CSV al"), ("addcontent", "Premium içerik ekle"),
+           ("inbox", "Destek mesajları"), ("reply", "Destek yanıtı")],
+    "en": [("grant", "Grant XP"), ("quota", "Raise/lower a quota"), ("charge", "Charge a file (caption)"),
+           ("refund", "Refund usage"), ("user", "User card"), ("users", "Users with credit"),
+           ("stats", "Stats"), ("export", "Journal as CSV"), ("addcontent", "Add premium content"),
+           ("inbox", "Support messages"), ("reply", "Answer support")],
+}
+
+
+def build_bot(settings: Settings, session: BaseSession | None = None) -> Bot:
+    if session is None:
+        session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url)) \
+            if settings.telegram_api_url else AiohttpSession()
+    session.middleware(RetryAfter())
+    return Bot(settings.bot_token, session=session,
+               default=DefaultBotProperties(parse_mode="HTML",
+                                            link_preview=LinkPreviewOptions(is_disabled=True)))
+
+
+def build_dispatcher(settings: Settings, ledger: Ledger) -> Dispatcher:
+    dp = Dispatcher(ledger=ledger, settings=settings)
+    dp.update.outer_middleware(UpdateMiddleware(
+        settings.admin_ids, settings.default_language,
+        Throttle(settings.throttle_burst, settings.throttle_per_minute),
+    ))
+    dp.include_routers(*routers(settings.admin_ids))
+    return dp
+
+
+def _commands(pairs: list[tuple[str, str]]) -> list[BotCommand]:
+    return [BotCommand(command=c, description=d) for c, d in pairs]
+
+
+async def set_commands(bot: Bot, settings: Settings) -> None:
+    """User commands for everyone (tr, en); user + admin commands in each admin's chat."""
+    default = settings.default_language
+    try:
+        await bot.set_my_commands(_commands(USER_COMMANDS[default]), scope=BotCommandScopeDefault())
+        for lang, pairs in USER_COMMANDS.items():
+            await bot.set_my_commands(_commands(pairs), scope=BotCommandScopeDefault(), language_code=lang)
+    except TelegramAPIError as exc:
+        log.warning("could not set the command menu: %s", exc)
+    for admin in sorted(settings.admin_ids):
+        try:
+            await bot.set_my_commands(_commands(USER_COMMANDS[default] + ADMIN_COMMANDS[default]),
+                                      scope=BotCommandScopeChat(chat_id=admin))
+        except TelegramAPIError as exc:  # an admin who never opened the bot: "chat not found"
+            log.warning("could not set admin commands for %s: %s", admin, exc)

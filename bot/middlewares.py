@@ -1,0 +1,163 @@
+"""The update pipeline around every handler: context, throttle, callback answers, refusals,
+unexpected errors and the one log line per update."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiogram import BaseMiddleware, Bot
+from aiogram.client.session.middlewares.base import BaseRequestMiddleware, NextRequestMiddlewareType
+from aiogram.dispatcher.event.bases import UNHANDLED
+from aiogram.exceptions import TelegramAPIError, TelegramRetryAfter
+from aiogram.methods import TelegramMethod
+from aiogram.methods.base import TelegramType
+from aiogram.types import CallbackQuery, Message, TelegramObject, Update, User
+
+from bot import callbacks, errors
+from bot.context import Ctx
+from bot.texts import Texts, pick_language
+from economy.errors import EconomyError
+
+log = logging.getLogger("bot.updates")
+
+
+class Throttle:
+    """A token bucket per user: `burst` commands at once, then `per_minute`."""
+
+    def __init__(self, burst: int, per_minute: int, clock: Callable[[], float] = time.monotonic) -> None:
+        self.burst, self.rate, self.clock = burst, per_minute / 60.0, clock
+        self.buckets: dict[int, list[float]] = {}  # user -> [tokens, last seen, notified]
+
+    def take(self, user_id: int) -> tuple[bool, bool]:
+        """(allowed, first refusal since the bucket ran dry)."""
+        now = self.clock()
+        bucket = self.buckets.get(user_id)
+        if bucket is None:
+            if len(self.buckets) > 50_000:
+                self._prune(now)
+            bucket = self.buckets[user_id] = [float(self.burst), now, 0.0]
+        bucket[0] = min(self.burst, bucket[0] + (now - bucket[1]) * self.rate)
+        bucket[1] = now
+        if bucket[0] >= 1:
+            bucket[0] -= 1
+            bucket[2] = 0.0
+            return True, False
+        first = not bucket[2]
+        bucket[2] = 1.0
+        return False, first
+
+    def _prune(self, now: float) -> None:
+        full = [u for u, (tokens, last, _) in self.buckets.items() if tokens + (now - last) * self.rate >= self.burst]
+        for user in full:
+            del self.buckets[user]
+
+
+def describe(update: Update) -> str:
+    """The command or button of an update, for the log (never its arguments)."""
+    if update.message is not None:
+        text = update.message.text or update.message.caption or ""
+        return text.split(maxsplit=1)[0][:32] if text.startswith("/") else f"<{update.message.content_type}>"
+    if update.callback_query is not None:
+        return "button:" + (update.callback_query.data or "").split(":", 1)[0][:8]
+    return f"<{update.event_type}>"
+
+
+class UpdateMiddleware(BaseMiddleware):
+    """Outer middleware of `dp.update`."""
+
+    def __init__(self, admins: frozenset[int], default_language: str, throttle: Throttle) -> None:
+        self.admins, self.default_language, self.throttle = admins, default_language, throttle
+
+    async def __call__(
+        self, handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]], update: TelegramObject,
+        data: dict[str, Any],
+    ) -> Any:
+        assert isinstance(update, Update)
+        started = time.perf_counter()
+        user: User | None = data.get("event_from_user")
+        lang = pick_language(user.language_code if user else None, self.default_language)
+        ctx = Ctx(update.update_id, user.id if user else None, Texts(lang), bool(user and user.id in self.admins))
+        data["ctx"] = ctx
+        outcome = "ok"
+        try:
+            outcome = await self._run(handler, update, data, ctx)
+        except EconomyError as exc:
+            outcome = f"refused:{type(exc).__name__}"
+            await self._tell(update, errors.render(ctx, exc))
+        except asyncio.CancelledError:
+            outcome = "cancelled"
+            raise
+        except Exception:
+            outcome = "error"
+            log.exception("update %s failed (user %s, %s)", update.update_id, ctx.user_id, describe(update))
+            await self._tell(update, ctx.t("oops"))
+        finally:
+            log.info("update=%s user=%s cmd=%s outcome=%s ms=%.1f", update.update_id, ctx.user_id,
+                     describe(update), outcome, (time.perf_counter() - started) * 1000)
+        return None
+
+    async def _run(self, handler: Callable[..., Awaitable[Any]], update: Update, data: dict[str, Any],
+                   ctx: Ctx) -> str:
+        query = update.callback_query
+        if ctx.user_id is not None and not ctx.is_admin and (update.message or query):
+            allowed, first = self.throttle.take(ctx.user_id)
+            if not allowed:
+                if query is not None:
+                    await _answer(query, ctx.t("throttled"))
+                elif first:
+                    await self._tell(update, ctx.t("throttled"))
+                return "throttled"
+        if query is not None:
+            parsed = callbacks.parse(query.data, admin=ctx.is_admin)
+            # Every button gets its answer first, before any work: the spinner stops at once.
+            await _answer(query, None if parsed is not None else ctx.t("stale_button"))
+            if parsed is None:
+                return "stale_button"
+        result = await handler(update, data)
+        return "ignored" if result is UNHANDLED else "ok"
+
+    async def _tell(self, update: Update, text: str) -> None:
+        """A reply where the update came from (the user's private chat for a button)."""
+        try:
+            if update.message is not None:
+                await update.message.answer(text)
+            elif update.callback_query is not None:
+                query = update.callback_query
+                chat = query.message.chat.id if query.message is not None else query.from_user.id
+                await query.bot.send_message(chat, text)  # type: ignore[union-attr]
+        except TelegramAPIError as exc:
+            log.warning("update %s: could not reply: %s", update.update_id, exc)
+
+
+async def _answer(query: CallbackQuery, text: str | None) -> None:
+    try:
+        await query.answer(text)
+    except TelegramAPIError as exc:  # e.g. "query is too old": the work is still done
+        log.warning("callback %s not answered: %s", query.id, exc)
+
+
+class RetryAfter(BaseRequestMiddleware):
+    """429 Too Many Requests: wait `retry_after` and send again (aiogram does not)."""
+
+    def __init__(self, attempts: int = 5, max_wait: float = 60.0) -> None:
+        self.attempts, self.max_wait = attempts, max_wait
+
+    async def __call__(
+        self, make_request: NextRequestMiddlewareType[TelegramType], bot: Bot, method: TelegramMethod[TelegramType],
+    ) -> Any:
+        for attempt in range(self.attempts):
+            try:
+                return await make_request(bot, method)
+            except TelegramRetryAfter as exc:
+                if attempt == self.attempts - 1 or exc.retry_after > self.max_wait:
+                    raise
+                log.warning("429 on %s: retrying in %ss", type(method).__name__, exc.retry_after)
+                await asyncio.sleep(exc.retry_after)
+        raise AssertionError("unreachable")
+
+
+__all__ = ["UpdateMiddleware", "Throttle", "RetryAfter", "Message"]

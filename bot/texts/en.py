@@ -1,0 +1,160 @@
+"""English texts (HTML). Placeholders are filled by bot.texts.Texts, which escapes them."""
+
+TEXTS = {
+    "yes": "yes",
+    "no": "no",
+    "item_content": "Premium content",
+    "item_vip": "VIP status",
+    "item_boost": "Task boost (2x daily XP)",
+    "item_badge": "Collector badge",
+    "item_dm": "Priority DM",
+    # -- start, help --
+    "start_new": "Welcome, <b>{name}</b>! You got <b>{bonus} XP</b> as a registration bonus.\n"
+                 "Convert XP to tokens with /convert and spend them in the /shop.",
+    "start_back": "Welcome back, <b>{name}</b>! You have <b>{xp} XP</b>.",
+    "help": "<b>Commands</b>\n"
+            "/balance – your XP, tokens and perks\n"
+            "/daily – daily task: {daily} XP (2x with a boost)\n"
+            "/convert &lt;n|all&gt; – XP to tokens, 1:1\n"
+            "/shop – what tokens buy\n"
+            "/buy &lt;vip|boost|badge|dm&gt;, /buy content &lt;id&gt;\n"
+            "/mycontent – your premium content again\n"
+            "/history – your movements\n"
+            "/top – top spenders\n"
+            "/credits – your credit quota\n"
+            "/support &lt;text&gt; – write to the admins\n"
+            "Tokens are spent only here: they cannot be withdrawn or cashed out.",
+    "help_admin": "\n\n<b>Admin</b> (private chat only)\n"
+                  "/grant &lt;user&gt; &lt;xp&gt; [reason]\n"
+                  "/quota &lt;user&gt; &lt;TL&gt; (or -&lt;TL&gt; to lower)\n"
+                  "/charge &lt;user&gt; &lt;TL&gt; [note] – as a file's caption\n"
+                  "/refund &lt;user&gt; &lt;TL&gt;\n"
+                  "/user &lt;user&gt;, /users, /stats, /export, /inbox\n"
+                  "/addcontent &lt;id&gt; [title] – as a file's caption\n"
+                  "/reply &lt;user&gt; &lt;text&gt;\n"
+                  "&lt;user&gt; is a numeric id or an @username.",
+    "menu_balance": "💰 Balance",
+    "menu_daily": "🎯 Daily task",
+    "menu_shop": "🛒 Shop",
+    "menu_convert": "🔁 Convert XP",
+    "menu_history": "📜 History",
+    "menu_top": "🏆 Top",
+    # -- wallet --
+    "balance": "<b>{name}</b>\nXP: <b>{xp}</b>\nTokens: <b>{tokens}</b>",
+    "balance_vip": "⭐ VIP",
+    "balance_badge": "🏅 Collector badge",
+    "balance_boost": "⚡ Boost active until {until}",
+    "balance_dm": "✉️ Priority DM until {until}",
+    "balance_content": "🎬 Premium content: {count}",
+    "balance_credit": "Credit: quota {quota}, used {used}, available <b>{available}</b>",
+    "convert_ask": "How much XP do you want to convert to tokens? You have <b>{xp} XP</b>.",
+    "convert_all": "All ({xp})",
+    "convert_done": "Converted <b>{amount} XP</b> into <b>{amount} tokens</b>.\nXP: {xp} · Tokens: {tokens}",
+    "daily_done": "Daily task done: <b>+{amount} XP</b>. You have {xp} XP.",
+    "daily_boosted": "Daily task done with your boost: <b>+{amount} XP</b> (2x). You have {xp} XP.",
+    "history_title": "<b>Your history</b> (page {page}/{pages})",
+    "history_empty": "No movements yet.",
+    "history_line": "{when} · {kind} · <b>{delta}</b> {asset}{ref}",
+    "kind_earn": "earned",
+    "kind_convert": "converted",
+    "kind_spend": "spent",
+    "kind_quota_increase": "quota raised",
+    "kind_quota_decrease": "quota lowered",
+    "kind_file_charge": "file charged",
+    "kind_usage_remove": "refund",
+    "prev": "◀️ Previous",
+    "next": "Next ▶️",
+    "top_title": "<b>Top spenders</b>",
+    "top_line": "{rank}. {name}{vip} – {spent} tokens",
+    "top_empty": "Nobody has spent tokens yet.",
+    "credits": "<b>Your credit</b>\nQuota: {quota}\nUsed: {used}\nAvailable: <b>{available}</b>",
+    "credits_none": "You have no credit quota yet.",
+    # -- shop --
+    "shop_title": "<b>Shop</b> – you have <b>{tokens} tokens</b>.\nTokens are spent only here.",
+    "shop_line": "• {name}: <b>{price}</b> tokens{extra}",
+    "shop_hours": " ({hours} h)",
+    "shop_content_line": "• 🎬 {title} (<code>{id}</code>): <b>{price}</b> tokens",
+    "shop_button": "{name} – {price}",
+    "bought": "<b>{name}</b> bought for {price} tokens. Tokens left: <b>{tokens}</b>.",
+    "bought_until": "<b>{name}</b> bought for {price} tokens, active until {until}. Tokens left: <b>{tokens}</b>.",
+    "bought_content": "<b>{title}</b> bought for {price} tokens. Tokens left: <b>{tokens}</b>. Here it is:",
+    "already_bought": "You already bought <b>{name}</b> from this message; nothing was charged again.",
+    "buy_usage": "Usage: /buy vip, /buy boost, /buy badge, /buy dm or /buy content &lt;id&gt;. See /shop.",
+    "mycontent_empty": "You own no premium content yet. See /shop.",
+    "mycontent_title": "Your premium content ({count}):",
+    "content_caption": "🎬 {title}",
+    # -- support --
+    "support_usage": "Usage: /support &lt;your message&gt;",
+    "support_sent": "Your message was sent to the admins.",
+    "support_sent_priority": "Your message was sent to the admins as <b>priority</b>.",
+    "support_to_admin": "{flag}Support #{id} from {name} (<code>{user}</code>):\n{text}\n\nAnswer: /reply {user} …",
+    "priority_flag": "🔴 PRIORITY ",
+    "admin_reply": "<b>Reply from the admins:</b>\n{text}",
+    # -- notices to users from admins --
+    "user_granted": "You received <b>{amount} XP</b>{reason}. You have {xp} XP.",
+    "user_quota_raised": "Your credit quota was raised by {amount}. Available: <b>{available}</b>.",
+    "user_quota_lowered": "Your credit quota was lowered by {amount}. Available: <b>{available}</b>.",
+    "user_charged": "A file was charged to your credit: {amount}{note}. Available: <b>{available}</b>.",
+    "user_refunded": "{amount} was refunded to your credit. Available: <b>{available}</b>.",
+    # -- admin --
+    "usage_grant": "Usage: /grant &lt;user&gt; &lt;xp&gt; [reason]",
+    "usage_quota": "Usage: /quota &lt;user&gt; &lt;TL&gt; to raise, /quota &lt;user&gt; -&lt;TL&gt; to lower",
+    "usage_charge": "Send a document, photo or video with the caption /charge &lt;user&gt; &lt;TL&gt; [note].",
+    "usage_refund": "Usage: /refund &lt;user&gt; &lt;TL&gt;",
+    "usage_user": "Usage: /user &lt;user&gt;",
+    "usage_addcontent": "Send a document, photo or video with the caption /addcontent &lt;id&gt; [title].",
+    "usage_reply": "Usage: /reply &lt;user&gt; &lt;text&gt;",
+    "granted": "Granted <b>{amount} XP</b> to {name}. Their XP: {xp}.",
+    "quota_raised": "Quota of {name} raised by {amount}.\nQuota {quota} · used {used} · available <b>{available}</b>",
+    "quota_lowered": "Quota of {name} lowered by {amount}.\nQuota {quota} · used {used} · available <b>{available}</b>",
+    "charged": "Charged {amount} to {name} and sent the file.\nQuota {quota} · used {used} · available <b>{available}</b>",
+    "charge_refunded": "Could not deliver the file to {name} ({reason}); the charge of {amount} was refunded"
+                       " and the user marked inactive.",
+    "refunded": "Refunded {amount} to {name}.\nQuota {quota} · used {used} · available <b>{available}</b>",
+    "user_card": "<b>{name}</b> {username} (<code>{user}</code>)\nRegistered: {since} · active: {active}\n"
+                 "XP {xp} · tokens {tokens}\nCredit: quota {quota} · used {used} · available <b>{available}</b>",
+    "users_title": "<b>Credit users</b> ({total}) – page {page}/{pages}",
+    "users_line": "<code>{user}</code> {name}: quota {quota} · used {used} · available {available}",
+    "users_empty": "No user has a credit quota yet.",
+    "stats": "<b>📊 Credit</b>\nTotal quota: {quota}\nUsed: {used}\nAvailable: <b>{available}</b>\n"
+             "Users with a quota: {credit_users}\n\n"
+             "<b>👥 Users</b>\nRegistered: {users} · active: {active}\n\n"
+             "<b>🪙 Tokens</b>\nIn circulation: <b>{circulation}</b>\nMinted: {minted} · spent: {spent}\n"
+             "XP outstanding: {xp}",
+    "stats_item": "{name}: {spent}",
+    "stats_top": "<b>🏆 Top spenders</b>",
+    "export_caption": "The whole journal ({rows} rows) as CSV.",
+    "content_added": "Premium content <code>{id}</code> registered: {title} ({price} tokens).",
+    "reply_sent": "Sent to {name}.",
+    "inbox_title": "<b>Open support messages</b> ({count})",
+    "inbox_line": "{flag}#{id} <code>{user}</code> {when}: {text}",
+    "inbox_empty": "No open support messages.",
+    "delivery_blocked": "the user blocked the bot",
+    "delivery_failed": "Telegram refused the delivery",
+    "reply_failed": "Could not send the message to {name}: {reason}.",
+    # -- refusals --
+    "no_tokens_item": "Not enough tokens: {name} costs {needed}, you have {available} ({short} short).",
+    "no_tokens": "Not enough tokens: this needs {needed}, you have {available}.",
+    "no_xp": "Not enough XP: you asked for {needed}, you have {available}. Earn XP with /daily.",
+    "quota_exceeded": "Credit limit would be exceeded: the charge is {amount}, quota {quota}, used {used},"
+                      " available {available}. Nothing was charged or sent.",
+    "refund_too_large": "Cannot refund {amount}: only {used} is used.",
+    "quota_below_usage": "Cannot lower the quota by {amount}: quota {quota}, already used {used}.",
+    "not_registered": "You are not registered yet: send /start first.",
+    "no_user": "User {ref} not found: they must /start the bot first.",
+    "no_content": "There is no premium content <code>{ref}</code>. See /shop.",
+    "no_item": "There is no item <code>{ref}</code>. See /shop.",
+    "already_owned": "You already own {name}; nothing was charged.",
+    "already_claimed": "You already did today's task. Next one: {at}.",
+    "already_exists": "Content <code>{ref}</code> already exists.",
+    "bad_amount": "“{text}” is not a valid amount: give a plain positive number{money}.",
+    "bad_amount_money": " (TL, at most two decimals, e.g. 150 or 12.50)",
+    "bad_input": "“{text}” is not valid here.",
+    "conflict": "This request was already used for something else; nothing was changed.",
+    "busy": "The service is busy right now; nothing was changed. Please try again in a moment.",
+    "oops": "Sorry, something went wrong. Please try again.",
+    "throttled": "Too many commands: please wait a little.",
+    "unknown_command": "I don't know that command. See /help.",
+    "stale_button": "This button is not valid (any more).",
+    "admin_only": "This command is for admins.",
+}

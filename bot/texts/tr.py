@@ -1,0 +1,161 @@
+"""Türkçe metinler (HTML). Yer tutucular bot.texts.Texts tarafından kaçışlanarak doldurulur."""
+
+TEXTS = {
+    "yes": "evet",
+    "no": "hayır",
+    "item_content": "Premium içerik",
+    "item_vip": "VIP statü",
+    "item_boost": "Görev boost'u (2x günlük XP)",
+    "item_badge": "Koleksiyoncu rozeti",
+    "item_dm": "Öncelikli DM",
+    # -- başlangıç, yardım --
+    "start_new": "Hoş geldin, <b>{name}</b>! Kayıt bonusu olarak <b>{bonus} XP</b> kazandın.\n"
+                 "XP'ni /convert ile tokene çevir, /shop'ta harca.",
+    "start_back": "Tekrar hoş geldin, <b>{name}</b>! <b>{xp} XP</b>'n var.",
+    "help": "<b>Komutlar</b>\n"
+            "/balance – XP, token ve ayrıcalıkların\n"
+            "/daily – günlük görev: {daily} XP (boost ile 2x)\n"
+            "/convert &lt;n|all&gt; – XP'yi tokene çevir, 1:1\n"
+            "/shop – tokenle neler alınır\n"
+            "/buy &lt;vip|boost|badge|dm&gt;, /buy content &lt;id&gt;\n"
+            "/mycontent – premium içeriklerin tekrar\n"
+            "/history – hareketlerin\n"
+            "/top – en çok harcayanlar\n"
+            "/credits – kredi kotan\n"
+            "/support &lt;metin&gt; – adminlere yaz\n"
+            "Tokenler yalnızca burada harcanır: çekilemez, paraya çevrilemez.",
+    "help_admin": "\n\n<b>Admin</b> (yalnızca özel sohbette)\n"
+                  "/grant &lt;kullanıcı&gt; &lt;xp&gt; [sebep]\n"
+                  "/quota &lt;kullanıcı&gt; &lt;TL&gt; (düşürmek için -&lt;TL&gt;)\n"
+                  "/charge &lt;kullanıcı&gt; &lt;TL&gt; [not] – dosya açıklaması olarak\n"
+                  "/refund &lt;kullanıcı&gt; &lt;TL&gt;\n"
+                  "/user &lt;kullanıcı&gt;, /users, /stats, /export, /inbox\n"
+                  "/addcontent &lt;id&gt; [başlık] – dosya açıklaması olarak\n"
+                  "/reply &lt;kullanıcı&gt; &lt;metin&gt;\n"
+                  "&lt;kullanıcı&gt; sayısal id ya da @kullanıcıadı.",
+    "menu_balance": "💰 Bakiye",
+    "menu_daily": "🎯 Günlük görev",
+    "menu_shop": "🛒 Mağaza",
+    "menu_convert": "🔁 XP çevir",
+    "menu_history": "📜 Geçmiş",
+    "menu_top": "🏆 Liderler",
+    # -- cüzdan --
+    "balance": "<b>{name}</b>\nXP: <b>{xp}</b>\nToken: <b>{tokens}</b>",
+    "balance_vip": "⭐ VIP",
+    "balance_badge": "🏅 Koleksiyoncu rozeti",
+    "balance_boost": "⚡ Boost {until} tarihine kadar aktif",
+    "balance_dm": "✉️ Öncelikli DM {until} tarihine kadar",
+    "balance_content": "🎬 Premium içerik: {count}",
+    "balance_credit": "Kredi: kota {quota}, kullanılan {used}, kalan <b>{available}</b>",
+    "convert_ask": "Kaç XP'yi tokene çevirmek istersin? <b>{xp} XP</b>'n var.",
+    "convert_all": "Hepsi ({xp})",
+    "convert_done": "<b>{amount} XP</b> → <b>{amount} token</b> çevrildi.\nXP: {xp} · Token: {tokens}",
+    "daily_done": "Günlük görev tamam: <b>+{amount} XP</b>. {xp} XP'n var.",
+    "daily_boosted": "Günlük görev boost ile tamam: <b>+{amount} XP</b> (2x). {xp} XP'n var.",
+    "history_title": "<b>Geçmişin</b> (sayfa {page}/{pages})",
+    "history_empty": "Henüz hareket yok.",
+    "history_line": "{when} · {kind} · <b>{delta}</b> {asset}{ref}",
+    "kind_earn": "kazanç",
+    "kind_convert": "çevrim",
+    "kind_spend": "harcama",
+    "kind_quota_increase": "kota artışı",
+    "kind_quota_decrease": "kota düşüşü",
+    "kind_file_charge": "dosya ücreti",
+    "kind_usage_remove": "iade",
+    "prev": "◀️ Önceki",
+    "next": "Sonraki ▶️",
+    "top_title": "<b>En çok harcayanlar</b>",
+    "top_line": "{rank}. {name}{vip} – {spent} token",
+    "top_empty": "Henüz kimse token harcamadı.",
+    "credits": "<b>Kredin</b>\nKota: {quota}\nKullanılan: {used}\nKalan: <b>{available}</b>",
+    "credits_none": "Henüz kredi kotan yok.",
+    # -- mağaza --
+    "shop_title": "<b>Mağaza</b> – <b>{tokens} token</b>'ın var.\nTokenler yalnızca burada harcanır.",
+    "shop_line": "• {name}: <b>{price}</b> token{extra}",
+    "shop_hours": " ({hours} saat)",
+    "shop_content_line": "• 🎬 {title} (<code>{id}</code>): <b>{price}</b> token",
+    "shop_button": "{name} – {price}",
+    "bought": "<b>{name}</b> {price} tokene alındı. Kalan token: <b>{tokens}</b>.",
+    "bought_until": "<b>{name}</b> {price} tokene alındı, {until} tarihine kadar aktif. Kalan token: <b>{tokens}</b>.",
+    "bought_content": "<b>{title}</b> {price} tokene alındı. Kalan token: <b>{tokens}</b>. İşte içerik:",
+    "already_bought": "<b>{name}</b> bu mesajdan zaten alındı; tekrar ücret alınmadı.",
+    "buy_usage": "Kullanım: /buy vip, /buy boost, /buy badge, /buy dm ya da /buy content &lt;id&gt;. Bkz. /shop.",
+    "mycontent_empty": "Henüz premium içeriğin yok. Bkz. /shop.",
+    "mycontent_title": "Premium içeriklerin ({count}):",
+    "content_caption": "🎬 {title}",
+    # -- destek --
+    "support_usage": "Kullanım: /support &lt;mesajın&gt;",
+    "support_sent": "Mesajın adminlere iletildi.",
+    "support_sent_priority": "Mesajın adminlere <b>öncelikli</b> olarak iletildi.",
+    "support_to_admin": "{flag}Destek #{id}, {name} (<code>{user}</code>):\n{text}\n\nYanıt: /reply {user} …",
+    "priority_flag": "🔴 ÖNCELİKLİ ",
+    "admin_reply": "<b>Adminlerden yanıt:</b>\n{text}",
+    # -- adminden kullanıcıya bildirimler --
+    "user_granted": "<b>{amount} XP</b> kazandın{reason}. {xp} XP'n var.",
+    "user_quota_raised": "Kredi kotan {amount} artırıldı. Kalan: <b>{available}</b>.",
+    "user_quota_lowered": "Kredi kotan {amount} düşürüldü. Kalan: <b>{available}</b>.",
+    "user_charged": "Kredine bir dosya ücreti yansıdı: {amount}{note}. Kalan: <b>{available}</b>.",
+    "user_refunded": "Kredine {amount} iade edildi. Kalan: <b>{available}</b>.",
+    # -- admin --
+    "usage_grant": "Kullanım: /grant &lt;kullanıcı&gt; &lt;xp&gt; [sebep]",
+    "usage_quota": "Kullanım: artırmak için /quota &lt;kullanıcı&gt; &lt;TL&gt;, düşürmek için /quota &lt;kullanıcı&gt; -&lt;TL&gt;",
+    "usage_charge": "Açıklaması /charge &lt;kullanıcı&gt; &lt;TL&gt; [not] olan bir belge, fotoğraf ya da video gönder.",
+    "usage_refund": "Kullanım: /refund &lt;kullanıcı&gt; &lt;TL&gt;",
+    "usage_user": "Kullanım: /user &lt;kullanıcı&gt;",
+    "usage_addcontent": "Açıklaması /addcontent &lt;id&gt; [başlık] olan bir belge, fotoğraf ya da video gönder.",
+    "usage_reply": "Kullanım: /reply &lt;kullanıcı&gt; &lt;metin&gt;",
+    "granted": "{name} kullanıcısına <b>{amount} XP</b> verildi. XP'si: {xp}.",
+    "quota_raised": "{name} kotası {amount} artırıldı.\nKota {quota} · kullanılan {used} · kalan <b>{available}</b>",
+    "quota_lowered": "{name} kotası {amount} düşürüldü.\nKota {quota} · kullanılan {used} · kalan <b>{available}</b>",
+    "charged": "{name} kullanıcısından {amount} düşüldü ve dosya gönderildi.\n"
+               "Kota {quota} · kullanılan {used} · kalan <b>{available}</b>",
+    "charge_refunded": "Dosya {name} kullanıcısına iletilemedi ({reason}); {amount} ücret iade edildi"
+                       " ve kullanıcı pasif olarak işaretlendi.",
+    "refunded": "{name} kullanıcısına {amount} iade edildi.\nKota {quota} · kullanılan {used} · kalan <b>{available}</b>",
+    "user_card": "<b>{name}</b> {username} (<code>{user}</code>)\nKayıt: {since} · aktif: {active}\n"
+                 "XP {xp} · token {tokens}\nKredi: kota {quota} · kullanılan {used} · kalan <b>{available}</b>",
+    "users_title": "<b>Kredili kullanıcılar</b> ({total}) – sayfa {page}/{pages}",
+    "users_line": "<code>{user}</code> {name}: kota {quota} · kullanılan {used} · kalan {available}",
+    "users_empty": "Henüz kredi kotası olan kullanıcı yok.",
+    "stats": "<b>📊 Kredi</b>\nToplam kota: {quota}\nKullanılan: {used}\nKalan: <b>{available}</b>\n"
+             "Kotası olan kullanıcı: {credit_users}\n\n"
+             "<b>👥 Kullanıcılar</b>\nKayıtlı: {users} · aktif: {active}\n\n"
+             "<b>🪙 Token</b>\nDolaşımda: <b>{circulation}</b>\nBasılan: {minted} · harcanan: {spent}\n"
+             "Bekleyen XP: {xp}",
+    "stats_item": "{name}: {spent}",
+    "stats_top": "<b>🏆 En çok harcayanlar</b>",
+    "export_caption": "Tüm hareket defteri ({rows} satır), CSV.",
+    "content_added": "Premium içerik <code>{id}</code> kaydedildi: {title} ({price} token).",
+    "reply_sent": "{name} kullanıcısına gönderildi.",
+    "inbox_title": "<b>Açık destek mesajları</b> ({count})",
+    "inbox_line": "{flag}#{id} <code>{user}</code> {when}: {text}",
+    "inbox_empty": "Açık destek mesajı yok.",
+    "delivery_blocked": "kullanıcı botu engellemiş",
+    "delivery_failed": "Telegram gönderimi reddetti",
+    "reply_failed": "Mesaj {name} kullanıcısına gönderilemedi: {reason}.",
+    # -- retler --
+    "no_tokens_item": "Yetersiz token: {name} {needed} token, sende {available} var ({short} eksik).",
+    "no_tokens": "Yetersiz token: {needed} gerekli, sende {available} var.",
+    "no_xp": "Yetersiz XP: {needed} istedin, sende {available} var. /daily ile XP kazan.",
+    "quota_exceeded": "Kredi limiti aşılır: ücret {amount}, kota {quota}, kullanılan {used}, kalan {available}."
+                      " Hiçbir ücret alınmadı, dosya gönderilmedi.",
+    "refund_too_large": "{amount} iade edilemez: yalnızca {used} kullanılmış.",
+    "quota_below_usage": "Kota {amount} düşürülemez: kota {quota}, kullanılan {used}.",
+    "not_registered": "Henüz kayıtlı değilsin: önce /start gönder.",
+    "no_user": "{ref} kullanıcısı bulunamadı: önce botu /start ile başlatmalı.",
+    "no_content": "<code>{ref}</code> adlı premium içerik yok. Bkz. /shop.",
+    "no_item": "<code>{ref}</code> adlı ürün yok. Bkz. /shop.",
+    "already_owned": "{name} zaten sende; ücret alınmadı.",
+    "already_claimed": "Bugünkü görevi zaten yaptın. Sonraki: {at}.",
+    "already_exists": "<code>{ref}</code> içeriği zaten var.",
+    "bad_amount": "“{text}” geçerli bir miktar değil: düz, pozitif bir sayı yaz{money}.",
+    "bad_amount_money": " (TL, en fazla iki ondalık, ör. 150 ya da 12,50)",
+    "bad_input": "“{text}” burada geçerli değil.",
+    "conflict": "Bu istek daha önce başka bir iş için kullanıldı; hiçbir şey değişmedi.",
+    "busy": "Sistem şu an meşgul; hiçbir şey değişmedi. Lütfen biraz sonra tekrar dene.",
+    "oops": "Üzgünüz, bir şeyler ters gitti. Lütfen tekrar dene.",
+    "throttled": "Çok fazla komut: lütfen biraz bekle.",
+    "unknown_command": "Bu komutu bilmiyorum. Bkz. /help.",
+    "stale_button": "Bu düğme geçerli değil (artık).",
+    "admin_only": "Bu komut adminler içindir.",
+}

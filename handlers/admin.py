@@ -1,0 +1,161 @@
+"""The admin desk: XP grants, quotas, refunds, user cards, lists, stats and the export."""
+
+from __future__ import annotations
+
+import io
+
+from aiogram import Bot, Router
+from aiogram.filters import Command, CommandObject
+from aiogram.types import BufferedInputFile, CallbackQuery, Message
+
+from bot import keyboards
+from bot.callbacks import UsersPage
+from bot.config import Settings
+from bot.context import Ctx
+from bot.texts import Raw, join
+from economy import Ledger, parse_money, parse_units
+from economy.catalog import ITEM_CODES
+from economy.models import CreditChange
+from handlers.common import name_of, notify, resolve_user, texts_for
+
+USERS_PAGE = 20
+
+
+def _args(command: CommandObject, at_least: int, split: int = -1) -> list[str] | None:
+    parts = (command.args or "").split(maxsplit=split) if split >= 0 else (command.args or "").split()
+    return parts if len(parts) >= at_least else None
+
+
+def _figures(ctx: Ctx, done: CreditChange) -> dict[str, Raw]:
+    t = ctx.t
+    return {"amount": t.money(done.amount), "quota": t.money(done.quota), "used": t.money(done.used),
+            "available": t.money(done.available)}
+
+
+async def grant(message: Message, command: CommandObject, ledger: Ledger, ctx: Ctx, bot: Bot,
+                settings: Settings) -> None:
+    args = _args(command, 2, split=2)
+    if args is None:
+        await message.answer(ctx.t("usage_grant"))
+        return
+    who = await resolve_user(ledger, args[0])
+    amount = parse_units(args[1])
+    reason = args[2].strip() if len(args) > 2 else ""
+    done = await ledger.grant(who.user_id, amount, reason=reason, actor=ctx.user_id, key=ctx.key())
+    await message.answer(ctx.t("granted", name=name_of(who), amount=done.amount, xp=done.xp))
+    if not done.replayed:
+        theirs = texts_for(who, settings.default_language)
+        await notify(bot, who.user_id, theirs("user_granted", amount=done.amount, xp=done.xp,
+                                              reason=f" ({reason[:200]})" if reason else ""))
+
+
+async def quota(message: Message, command: CommandObject, ledger: Ledger, ctx: Ctx, bot: Bot,
+                settings: Settings) -> None:
+    args = _args(command, 2, split=2)
+    if args is None:
+        await message.answer(ctx.t("usage_quota"))
+        return
+    who = await resolve_user(ledger, args[0])
+    ctx.money = True
+    lower = args[1].startswith("-")
+    amount = parse_money(args[1][1:] if lower else args[1])
+    note = args[2] if len(args) > 2 else ""
+    change = ledger.lower_quota if lower else ledger.raise_quota
+    done = await change(who.user_id, amount, actor=ctx.user_id, note=note, key=ctx.key())
+    figures = _figures(ctx, done)
+    await message.answer(ctx.t("quota_lowered" if lower else "quota_raised", name=name_of(who), **figures))
+    if not done.replayed:
+        theirs = texts_for(who, settings.default_language)
+        await notify(bot, who.user_id, theirs("user_quota_lowered" if lower else "user_quota_raised",
+                                              amount=theirs.money(done.amount), available=theirs.money(done.available)))
+
+
+async def refund(message: Message, command: CommandObject, ledger: Ledger, ctx: Ctx, bot: Bot,
+                 settings: Settings) -> None:
+    args = _args(command, 2, split=2)
+    if args is None:
+        await message.answer(ctx.t("usage_refund"))
+        return
+    who = await resolve_user(ledger, args[0])
+    ctx.money = True
+    amount = parse_money(args[1])
+    done = await ledger.refund(who.user_id, amount, actor=ctx.user_id, note=args[2] if len(args) > 2 else "",
+                               key=ctx.key())
+    await message.answer(ctx.t("refunded", name=name_of(who), **_figures(ctx, done)))
+    if not done.replayed:
+        theirs = texts_for(who, settings.default_language)
+        await notify(bot, who.user_id, theirs("user_refunded", amount=theirs.money(done.amount),
+                                              available=theirs.money(done.available)))
+
+
+async def user_card(message: Message, command: CommandObject, ledger: Ledger, ctx: Ctx) -> None:
+    args = _args(command, 1)
+    if args is None or len(args) != 1:
+        await message.answer(ctx.t("usage_user"))
+        return
+    who = await resolve_user(ledger, args[0])
+    b = await ledger.balance(who.user_id)
+    t = ctx.t
+    await message.answer(t(
+        "user_card", name=who.first_name or "-", username=f"@{who.username}" if who.username else "",
+        user=who.user_id, since=t.when(who.registered_at), active=who.active, xp=b.xp, tokens=b.tokens,
+        quota=t.money(b.credit_quota), used=t.money(b.credit_used), available=t.money(b.credit_available),
+    ))
+
+
+async def _users(ledger: Ledger, ctx: Ctx, page: int) -> tuple[str, object]:
+    t = ctx.t
+    p = await ledger.credit_users(page, USERS_PAGE)
+    if not p.total:
+        return t("users_empty"), None
+    lines = [t("users_line", user=u.user_id, name=(u.name or (u.username or ""))[:64], quota=t.money(u.quota),
+               used=t.money(u.used), available=t.money(u.available)) for u in p.items]
+    text = join(t("users_title", total=p.total, page=p.page + 1, pages=p.pages), lines)
+    return text, keyboards.pager(t, p.page, p.pages, UsersPage)
+
+
+async def users(message: Message, command: CommandObject, ledger: Ledger, ctx: Ctx) -> None:
+    arg = (command.args or "").strip()
+    text, markup = await _users(ledger, ctx, parse_units(arg) - 1 if arg else 0)
+    await message.answer(text, reply_markup=markup)  # type: ignore[arg-type]
+
+
+async def users_page(query: CallbackQuery, callback_data: UsersPage, ledger: Ledger, ctx: Ctx, bot: Bot) -> None:
+    text, markup = await _users(ledger, ctx, callback_data.page)
+    assert query.message is not None  # IsAdmin checked the private chat
+    await bot.edit_message_text(text=text, chat_id=query.message.chat.id, message_id=query.message.message_id,
+                                reply_markup=markup)  # type: ignore[arg-type]
+
+
+async def stats(message: Message, ledger: Ledger, ctx: Ctx) -> None:
+    t = ctx.t
+    s = await ledger.stats()
+    card = t("stats", quota=t.money(s.credit_quota), used=t.money(s.credit_used), available=t.money(s.credit_available),
+             credit_users=s.credit_users, users=s.users, active=s.active_users, circulation=s.tokens_in_circulation,
+             minted=s.tokens_minted, spent=s.tokens_spent, xp=s.xp_outstanding)
+    items = [t("stats_item", name=t.item(code), spent=s.spent_per_item.get(code, 0)) for code in ITEM_CODES]
+    top = await ledger.top_spenders(5)
+    leaders = [t("top_line", rank=i, name=p.name[:64] or str(p.user_id), vip=" ⭐" if p.vip else "", spent=p.spent)
+               for i, p in enumerate(top, 1)]
+    await message.answer(join(card, ["", *items, "", t("stats_top"), *(leaders or [t("top_empty")])]))
+
+
+async def export(message: Message, ledger: Ledger, ctx: Ctx) -> None:
+    out = io.StringIO()
+    rows = await ledger.export_csv(out)
+    data = out.getvalue().encode()
+    await message.answer_document(BufferedInputFile(data, filename="journal.csv"),
+                                  caption=ctx.t("export_caption", rows=rows))
+
+
+def router() -> Router:
+    r = Router(name="admin")
+    r.message.register(grant, Command("grant"))
+    r.message.register(quota, Command("quota"))
+    r.message.register(refund, Command("refund"))
+    r.message.register(user_card, Command("user"))
+    r.message.register(users, Command("users"))
+    r.message.register(stats, Command("stats"))
+    r.message.register(export, Command("export"))
+    r.callback_query.register(users_page, UsersPage.filter())
+    return r

@@ -1,0 +1,52 @@
+"""Helpers shared by handlers: who `<user>` is, where to reply, how to tell another user."""
+
+from __future__ import annotations
+
+import logging
+
+from aiogram import Bot
+from aiogram.exceptions import TelegramAPIError, TelegramForbiddenError
+from aiogram.types import CallbackQuery, Message
+
+from bot.texts import Texts, pick_language
+from economy import InvalidInput, Ledger
+from economy.models import Profile
+
+log = logging.getLogger("bot.handlers")
+
+
+async def resolve_user(ledger: Ledger, text: str) -> Profile:
+    """`<user>`: a numeric id or the @username of someone who started the bot."""
+    text = text.strip()
+    if text.startswith("@") and 1 < len(text) <= 33:
+        return await ledger.find_user(text)
+    if text.isascii() and text.isdigit() and len(text) <= 16:
+        return await ledger.profile(int(text))
+    raise InvalidInput(text=text[:32], reason="bad_user")
+
+
+def name_of(profile: Profile) -> str:
+    return profile.first_name or (f"@{profile.username}" if profile.username else str(profile.user_id))
+
+
+def texts_for(profile: Profile, default: str) -> Texts:
+    return Texts(pick_language(profile.language, default))
+
+
+async def notify(bot: Bot, user_id: int, text: str) -> bool:
+    """Tell a user something; a user who blocked the bot is not an error for the admin."""
+    try:
+        await bot.send_message(user_id, text)
+        return True
+    except TelegramForbiddenError:
+        return False
+    except TelegramAPIError as exc:
+        log.warning("could not notify %s: %s", user_id, exc)
+        return False
+
+
+def target(event: Message | CallbackQuery) -> int:
+    """The chat to answer in: the message's chat, or the user's private chat."""
+    if isinstance(event, Message):
+        return event.chat.id
+    return event.message.chat.id if event.message is not None else event.from_user.id

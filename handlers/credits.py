@@ -1,0 +1,88 @@
+"""Files as captions: /charge (reverse credit: charge the quota, deliver the file) and
+/addcontent (register premium content)."""
+
+from __future__ import annotations
+
+import logging
+
+from aiogram import Bot, F, Router
+from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError
+from aiogram.filters import Command, CommandObject
+from aiogram.types import Message
+
+from bot.config import Settings
+from bot.context import Ctx
+from economy import Ledger, parse_money
+from handlers.common import name_of, resolve_user, texts_for
+
+log = logging.getLogger("bot.credits")
+FILES = F.document | F.photo | F.video
+
+
+def media_of(message: Message) -> tuple[str, str]:
+    if message.document is not None:
+        return "document", message.document.file_id
+    if message.photo:
+        return "photo", message.photo[-1].file_id
+    assert message.video is not None
+    return "video", message.video.file_id
+
+
+async def charge(message: Message, command: CommandObject, ledger: Ledger, ctx: Ctx, bot: Bot,
+                 settings: Settings) -> None:
+    args = (command.args or "").split(maxsplit=2)
+    if len(args) < 2:
+        await message.answer(ctx.t("usage_charge"))
+        return
+    who = await resolve_user(ledger, args[0])
+    ctx.money = True
+    amount = parse_money(args[1])
+    note = args[2].strip() if len(args) > 2 else ""
+    # Charge first: a refusal ("credit limit would be exceeded") sends nothing.
+    done = await ledger.charge(who.user_id, amount, actor=ctx.user_id, note=note, key=ctx.key())
+    theirs = texts_for(who, settings.default_language)
+    caption = theirs("user_charged", amount=theirs.money(done.amount), available=theirs.money(done.available),
+                     note=f" ({note[:200]})" if note else "")
+    try:
+        await bot.copy_message(who.user_id, message.chat.id, message.message_id, caption=caption)
+    except (TelegramForbiddenError, TelegramBadRequest) as exc:
+        # The user blocked the bot (or never opened a chat): undo the charge, keyed to
+        # this update so a redelivery cannot refund twice.
+        log.info("delivery to %s failed (%s): refunding", who.user_id, exc)
+        await ledger.refund(who.user_id, amount, actor=ctx.user_id, note="delivery failed", key=ctx.key(":refund"))
+        await ledger.set_active(who.user_id, False)
+        reason = "delivery_blocked" if isinstance(exc, TelegramForbiddenError) else "delivery_failed"
+        await message.answer(ctx.t("charge_refunded", name=name_of(who), amount=ctx.t.money(amount),
+                                   reason=ctx.t.raw(reason)))
+        return
+    await message.answer(ctx.t("charged", name=name_of(who), amount=ctx.t.money(done.amount),
+                               quota=ctx.t.money(done.quota), used=ctx.t.money(done.used),
+                               available=ctx.t.money(done.available)))
+
+
+async def add_content(message: Message, command: CommandObject, ledger: Ledger, ctx: Ctx) -> None:
+    args = (command.args or "").split(maxsplit=1)
+    if not args:
+        await message.answer(ctx.t("usage_addcontent"))
+        return
+    media, file_id = media_of(message)
+    item = await ledger.add_content(args[0], title=args[1].strip() if len(args) > 1 else args[0], media=media,
+                                    file_ref=file_id, actor=ctx.user_id, key=ctx.key())
+    await message.answer(ctx.t("content_added", id=item.content_id, title=item.title, price=item.price))
+
+
+async def usage_charge(message: Message, ctx: Ctx) -> None:
+    await message.answer(ctx.t("usage_charge"))
+
+
+async def usage_addcontent(message: Message, ctx: Ctx) -> None:
+    await message.answer(ctx.t("usage_addcontent"))
+
+
+def router() -> Router:
+    r = Router(name="credits")
+    r.message.register(charge, Command("charge"), FILES)
+    r.message.register(add_content, Command("addcontent"), FILES)
+    r.message.register(usage_charge, Command("charge"))
+    r.message.register(usage_addcontent, Command("addcontent"))
+    return r

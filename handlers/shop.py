@@ -1,0 +1,110 @@
+"""/shop, /buy, the buy buttons and /mycontent. Prices always come from the ledger."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiogram import Bot, Router
+from aiogram.filters import Command, CommandObject
+from aiogram.types import CallbackQuery, Message
+
+from bot import keyboards
+from bot.callbacks import Buy
+from bot.config import Settings
+from bot.context import Ctx
+from bot.texts import Raw, join
+from economy import Key, Ledger
+from economy.catalog import CONTENT
+from economy.models import ContentItem, Purchase
+from handlers.common import target
+
+SHOP_CONTENT = 20
+MYCONTENT = 20
+
+
+async def show_shop(event: Message | CallbackQuery, *, ledger: Ledger, ctx: Ctx, bot: Bot, settings: Settings,
+                    **_: Any) -> None:
+    t = ctx.t
+    b = await ledger.balance(event.from_user.id)  # type: ignore[union-attr]
+    content = await ledger.list_content()
+    lines = []
+    for code, item in settings.catalog.items.items():
+        if item.per_ref:
+            continue
+        extra = Raw(t("shop_hours", hours=item.duration // 3600) if item.duration else "")
+        lines.append(t("shop_line", name=t.item(code), price=item.price, extra=extra))
+    lines += [t("shop_content_line", title=c.title, id=c.content_id, price=c.price) for c in content[:SHOP_CONTENT]]
+    await bot.send_message(target(event), join(t("shop_title", tokens=b.tokens), lines),
+                           reply_markup=keyboards.shop(t, settings.catalog, content))
+
+
+async def deliver(bot: Bot, chat_id: int, item: ContentItem, caption: str) -> None:
+    """Send a premium content item (the file the admin registered) to a chat."""
+    send = {"photo": bot.send_photo, "video": bot.send_video}.get(item.media, bot.send_document)
+    await send(chat_id, item.file_ref, caption=caption)
+
+
+async def _bought(bot: Bot, ledger: Ledger, ctx: Ctx, chat_id: int, done: Purchase) -> None:
+    t = ctx.t
+    if done.item == CONTENT:
+        item = await ledger.content(done.ref)
+        await bot.send_message(chat_id, t("bought_content", title=item.title, price=done.price, tokens=done.tokens))
+        # Premium content goes to the buyer's private chat, never to a group.
+        await deliver(bot, done.user_id, item, t("content_caption", title=item.title))
+    elif done.until:
+        await bot.send_message(chat_id, t("bought_until", name=t.item(done.item), price=done.price,
+                                          tokens=done.tokens, until=t.when(done.until)))
+    else:
+        await bot.send_message(chat_id, t("bought", name=t.item(done.item), price=done.price, tokens=done.tokens))
+
+
+async def buy(message: Message, command: CommandObject, ledger: Ledger, ctx: Ctx, bot: Bot,
+              settings: Settings) -> None:
+    args = (command.args or "").split()
+    if not args or len(args) > 2 or (args[0].lower() == CONTENT) != (len(args) == 2):
+        await message.answer(ctx.t("buy_usage"))
+        return
+    code = args[0].lower()
+    ref = args[1] if len(args) == 2 else ""
+    if code in settings.catalog.items:
+        ctx.subject = ctx.t.item(code)
+    done = await ledger.buy(message.from_user.id, code, ref, key=ctx.key())  # type: ignore[union-attr]
+    await _bought(bot, ledger, ctx, message.chat.id, done)
+
+
+async def buy_button(query: CallbackQuery, callback_data: Buy, ledger: Ledger, ctx: Ctx, bot: Bot,
+                     settings: Settings) -> None:
+    code, ref = callback_data.item, callback_data.ref
+    if code in settings.catalog.items:
+        ctx.subject = ctx.t.item(code)
+    chat = target(query)
+    # Each shop message sells each item once to each user: a double tap or a replayed
+    # update finds this key and charges nothing. Refusals are not kept, so the same
+    # button works once the user has the tokens.
+    message_id = query.message.message_id if query.message is not None else 0
+    key = Key(f"shop:{query.from_user.id}:{chat}:{message_id}:{code}:{ref}"[:200], keep_refusals=False)
+    done = await ledger.buy(query.from_user.id, code, ref, key=key)
+    if done.replayed:
+        name = ctx.t.item(code) if code != CONTENT else ref
+        await bot.send_message(chat, ctx.t("already_bought", name=name))
+        return
+    await _bought(bot, ledger, ctx, chat, done)
+
+
+async def mycontent(message: Message, ledger: Ledger, ctx: Ctx, bot: Bot) -> None:
+    owned = await ledger.owned_content(message.from_user.id)  # type: ignore[union-attr]
+    if not owned:
+        await message.answer(ctx.t("mycontent_empty"))
+        return
+    await message.answer(ctx.t("mycontent_title", count=len(owned)))
+    for item in owned[:MYCONTENT]:
+        await deliver(bot, message.from_user.id, item, ctx.t("content_caption", title=item.title))
+
+
+def router() -> Router:
+    r = Router(name="shop")
+    r.message.register(show_shop, Command("shop"))
+    r.message.register(buy, Command("buy"))
+    r.message.register(mycontent, Command("mycontent"))
+    r.callback_query.register(buy_button, Buy.filter())
+    return r
