@@ -143,6 +143,7 @@ def list_content(db: sqlite3.Connection) -> list[ContentItem]:
 
 
 def owned_content(db: sqlite3.Connection, user_id: int) -> list[ContentItem]:
+    profile(db, user_id)
     return [ContentItem(*row) for row in db.execute(
         f"{_CONTENT} WHERE content_id IN (SELECT ref FROM entitlements WHERE user_id = ? AND item = 'content')"
         " ORDER BY content_id", (user_id,))]

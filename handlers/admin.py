@@ -98,7 +98,7 @@ async def user_card(message: Message, command: CommandObject, ledger: Ledger, ct
     t = ctx.t
     await message.answer(t(
         "user_card", name=who.first_name or "-", username=f"@{who.username}" if who.username else "",
-        user=who.user_id, since=t.when(who.registered_at), active=who.active, xp=b.xp, tokens=b.tokens,
+        user=str(who.user_id), since=t.when(who.registered_at), active=who.active, xp=b.xp, tokens=b.tokens,
         quota=t.money(b.credit_quota), used=t.money(b.credit_used), available=t.money(b.credit_available),
     ))
 
@@ -108,7 +108,7 @@ async def _users(ledger: Ledger, ctx: Ctx, page: int) -> tuple[str, object]:
     p = await ledger.credit_users(page, USERS_PAGE)
     if not p.total:
         return t("users_empty"), None
-    lines = [t("users_line", user=u.user_id, name=(u.name or (u.username or ""))[:64], quota=t.money(u.quota),
+    lines = [t("users_line", user=str(u.user_id), name=(u.name or (u.username or ""))[:64], quota=t.money(u.quota),
                used=t.money(u.used), available=t.money(u.available)) for u in p.items]
     text = join(t("users_title", total=p.total, page=p.page + 1, pages=p.pages), lines)
     return text, keyboards.pager(t, p.page, p.pages, UsersPage)

@@ -28,7 +28,7 @@ async def support(message: Message, command: CommandObject, ledger: Ledger, ctx:
         for admin in sorted(settings.admin_ids):
             t = Texts(settings.default_language)
             await notify(bot, admin, t("support_to_admin", flag=t.raw("priority_flag") if ticket.priority else "",
-                                       id=ticket.ticket_id, name=user.first_name[:64], user=user.id,
+                                       id=str(ticket.ticket_id), name=user.first_name[:64], user=str(user.id),
                                        text=ticket.text))
     await message.answer(ctx.t("support_sent_priority" if ticket.priority else "support_sent"))
 
@@ -39,7 +39,7 @@ async def inbox(message: Message, ledger: Ledger, ctx: Ctx) -> None:
     if not tickets:
         await message.answer(t("inbox_empty"))
         return
-    lines = [t("inbox_line", flag=t.raw("priority_flag") if k.priority else "", id=k.ticket_id, user=k.user_id,
+    lines = [t("inbox_line", flag=t.raw("priority_flag") if k.priority else "", id=str(k.ticket_id), user=str(k.user_id),
                when=t.when(k.created_at), text=k.text[:150]) for k in tickets]
     await message.answer(join(t("inbox_title", count=len(tickets)), lines))
 
