@@ -1,0 +1,170 @@
+"""A Bot API server of our own on 127.0.0.1 (aiohttp): getUpdates with real offset
+semantics (an update is confirmed only by a later getUpdates with a greater offset), and
+every other method served by bot.fake.FakeTelegram, which refuses what Telegram refuses."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+
+from bot.fake import FakeTelegram, Person, Sent, Updates
+
+ROOT = Path(__file__).resolve().parents[2]
+TOKEN = "123456:" + "E" * 35
+
+
+class Emulator:
+    def __init__(self, token: str = TOKEN) -> None:
+        self.token = token
+        self.telegram = FakeTelegram()
+        self.updates = Updates(start=5000)
+        self.pending: list[dict[str, Any]] = []
+        self.redeliver: list[dict[str, Any]] = []
+        self.delivered: set[int] = set()
+        self.acked: set[int] = set()
+        self.polls = 0
+        self.closing = False
+        self._wake = asyncio.Event()
+        self._runner: web.AppRunner | None = None
+        self.url = ""
+
+    async def start(self) -> str:
+        app = web.Application()
+        app.router.add_route("*", "/bot{token}/{method}", self._handle)
+        self._runner = web.AppRunner(app, handle_signals=False)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self.url = f"http://127.0.0.1:{port}"
+        return self.url
+
+    async def stop(self) -> None:
+        self.closing = True
+        self._wake.set()
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    # -- what users do --
+    def push(self, raw: dict[str, Any]) -> dict[str, Any]:
+        self.pending.append(raw)
+        self._wake.set()
+        return raw
+
+    def say(self, who: Person, text: str, **kw: Any) -> dict[str, Any]:
+        return self.push(self.updates.message(who, text, **kw))
+
+    def upload(self, who: Person, caption: str, media: str = "document") -> dict[str, Any]:
+        return self.push(self.updates.message(who, caption=caption, media=media, caption_entities=[
+            {"type": "bot_command", "offset": 0, "length": len(caption.split()[0])}]))
+
+    def tap(self, who: Person, message: Sent, data: str) -> dict[str, Any]:
+        return self.push(self.updates.callback(who, data, message))
+
+    def resend(self, raw: dict[str, Any]) -> None:
+        """Deliver an update again, as Telegram does after a timeout (same update_id)."""
+        self.redeliver.append(raw)
+        self._wake.set()
+
+    async def wait(self, predicate: Any, timeout: float = 20.0, what: str = "") -> Any:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            result = predicate()
+            if result:
+                return result
+            await asyncio.sleep(0.02)
+        raise AssertionError(f"timed out waiting for {what or predicate}")
+
+    async def reply(self, chat: int, after: int, contains: str = "", timeout: float = 20.0) -> Sent:
+        """The first message to `chat` after index `after` of the sent list (containing `contains`)."""
+        def found() -> Sent | None:
+            for s in self.telegram.sent[after:]:
+                if s.chat_id == chat and contains in s.text:
+                    return s
+            return None
+        return await self.wait(found, timeout, f"a reply to {chat} containing {contains!r}")
+
+    async def idle(self, timeout: float = 30.0) -> None:
+        """Every update pushed so far was delivered and confirmed."""
+        await self.wait(lambda: not self.pending and not self.redeliver
+                        and all(u in self.acked for u in self.delivered), timeout, "every update confirmed")
+
+    # -- the HTTP side --
+    async def _handle(self, request: web.Request) -> web.Response:
+        if request.match_info["token"] != self.token:
+            return web.json_response({"ok": False, "error_code": 401, "description": "Unauthorized"}, status=401)
+        method = request.match_info["method"]
+        params: dict[str, Any] = {}
+        if request.content_type.startswith("multipart/") or request.content_type == "application/x-www-form-urlencoded":
+            form = await request.post()
+            for key, value in form.items():
+                params[key] = value if isinstance(value, str) else f"upload:{getattr(value, 'filename', key)}"
+        elif request.can_read_body:
+            params = {k: v if isinstance(v, str) else __import__("json").dumps(v) for k, v in (await request.json()).items()}
+        params.update({k: v for k, v in request.query.items()})
+        if method.lower() == "getupdates":
+            return web.json_response({"ok": True, "result": await self._get_updates(params)})
+        status, body = self.telegram.call(method, params)
+        return web.json_response(body, status=status)
+
+    async def _get_updates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
+        self.polls += 1
+        offset = int(params.get("offset") or 0)
+        limit = int(params.get("limit") or 100)
+        timeout = float(params.get("timeout") or 0)
+        if offset:
+            self.acked.update(u["update_id"] for u in self.pending if u["update_id"] < offset)
+            self.pending = [u for u in self.pending if u["update_id"] >= offset]
+        deadline = time.monotonic() + timeout
+        while True:
+            if self.redeliver:
+                batch, self.redeliver = self.redeliver[:limit], self.redeliver[limit:]
+                return batch
+            if self.pending:
+                batch = self.pending[:limit]
+                self.delivered.update(u["update_id"] for u in batch)
+                return batch
+            left = deadline - time.monotonic()
+            if left <= 0 or self.closing:
+                return []
+            self._wake.clear()
+            try:
+                await asyncio.wait_for(self._wake.wait(), timeout=min(left, 0.5))
+            except asyncio.TimeoutError:
+                pass
+
+
+class BotProcess:
+    """`python main.py` pointed at the emulator."""
+
+    def __init__(self, url: str, db: Path, admins: str, log: Path, **env: str) -> None:
+        self.env = {**os.environ, "BOT_TOKEN": TOKEN, "ADMIN_IDS": admins, "DATABASE_URL": f"sqlite:///{db}",
+                    "TELEGRAM_API_URL": url, "LOG_LEVEL": "INFO", "PYTHONUNBUFFERED": "1", **env}
+        self.log = log
+        self.proc: asyncio.subprocess.Process | None = None
+
+    async def start(self) -> None:
+        out = open(self.log, "ab")
+        self.proc = await asyncio.create_subprocess_exec(sys.executable, str(ROOT / "main.py"), cwd=ROOT,
+                                                         env=self.env, stdout=out, stderr=out)
+        out.close()
+
+    async def kill(self) -> None:
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGKILL)
+        await self.proc.wait()
+
+    async def terminate(self, timeout: float = 20.0) -> int:
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGTERM)
+        return await asyncio.wait_for(self.proc.wait(), timeout)
+
+    def text(self) -> str:
+        return self.log.read_text(errors="replace")

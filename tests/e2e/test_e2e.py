@@ -1,0 +1,171 @@
+"""The real `python main.py` against our Bot API emulator over HTTP."""
+
+from __future__ import annotations
+
+import json
+import random
+import subprocess
+import sys
+
+from bot.fake import Person
+from tests.e2e.emulator import ROOT, BotProcess
+
+ADMIN = Person(9000, "Admin", "boss", "en")
+NEW = Person(1001, "Ayşe", "ayse", "tr")
+POWER = Person(1002, "Power", "power", "en")
+
+
+def cli(db, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "economy", "--db", f"sqlite:///{db}", *args], cwd=ROOT,
+                          capture_output=True, text=True, timeout=60)
+
+
+async def ask(emu, who, text, contains="", **kw):
+    mark = len(emu.telegram.sent)
+    emu.say(who, text, **kw)
+    return await emu.reply(kw.get("chat", who.id), mark, contains)
+
+
+async def test_journeys_and_the_quota_scenario_typed_by_people(emu, bot, tmp_path):
+    await emu.wait(lambda: emu.polls > 0, what="the bot polling")
+    # the command menus: user commands in both languages, admin commands in the admin's chat
+    assert any('"chat_id": 9000' in k for k in emu.telegram.commands)
+    assert any(k.endswith("|tr") for k in emu.telegram.commands) and any(k.endswith("|en") for k in emu.telegram.commands)
+    # content the admin uploads
+    for cid in ("video_001", "v2", "v3"):
+        mark = len(emu.telegram.sent)
+        emu.upload(ADMIN, f"/addcontent {cid} Film {cid}", media="video")
+        await emu.reply(ADMIN.id, mark, "registered")
+    # the new user's journey, in Turkish: 55 tokens
+    await ask(emu, NEW, "/start", "50 XP")
+    await ask(emu, NEW, "/daily", "+20 XP")
+    await ask(emu, NEW, "/convert all", "70 token")
+    mark = len(emu.telegram.sent)
+    emu.say(NEW, "/buy content video_001")
+    await emu.reply(NEW.id, mark, "Kalan token: 60")
+    await emu.wait(lambda: any(s.method == "sendVideo" and s.chat_id == NEW.id for s in emu.telegram.sent[mark:]))
+    await ask(emu, NEW, "/buy boost", "Kalan token: 55")
+    assert "Token: 55" in (await ask(emu, NEW, "/balance", "Token")).text
+    # the power user's journey: 80 tokens
+    await ask(emu, POWER, "/start", "50 XP")
+    await ask(emu, ADMIN, "/grant @power 200 weekly tasks", "Granted 200 XP")
+    await ask(emu, POWER, "/convert 200", "200 tokens")
+    for item in ("vip", "badge", "dm"):
+        await ask(emu, POWER, f"/buy {item}", "Tokens left")
+    for cid in ("video_001", "v2", "v3"):
+        await ask(emu, POWER, f"/buy content {cid}", "Tokens left")
+    text = (await ask(emu, POWER, "/balance", "Tokens")).text
+    assert "Tokens: 80" in text and "VIP" in text
+    assert "Power ⭐ – 120 tokens" in (await ask(emu, POWER, "/top", "Top")).text
+    # the quota scenario
+    await ask(emu, ADMIN, "/quota @ayse 1000", "available 1,000.00 TL")
+    mark = len(emu.telegram.sent)
+    emu.upload(ADMIN, "/charge @ayse 100 rapor.pdf")
+    copy = await emu.reply(NEW.id, mark, "Kalan")
+    assert copy.method == "copyMessage" and "100,00 TL" in copy.text and "900,00 TL" in copy.text
+    await emu.reply(ADMIN.id, mark, "available 900.00 TL")
+    mark = len(emu.telegram.sent)
+    emu.upload(ADMIN, "/charge @ayse 901")
+    await emu.reply(ADMIN.id, mark, "Credit limit would be exceeded")
+    await ask(emu, ADMIN, "/refund @ayse 100", "available 1,000.00 TL")
+    assert "Kalan: 1.000,00 TL" in (await ask(emu, NEW, "/credits", "Kota")).text
+    await emu.idle()
+    assert await bot.terminate() == 0
+    db = tmp_path / "e2e.db"
+    verify = cli(db, "verify")
+    assert verify.returncode == 0, verify.stdout
+    assert json.loads(cli(db, "balance", "1001").stdout)["tokens"] == 55
+    assert json.loads(cli(db, "balance", "1002").stdout)["tokens"] == 80
+    assert "update=" in bot.text() and "outcome=ok" in bot.text() and "E" * 35 not in bot.text()
+
+
+async def test_a_redelivered_update_and_a_double_tap_change_nothing(emu, bot, tmp_path):
+    await ask(emu, POWER, "/start", "50 XP")
+    convert = emu.say(POWER, "/convert 50")
+    await emu.reply(POWER.id, 0, "Converted 50 XP")
+    await emu.idle()
+    mark = len(emu.telegram.sent)
+    emu.resend(convert)  # the same update_id again
+    again = await emu.reply(POWER.id, mark, "Converted 50 XP")
+    assert "Tokens: 50" in again.text
+    shop = await ask(emu, POWER, "/shop", "Shop")
+    vip = [d for t, d in shop.buttons() if "VIP" in t][0]
+    mark = len(emu.telegram.sent)
+    first, second = emu.tap(POWER, shop, vip), emu.tap(POWER, shop, vip)
+    await emu.reply(POWER.id, mark, "already bought")
+    await emu.idle()
+    for raw in (first, second):
+        assert raw["callback_query"]["id"] in emu.telegram.answered
+    assert "Tokens: 25" in (await ask(emu, POWER, "/balance", "Tokens")).text
+    assert await bot.terminate() == 0
+    assert json.loads(cli(tmp_path / "e2e.db", "balance", "1002").stdout)["tokens"] == 25
+
+
+async def _fund(emu, users, tokens):
+    for who in users:
+        await ask(emu, who, "/start", "50 XP")
+    for who in users:
+        await ask(emu, ADMIN, f"/grant {who.id} {tokens - 50}", "Granted")
+        await ask(emu, who, "/convert all", f"{tokens} tokens")
+
+
+async def test_kill_9_during_a_burst_loses_nothing_and_applies_nothing_twice(emu, bot, tmp_path):
+    users = [Person(3000 + i, f"U{i}", None, "en") for i in range(10)]
+    await _fund(emu, users, 200)
+    await emu.idle()
+    rng = random.Random(7)
+    burst = [emu.say(rng.choice(users), "/buy boost") for _ in range(150)]
+    proc = bot
+    for kill_at in (20, 130):  # mid first batch (nothing confirmed), then mid second (first confirmed)
+        await emu.wait(lambda: sum("Tokens left" in s.text for s in emu.telegram.sent) >= kill_at, 60, "purchases")
+        await proc.kill()
+        acked = {u["update_id"] for u in burst} & emu.acked
+        print(f"kill -9 after {kill_at}+ replies: {len(acked)} purchases acknowledged")
+        proc = BotProcess(emu.url, tmp_path / "e2e.db", "9000", tmp_path / "bot.log")
+        await proc.start()
+    assert acked, "the second kill should come after the first batch was confirmed"
+    try:
+        await emu.idle(60)
+        assert await proc.terminate() == 0
+    finally:
+        if proc.proc.returncode is None:
+            await proc.kill()
+    db = tmp_path / "e2e.db"
+    verify = cli(db, "verify")
+    assert verify.returncode == 0, verify.stdout
+    stats = json.loads(cli(db, "stats").stdout)
+    # every one of the 150 purchases, those acknowledged before the kill included, exactly once
+    assert stats["spent_per_item"]["boost"] == 5 * 150, stats
+    assert sum(json.loads(cli(db, "balance", str(u.id)).stdout)["tokens"] for u in users) == 10 * 200 - 750
+
+
+async def test_sigterm_finishes_the_batch_in_hand_and_a_restart_keeps_every_balance(emu, bot, tmp_path):
+    users = [Person(4000 + i, f"S{i}", None, "en") for i in range(5)]
+    await _fund(emu, users, 100)
+    burst = [emu.say(users[i % 5], "/buy boost") for i in range(40)]
+    await emu.wait(lambda: sum("Tokens left" in s.text for s in emu.telegram.sent) >= 5, what="some purchases")
+    assert await bot.terminate() == 0
+    acked = {u["update_id"] for u in burst} & emu.acked
+    db = tmp_path / "e2e.db"
+    spent = json.loads(cli(db, "stats").stdout)["spent_per_item"]["boost"]
+    assert spent >= 5 * len(acked)  # nothing acknowledged is lost
+    bot2 = BotProcess(emu.url, db, "9000", tmp_path / "bot.log")
+    await bot2.start()
+    try:
+        await emu.idle(60)
+        for who in users:
+            text = (await ask(emu, who, "/balance", "Tokens")).text
+            assert "Tokens: 60" in text, text
+        assert await bot2.terminate() == 0
+    finally:
+        if bot2.proc.returncode is None:
+            await bot2.kill()
+    assert cli(db, "verify").returncode == 0
+
+
+def test_a_missing_token_is_one_clear_line_and_exit_2(tmp_path):
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
+    done = subprocess.run([sys.executable, str(ROOT / "main.py"), "--env-file", str(tmp_path / "none.env")],
+                          cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2
+    assert done.stderr.strip().count("\n") == 0 and "@BotFather" in done.stderr
