@@ -16,7 +16,7 @@ from bot.texts import Raw, join
 from economy import Ledger, parse_money, parse_units
 from economy.catalog import ITEM_CODES
 from economy.models import CreditChange
-from handlers.common import name_of, notify, resolve_user, texts_for
+from handlers.common import edit, name_of, notify, resolve_user, texts_for
 
 USERS_PAGE = 20
 
@@ -123,8 +123,7 @@ async def users(message: Message, command: CommandObject, ledger: Ledger, ctx: C
 async def users_page(query: CallbackQuery, callback_data: UsersPage, ledger: Ledger, ctx: Ctx, bot: Bot) -> None:
     text, markup = await _users(ledger, ctx, callback_data.page)
     assert query.message is not None  # IsAdmin checked the private chat
-    await bot.edit_message_text(text=text, chat_id=query.message.chat.id, message_id=query.message.message_id,
-                                reply_markup=markup)  # type: ignore[arg-type]
+    await edit(bot, query.message.chat.id, query.message.message_id, text, markup)  # type: ignore[arg-type]
 
 
 async def stats(message: Message, ledger: Ledger, ctx: Ctx) -> None:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import logging
 
 from aiogram import Bot
-from aiogram.exceptions import TelegramAPIError, TelegramForbiddenError
-from aiogram.types import CallbackQuery, Message
+from aiogram.exceptions import TelegramAPIError, TelegramBadRequest, TelegramForbiddenError
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
 from bot.texts import Texts, pick_language
 from economy import InvalidInput, Ledger
@@ -50,3 +50,12 @@ def target(event: Message | CallbackQuery) -> int:
     if isinstance(event, Message):
         return event.chat.id
     return event.message.chat.id if event.message is not None else event.from_user.id
+
+
+async def edit(bot: Bot, chat_id: int, message_id: int, text: str, markup: InlineKeyboardMarkup | None) -> None:
+    """Replace a message's text; a tap that changes nothing ("message is not modified") is fine."""
+    try:
+        await bot.edit_message_text(text=text, chat_id=chat_id, message_id=message_id, reply_markup=markup)
+    except TelegramBadRequest as exc:
+        if "not modified" not in exc.message:
+            raise

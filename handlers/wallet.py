@@ -14,7 +14,7 @@ from bot.context import Ctx
 from bot.texts import Raw, join
 from economy import Key, Ledger, parse_units
 from economy.models import Conversion
-from handlers.common import target
+from handlers.common import edit, target
 
 HISTORY_PAGE = 10
 TOP = 10
@@ -111,8 +111,7 @@ async def history(message: Message, command: CommandObject, ledger: Ledger, ctx:
 async def history_page(query: CallbackQuery, callback_data: HistoryPage, ledger: Ledger, ctx: Ctx, bot: Bot) -> None:
     text, markup = await _history(ledger, ctx, query.from_user.id, callback_data.page)
     if query.message is not None and query.message.chat.id == query.from_user.id:
-        await bot.edit_message_text(text=text, chat_id=query.message.chat.id,
-                                    message_id=query.message.message_id, reply_markup=markup)
+        await edit(bot, query.message.chat.id, query.message.message_id, text, markup)
     else:  # someone else's list in a group: show the tapper their own, privately
         await bot.send_message(query.from_user.id, text, reply_markup=markup)
 
