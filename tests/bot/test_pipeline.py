@@ -94,3 +94,12 @@ async def test_message_not_modified_is_harmless(h):
     sent = await h.press(ALICE, page, nxt)  # same page again: Telegram says "message is not modified"
     assert sent == []
     assert "Tokens: 0" in await h.say(ALICE, "/balance")
+
+
+async def test_a_telegram_5xx_on_a_reply_leaves_the_ledger_right(h):
+    await h.send(ALICE, "/start")
+    h.telegram.faults["sendMessage"] = [ApiError(502, "Bad Gateway"), ApiError(502, "Bad Gateway")]
+    assert await h.send(ALICE, "/daily") == []  # the reply and the apology both failed
+    assert (await h.ledger.balance(ALICE.id)).xp == 70  # the effect is committed once
+    assert "already did today's task" in await h.say(ALICE, "/daily")
+    assert await h.ledger.verify() == []

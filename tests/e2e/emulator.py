@@ -31,6 +31,8 @@ class Emulator:
         self.acked: set[int] = set()
         self.polls = 0
         self.closing = False
+        #: faults for getUpdates, served one per call: an HTTP status, or "drop" (connection cut)
+        self.poll_faults: list[int | str] = []
         self._wake = asyncio.Event()
         self._runner: web.AppRunner | None = None
         self.url = ""
@@ -109,6 +111,13 @@ class Emulator:
         elif request.can_read_body:
             params = {k: v if isinstance(v, str) else __import__("json").dumps(v) for k, v in (await request.json()).items()}
         params.update({k: v for k, v in request.query.items()})
+        if method.lower() == "getupdates" and self.poll_faults:
+            fault = self.poll_faults.pop(0)
+            if fault == "drop":
+                assert request.transport is not None
+                request.transport.close()
+                raise ConnectionResetError("dropped by the emulator")
+            return web.json_response({"ok": False, "error_code": fault, "description": "Bad Gateway"}, status=fault)
         if method.lower() == "getupdates":
             return web.json_response({"ok": True, "result": await self._get_updates(params)})
         status, body = self.telegram.call(method, params)

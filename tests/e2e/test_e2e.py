@@ -169,3 +169,14 @@ def test_a_missing_token_is_one_clear_line_and_exit_2(tmp_path):
                           cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
     assert done.returncode == 2
     assert done.stderr.strip().count("\n") == 0 and "@BotFather" in done.stderr
+
+
+async def test_polling_recovers_from_5xx_and_dropped_connections(emu, bot, tmp_path):
+    await ask(emu, POWER, "/start", "50 XP")
+    emu.poll_faults += [502, "drop", 500]
+    update = emu.say(POWER, "/daily")
+    await emu.reply(POWER.id, 0, "+20 XP", timeout=40)
+    await emu.idle()
+    assert update["update_id"] in emu.acked and not emu.poll_faults
+    assert "getUpdates failed" in bot.text()
+    assert await bot.terminate() == 0
