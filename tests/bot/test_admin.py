@@ -129,6 +129,12 @@ async def test_admin_commands_are_refused_everywhere_but_an_admins_private_chat(
     assert await h.send(AYSE, command, chat=GROUP) == []
     assert await h.send(ADMIN, command, forward_origin={"type": "user", "date": 1, "sender_user": ADMIN.as_dict()}) == []
     assert await h.send(ADMIN, command, chat=GROUP, sender_chat={"id": GROUP, "type": "supergroup", "title": "G"}) == []
+    channel_post = h.updates.message(ADMIN, command, chat=-100777)
+    post = channel_post.pop("message")
+    post.pop("from")
+    post["chat"] = {"id": -100777, "type": "channel", "title": "News"}
+    post["sender_chat"] = post["chat"]
+    assert await h.feed({**channel_post, "channel_post": post}) == []
     assert await snapshot(h.ledger, ALICE.id, AYSE.id) == before
 
 
