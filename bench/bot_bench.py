@@ -1,0 +1,156 @@
+"""Updates per second through the real dispatcher and the real ledger (no network: Telegram is
+bot.fake in process), against aiogram's own ceiling measured in the same run (the same updates
+through a dispatcher whose handler does nothing); then the scale figures on a large database.
+Prints a table and a JSON line; asserts nothing.
+
+    python bench/bot_bench.py [--updates 20000] [--in-flight 1000] [--users 100000] [--rows 1000000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import random
+import resource
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from aiogram import Dispatcher  # noqa: E402
+from aiogram.types import Update  # noqa: E402
+
+from bot.config import Settings  # noqa: E402
+from bot.factory import build_bot, build_dispatcher  # noqa: E402
+from bot.fake import FakeTelegram, LocalSession, Person, Updates  # noqa: E402
+from economy import Ledger  # noqa: E402
+
+TOKEN = "123456:" + "B" * 35
+
+
+def pct(values: list[float], p: float) -> float:
+    values = sorted(values)
+    return values[min(len(values) - 1, int(len(values) * p))] * 1000
+
+
+def settings(db: Path) -> Settings:
+    return Settings.from_env({"BOT_TOKEN": TOKEN, "ADMIN_IDS": "1", "DATABASE_URL": f"sqlite:///{db}",
+                              "THROTTLE_BURST": "1000000", "THROTTLE_PER_MINUTE": "1000000"})
+
+
+async def feed_all(dp: Dispatcher, bot, updates: list[Update], in_flight: int) -> tuple[float, list[float]]:
+    latencies: list[float] = []
+
+    async def one(update: Update) -> None:
+        t0 = time.perf_counter()
+        await dp.feed_update(bot, update)
+        latencies.append(time.perf_counter() - t0)
+
+    t0 = time.perf_counter()
+    for i in range(0, len(updates), in_flight):
+        await asyncio.gather(*(one(u) for u in updates[i : i + in_flight]))
+    return len(updates) / (time.perf_counter() - t0), latencies
+
+
+async def throughput(tmp: Path, n: int, in_flight: int, users: int) -> dict[str, float]:
+    s = settings(tmp / "load.db")
+    ledger = await Ledger.open(tmp / "load.db", catalog=s.catalog)
+    bot = build_bot(s, LocalSession(FakeTelegram()))
+    dp = build_dispatcher(s, ledger)
+    people = [Person(1000 + i, f"U{i}", None, "en") for i in range(users)]
+    for start in range(0, users, 500):
+        chunk = people[start : start + 500]
+        await asyncio.gather(*(ledger.register(p.id) for p in chunk))
+        await asyncio.gather(*(ledger.grant(p.id, 1_000_000) for p in chunk))
+        await asyncio.gather(*(ledger.convert(p.id, 500_000) for p in chunk))
+    rng = random.Random(5)
+    factory = Updates()
+    texts = ["/buy boost", "/convert 1", "/balance"]
+    updates = [Update.model_validate(factory.message(rng.choice(people), rng.choice(texts)), context={"bot": bot})
+               for _ in range(n)]
+    rate, latencies = await feed_all(dp, bot, updates, in_flight)
+    problems = await ledger.verify()
+    await ledger.close()
+
+    # aiogram's ceiling: the same updates, a handler that does nothing
+    idle = Dispatcher()
+    idle.message.register(lambda message: None)
+    idle_bot = build_bot(s, LocalSession(FakeTelegram()))
+    same = [Update.model_validate(u.model_dump(), context={"bot": idle_bot}) for u in updates]
+    ceiling, _ = await feed_all(idle, idle_bot, same, in_flight)
+    return {"updates_per_s": rate, "p50_ms": pct(latencies, 0.5), "p99_ms": pct(latencies, 0.99),
+            "ceiling_per_s": ceiling, "ratio": rate / ceiling, "verify_ok": not problems}
+
+
+async def build_large(path: Path, users: int, rows: int) -> float:
+    t0 = time.perf_counter()
+    ledger = await Ledger.open(path, synchronous="OFF")
+    for start in range(1, users + 1, 2000):
+        batch = range(start, min(start + 2000, users + 1))
+        await asyncio.gather(*(ledger.register(u, first_name=f"user{u}") for u in batch))
+    rng = random.Random(3)
+    made = users  # each registration wrote one transfer
+    while made < rows:
+        batch = [rng.randint(1, users) for _ in range(2000)]
+        await asyncio.gather(*(ledger.grant(u, 40, reason="bench") for u in batch))
+        await asyncio.gather(*(ledger.convert(u, 20) for u in batch[:1000]))  # two transfers each
+        await asyncio.gather(*(ledger.buy(u, "boost") for u in batch[:1000]), return_exceptions=True)
+        made += 2000 + 2000 + 1000
+    await ledger.close()
+    return time.perf_counter() - t0
+
+
+async def scale(path: Path, users: int, samples: int = 2000) -> dict[str, float]:
+    t0 = time.perf_counter()
+    ledger = await Ledger.open(path)
+    await ledger.balance(1)
+    startup = time.perf_counter() - t0
+    rng = random.Random(9)
+    out: dict[str, float] = {"startup_s": startup}
+    for name, call, n in [
+        ("balance", lambda: ledger.balance(rng.randint(1, users)), samples),
+        ("history_page", lambda: ledger.history(rng.randint(1, users), rng.randint(0, 2)), samples),
+        ("top", lambda: ledger.top_spenders(10), 200),
+        ("stats", ledger.stats, 200),
+    ]:
+        lat = []
+        for _ in range(n):
+            t = time.perf_counter()
+            await call()
+            lat.append(time.perf_counter() - t)
+        out[f"{name}_p99_ms"] = pct(lat, 0.99)
+    out["journal_rows"] = (await ledger.stats()).users and await ledger.store.read(
+        lambda db: db.execute("SELECT MAX(id) FROM transfers").fetchone()[0])
+    await ledger.close()
+    return out
+
+
+async def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--updates", type=int, default=20_000)
+    ap.add_argument("--in-flight", type=int, default=1000)
+    ap.add_argument("--load-users", type=int, default=2000)
+    ap.add_argument("--users", type=int, default=100_000)
+    ap.add_argument("--rows", type=int, default=1_000_000)
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory() as tmp_name:
+        tmp = Path(tmp_name)
+        t = await throughput(tmp, args.updates, args.in_flight, args.load_users)
+        print(f"dispatcher+ledger  {t['updates_per_s']:>8,.0f} updates/s  p50 {t['p50_ms']:.1f} ms  p99 {t['p99_ms']:.1f} ms"
+              f"  ({args.in_flight} in flight; /buy boost, /convert 1, /balance; verify {'ok' if t['verify_ok'] else 'FAILED'})")
+        print(f"aiogram ceiling    {t['ceiling_per_s']:>8,.0f} updates/s  (handler does nothing)  ratio {t['ratio']:.2f}")
+        built = await build_large(tmp / "large.db", args.users, args.rows)
+        sc = await scale(tmp / "large.db", args.users)
+        print(f"large database     {args.users:,} users, {sc['journal_rows']:,} journal rows (built in {built:.0f} s)")
+        print(f"  start-up {sc['startup_s'] * 1000:.0f} ms · /balance p99 {sc['balance_p99_ms']:.2f} ms · /history page p99"
+              f" {sc['history_page_p99_ms']:.2f} ms · /top p99 {sc['top_p99_ms']:.2f} ms · /stats p99 {sc['stats_p99_ms']:.2f} ms")
+        rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        print(f"  peak resident memory of this process (bot + ledger + bench data): {rss:.0f} MB")
+        print(json.dumps({**{k: round(v, 3) if isinstance(v, float) else v for k, v in t.items()},
+                          **{k: round(v, 3) for k, v in sc.items()}, "rss_mb": round(rss)}))
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
