@@ -30,6 +30,8 @@ async def run(settings: Settings) -> int:
             return 0
         purged = await ledger.purge_keys()
         log.info("bot @%s (id %s) started: %s, %d expired keys purged", me.username, me.id, settings, purged)
+        # A webhook left set would make getUpdates fail with 409; pending updates are kept.
+        await bot.delete_webhook(drop_pending_updates=False)
         await set_commands(bot, settings)
         poller = Poller(bot, dp)
         await poller.run(stop)
