@@ -52,7 +52,9 @@ def build_bot(settings: Settings, session: BaseSession | None = None) -> Bot:
 
 
 def build_dispatcher(settings: Settings, ledger: Ledger) -> Dispatcher:
-    dp = Dispatcher(ledger=ledger, settings=settings)
+    # No FSM: nothing here is a conversation, and aiogram's memory storage would keep an entry
+    # (and a lock) for every user ever seen.
+    dp = Dispatcher(ledger=ledger, settings=settings, disable_fsm=True)
     dp.update.outer_middleware(UpdateMiddleware(
         settings.admin_ids, settings.default_language,
         Throttle(settings.throttle_burst, settings.throttle_per_minute),
