@@ -22,6 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from aiogram import Dispatcher  # noqa: E402
 from aiogram.types import Update  # noqa: E402
 
+from bot.app import tune_gc  # noqa: E402
 from bot.config import Settings  # noqa: E402
 from bot.factory import build_bot, build_dispatcher  # noqa: E402
 from bot.fake import FakeTelegram, LocalSession, Person, Updates  # noqa: E402
@@ -55,6 +56,7 @@ async def feed_all(dp: Dispatcher, bot, updates: list[Update], in_flight: int) -
 
 
 async def throughput(tmp: Path, n: int, in_flight: int, users: int) -> dict[str, float]:
+    tmp.mkdir()
     s = settings(tmp / "load.db")
     ledger = await Ledger.open(tmp / "load.db", catalog=s.catalog)
     bot = build_bot(s, LocalSession(FakeTelegram()))
@@ -137,6 +139,7 @@ async def probe(db: Path, users: int, n: int = 2000) -> None:
     bot = build_bot(s, LocalSession(telegram))
     dp = build_dispatcher(s, ledger)
     await ledger.balance(1)
+    tune_gc()
     ready = time.perf_counter() - ready_at
     factory = Updates()
     rng = random.Random(1)
@@ -185,22 +188,27 @@ async def main() -> None:
         return
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
-        t = await throughput(tmp, args.updates, args.in_flight, args.load_users)
-        print(f"dispatcher+ledger  {t['updates_per_s']:>8,.0f} updates/s  p50 {t['p50_ms']:.1f} ms  p99 {t['p99_ms']:.1f} ms"
-              f"  ({args.in_flight} in flight; /buy boost, /convert 1, /balance; verify {'ok' if t['verify_ok'] else 'FAILED'})")
-        print(f"aiogram ceiling    {t['ceiling_per_s']:>8,.0f} updates/s  (handler does nothing)  ratio {t['ratio']:.2f}")
+        base = await throughput(tmp / "default-gc", args.updates, args.in_flight, args.load_users)
+        tune_gc()  # what bot.app.run does before polling
+        t = await throughput(tmp / "tuned-gc", args.updates, args.in_flight, args.load_users)
+        for label, r in [("Python's default GC", base), ("GC tuned as the bot runs", t)]:
+            print(f"{label}:")
+            print(f"  dispatcher+ledger  {r['updates_per_s']:>7,.0f} updates/s  p50 {r['p50_ms']:.0f} ms  p99 {r['p99_ms']:.0f} ms"
+                  f"  ({args.in_flight} in flight; /buy boost, /convert 1, /balance; verify {'ok' if r['verify_ok'] else 'FAILED'})")
+            print(f"  aiogram ceiling    {r['ceiling_per_s']:>7,.0f} updates/s  (handler does nothing)  ratio {r['ratio']:.2f}")
         built = await build_large(tmp / "large.db", args.users, args.rows)
         sc = await scale(tmp / "large.db", args.users)
-        print(f"large database     {args.users:,} users, {sc['journal_rows']:,} journal rows (built in {built:.0f} s)")
+        print(f"large database: {args.users:,} users, {sc['journal_rows']:,} journal rows (built in {built:.0f} s)")
         print(f"  start-up {sc['startup_s'] * 1000:.0f} ms · /balance p99 {sc['balance_p99_ms']:.2f} ms · /history page p99"
               f" {sc['history_page_p99_ms']:.2f} ms · /top p99 {sc['top_p99_ms']:.2f} ms · /stats p99 {sc['stats_p99_ms']:.2f} ms")
         p = run_probe(tmp / "large.db", args.users)
         print(f"  the bot on it (child process, 2,000 updates): ready {p['ready_s'] * 1000:.0f} ms after its imports,"
               f" whole process {p['process_s']:.1f} s with 2,000 updates; peak resident memory {p['rss_mb']:.0f} MB")
         print(json.dumps({**{k: round(v, 3) if isinstance(v, float) else v for k, v in t.items()},
+                          "default_gc_updates_per_s": round(base["updates_per_s"], 1),
+                          "default_gc_ceiling_per_s": round(base["ceiling_per_s"], 1),
                           **{k: round(v, 3) for k, v in sc.items()},
                           "bot_ready_s": round(p["ready_s"], 3), "bot_rss_mb": round(p["rss_mb"])}))
-
 
 if __name__ == "__main__":
     asyncio.run(main())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import signal
 
@@ -33,6 +34,7 @@ async def run(settings: Settings) -> int:
         # A webhook left set would make getUpdates fail with 409; pending updates are kept.
         await bot.delete_webhook(drop_pending_updates=False)
         await set_commands(bot, settings)
+        tune_gc()
         poller = Poller(bot, dp)
         await poller.run(stop)
         log.info("stopped after %d updates", poller.handled)
@@ -43,6 +45,17 @@ async def run(settings: Settings) -> int:
     finally:
         await bot.session.close()
         await ledger.close()
+
+
+def tune_gc() -> None:
+    """aiogram and pydantic leave ~190,000 long-lived objects behind (their models and
+    validators), and the cycle collector walked them over and over: with the defaults it took
+    over a third of the time of an update under load. Freeze what exists now (never collected again;
+    it lives as long as the process anyway) and collect the young generation less often.
+    bench/bot_bench.py measures the difference (~1.5x updates/s)."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(10_000, 10, 10)
 
 
 async def _get_me(bot, stop: asyncio.Event):  # type: ignore[no-untyped-def]

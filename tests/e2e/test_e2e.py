@@ -114,16 +114,29 @@ async def test_kill_9_during_a_burst_loses_nothing_and_applies_nothing_twice(emu
     await _fund(emu, users, 200)
     await emu.idle()
     rng = random.Random(7)
-    burst = [emu.say(rng.choice(users), "/buy boost") for _ in range(150)]
-    proc = bot
-    for kill_at in (20, 130):  # mid first batch (nothing confirmed), then mid second (first confirmed)
-        await emu.wait(lambda: sum("Tokens left" in s.text for s in emu.telegram.sent) >= kill_at, 60, "purchases")
-        await proc.kill()
-        acked = {u["update_id"] for u in burst} & emu.acked
-        print(f"kill -9 after {kill_at}+ replies: {len(acked)} purchases acknowledged")
-        proc = BotProcess(emu.url, tmp_path / "e2e.db", "9000", tmp_path / "bot.log")
-        await proc.start()
-    assert acked, "the second kill should come after the first batch was confirmed"
+    burst = [emu.say(rng.choice(users), "/buy boost") for _ in range(250)]  # batches of 100, 100, 50
+    ids = {u["update_id"] for u in burst}
+
+    def replies() -> int:
+        return sum("Tokens left" in s.text for s in emu.telegram.sent)
+
+    # First kill: in the middle of the first batch (nothing of it confirmed yet, some applied).
+    await emu.wait(lambda: replies() >= 20, 60, "purchases")
+    await bot.kill()
+    print(f"first kill -9: {len(ids & emu.acked)} purchases acknowledged")
+    proc = BotProcess(emu.url, tmp_path / "e2e.db", "9000", tmp_path / "bot.log")
+    await proc.start()
+    # Second kill: the first batch confirmed (replayed where it had been applied), the second
+    # one under way.
+    await emu.wait(lambda: ids & emu.acked, 60, "the first batch confirmed")
+    mark = replies()
+    await emu.wait(lambda: replies() >= mark + 10, 60, "purchases of the second batch")
+    await proc.kill()
+    acked = ids & emu.acked
+    print(f"second kill -9: {len(acked)} purchases acknowledged")
+    assert 0 < len(acked) < len(ids)
+    proc = BotProcess(emu.url, tmp_path / "e2e.db", "9000", tmp_path / "bot.log")
+    await proc.start()
     try:
         await emu.idle(60)
         assert await proc.terminate() == 0
@@ -134,9 +147,9 @@ async def test_kill_9_during_a_burst_loses_nothing_and_applies_nothing_twice(emu
     verify = cli(db, "verify")
     assert verify.returncode == 0, verify.stdout
     stats = json.loads(cli(db, "stats").stdout)
-    # every one of the 150 purchases, those acknowledged before the kill included, exactly once
-    assert stats["spent_per_item"]["boost"] == 5 * 150, stats
-    assert sum(json.loads(cli(db, "balance", str(u.id)).stdout)["tokens"] for u in users) == 10 * 200 - 750
+    # every one of the 250 purchases, those acknowledged before a kill included, exactly once
+    assert stats["spent_per_item"]["boost"] == 5 * 250, stats
+    assert sum(json.loads(cli(db, "balance", str(u.id)).stdout)["tokens"] for u in users) == 10 * 200 - 5 * 250
 
 
 async def test_sigterm_finishes_the_batch_in_hand_and_a_restart_keeps_every_balance(emu, bot, tmp_path):
