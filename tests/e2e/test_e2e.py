@@ -20,6 +20,20 @@ def cli(db, *args: str) -> subprocess.CompletedProcess[str]:
                           capture_output=True, text=True, timeout=60)
 
 
+async def drain_and_verify(emu, proc, db, idle: float = 60) -> dict:
+    """Let `proc` handle everything pending, stop it with SIGTERM, check `verify` passes;
+    return `stats`."""
+    try:
+        await emu.idle(idle)
+        assert await proc.terminate() == 0
+    finally:
+        if proc.proc.returncode is None:
+            await proc.kill()
+    verify = cli(db, "verify")
+    assert verify.returncode == 0, verify.stdout
+    return json.loads(cli(db, "stats").stdout)
+
+
 async def ask(emu, who, text, contains="", **kw):
     mark = len(emu.telegram.sent)
     emu.say(who, text, **kw)
@@ -137,16 +151,8 @@ async def test_kill_9_during_a_burst_loses_nothing_and_applies_nothing_twice(emu
     assert 0 < len(acked) < len(ids)
     proc = BotProcess(emu.url, tmp_path / "e2e.db", "9000", tmp_path / "bot.log")
     await proc.start()
-    try:
-        await emu.idle(60)
-        assert await proc.terminate() == 0
-    finally:
-        if proc.proc.returncode is None:
-            await proc.kill()
     db = tmp_path / "e2e.db"
-    verify = cli(db, "verify")
-    assert verify.returncode == 0, verify.stdout
-    stats = json.loads(cli(db, "stats").stdout)
+    stats = await drain_and_verify(emu, proc, db)
     # every one of the 250 purchases, those acknowledged before a kill included, exactly once
     assert stats["spent_per_item"]["boost"] == 5 * 250, stats
     assert sum(json.loads(cli(db, "balance", str(u.id)).stdout)["tokens"] for u in users) == 10 * 200 - 5 * 250
