@@ -67,6 +67,7 @@ class Store:
         self._checkpointer: aiosqlite.Connection | None = None
         self._checkpoint: asyncio.Future[Any] | None = None
         self._commits = 0
+        self._batches_since_checkpoint = 0
         self.batches = 0
         self.safe_batches = 0
 
@@ -150,9 +151,9 @@ class Store:
         if self._checkpoint is not None and self._checkpoint.exception() is not None:
             log.warning("checkpoint failed: %s", self._checkpoint.exception())
         self._checkpoint = None
-        self.batches_since_checkpoint = getattr(self, "batches_since_checkpoint", 0) + 1
-        if self.batches_since_checkpoint >= CHECKPOINT_EVERY and self._checkpointer is not None:
-            self.batches_since_checkpoint = 0
+        self._batches_since_checkpoint += 1
+        if self._batches_since_checkpoint >= CHECKPOINT_EVERY and self._checkpointer is not None:
+            self._batches_since_checkpoint = 0
             conn = self._checkpointer
             self._checkpoint = asyncio.ensure_future(
                 conn._execute(lambda: conn._conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone())

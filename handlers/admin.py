@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 
 from aiogram import Bot, Router
 from aiogram.filters import Command, CommandObject
@@ -12,11 +13,11 @@ from bot import keyboards
 from bot.callbacks import UsersPage
 from bot.config import Settings
 from bot.context import Ctx
-from bot.texts import Raw, join
+from bot.texts import Texts, join
 from economy import Ledger, parse_money, parse_units
 from economy.catalog import ITEM_CODES
 from economy.models import CreditChange
-from handlers.common import edit, name_of, notify, resolve_user, texts_for
+from handlers.common import credit_figures, edit, name_of, notify_once, resolve_user
 
 USERS_PAGE = 20
 
@@ -26,10 +27,8 @@ def _args(command: CommandObject, at_least: int, split: int = -1) -> list[str] |
     return parts if len(parts) >= at_least else None
 
 
-def _figures(ctx: Ctx, done: CreditChange) -> dict[str, Raw]:
-    t = ctx.t
-    return {"amount": t.money(done.amount), "quota": t.money(done.quota), "used": t.money(done.used),
-            "available": t.money(done.available)}
+def _credit_notice(key: str, done: CreditChange) -> Callable[[Texts], str]:
+    return lambda t: t(key, amount=t.money(done.amount), available=t.money(done.available))
 
 
 async def grant(message: Message, command: CommandObject, ledger: Ledger, ctx: Ctx, bot: Bot,
@@ -43,10 +42,8 @@ async def grant(message: Message, command: CommandObject, ledger: Ledger, ctx: C
     reason = args[2].strip() if len(args) > 2 else ""
     done = await ledger.grant(who.user_id, amount, reason=reason, actor=ctx.user_id, key=ctx.key())
     await message.answer(ctx.t("granted", name=name_of(who), amount=done.amount, xp=done.xp))
-    if not done.replayed:
-        theirs = texts_for(who, settings.default_language)
-        await notify(bot, who.user_id, theirs("user_granted", amount=done.amount, xp=done.xp,
-                                              reason=f" ({reason[:200]})" if reason else ""))
+    await notify_once(bot, who, settings.default_language, done, lambda t: t(
+        "user_granted", amount=done.amount, xp=done.xp, reason=f" ({reason[:200]})" if reason else ""))
 
 
 async def quota(message: Message, command: CommandObject, ledger: Ledger, ctx: Ctx, bot: Bot,
@@ -62,12 +59,10 @@ async def quota(message: Message, command: CommandObject, ledger: Ledger, ctx: C
     note = args[2] if len(args) > 2 else ""
     change = ledger.lower_quota if lower else ledger.raise_quota
     done = await change(who.user_id, amount, actor=ctx.user_id, note=note, key=ctx.key())
-    figures = _figures(ctx, done)
+    figures = credit_figures(ctx.t, done)
     await message.answer(ctx.t("quota_lowered" if lower else "quota_raised", name=name_of(who), **figures))
-    if not done.replayed:
-        theirs = texts_for(who, settings.default_language)
-        await notify(bot, who.user_id, theirs("user_quota_lowered" if lower else "user_quota_raised",
-                                              amount=theirs.money(done.amount), available=theirs.money(done.available)))
+    await notify_once(bot, who, settings.default_language, done,
+                      _credit_notice("user_quota_lowered" if lower else "user_quota_raised", done))
 
 
 async def refund(message: Message, command: CommandObject, ledger: Ledger, ctx: Ctx, bot: Bot,
@@ -81,11 +76,8 @@ async def refund(message: Message, command: CommandObject, ledger: Ledger, ctx: 
     amount = parse_money(args[1])
     done = await ledger.refund(who.user_id, amount, actor=ctx.user_id, note=args[2] if len(args) > 2 else "",
                                key=ctx.key())
-    await message.answer(ctx.t("refunded", name=name_of(who), **_figures(ctx, done)))
-    if not done.replayed:
-        theirs = texts_for(who, settings.default_language)
-        await notify(bot, who.user_id, theirs("user_refunded", amount=theirs.money(done.amount),
-                                              available=theirs.money(done.available)))
+    await message.answer(ctx.t("refunded", name=name_of(who), **credit_figures(ctx.t, done)))
+    await notify_once(bot, who, settings.default_language, done, _credit_notice("user_refunded", done))
 
 
 async def user_card(message: Message, command: CommandObject, ledger: Ledger, ctx: Ctx) -> None:

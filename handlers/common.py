@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from typing import Any
 
 from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError, TelegramBadRequest, TelegramForbiddenError
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
-from bot.texts import Texts, pick_language
+from bot.texts import Raw, Texts, pick_language
 from economy import InvalidInput, Ledger
-from economy.models import Profile
+from economy.models import CreditChange, Profile
 
 log = logging.getLogger("bot.handlers")
 
@@ -43,6 +45,20 @@ async def notify(bot: Bot, user_id: int, text: str) -> bool:
     except TelegramAPIError as exc:
         log.warning("could not notify %s: %s", user_id, exc)
         return False
+
+
+def credit_figures(t: Texts, done: CreditChange) -> dict[str, Raw]:
+    """A credit change's figures, formatted as money for the texts' `{amount}`, `{quota}`, ..."""
+    return {"amount": t.money(done.amount), "quota": t.money(done.quota), "used": t.money(done.used),
+            "available": t.money(done.available)}
+
+
+async def notify_once(bot: Bot, who: Profile, default_language: str, done: Any,
+                      render: Callable[[Texts], str]) -> None:
+    """Tell `who`, in their language, about an admin's write to their account, once: when the
+    write is a replay (a redelivered update) they were told the first time."""
+    if not done.replayed:
+        await notify(bot, who.user_id, render(texts_for(who, default_language)))
 
 
 def target(event: Message | CallbackQuery) -> int:

@@ -13,7 +13,7 @@ from aiogram.types import Message
 from bot.config import Settings
 from bot.context import Ctx
 from economy import Ledger, parse_money
-from handlers.common import name_of, resolve_user, texts_for
+from handlers.common import credit_figures, name_of, resolve_user, texts_for
 
 log = logging.getLogger("bot.credits")
 FILES = F.document | F.photo | F.video
@@ -55,9 +55,7 @@ async def charge(message: Message, command: CommandObject, ledger: Ledger, ctx: 
         await message.answer(ctx.t("charge_refunded", name=name_of(who), amount=ctx.t.money(amount),
                                    reason=ctx.t.raw(reason)))
         return
-    await message.answer(ctx.t("charged", name=name_of(who), amount=ctx.t.money(done.amount),
-                               quota=ctx.t.money(done.quota), used=ctx.t.money(done.used),
-                               available=ctx.t.money(done.available)))
+    await message.answer(ctx.t("charged", name=name_of(who), **credit_figures(ctx.t, done)))
 
 
 async def add_content(message: Message, command: CommandObject, ledger: Ledger, ctx: Ctx) -> None:

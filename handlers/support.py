@@ -25,8 +25,8 @@ async def support(message: Message, command: CommandObject, ledger: Ledger, ctx:
     assert user is not None
     ticket = await ledger.support(user.id, text, key=ctx.key())
     if not ticket.replayed:
+        t = Texts(settings.default_language)
         for admin in sorted(settings.admin_ids):
-            t = Texts(settings.default_language)
             await notify(bot, admin, t("support_to_admin", flag=t.raw("priority_flag") if ticket.priority else "",
                                        id=str(ticket.ticket_id), name=user.first_name[:64], user=str(user.id),
                                        text=ticket.text))
