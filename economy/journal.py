@@ -1,20 +1,29 @@
 """One write transaction holding many requests (group commit), run in the writer thread.
 
-Each request runs in its own SAVEPOINT: a refusal rolls back only that request. User account
-rows are updated at once with conditional UPDATEs (that is where overdraft is refused);
-journal rows, system-account totals and idempotency keys are collected in Python and written
-once per batch, so the per-request cost stays a few statements.
+A user's accounts and perks are one `wallets` row. The batch reads each wallet it needs once,
+operations change it in Python, and the changed wallets are written back together at the end
+(one UPDATE each, in an executemany), with the batch's journal rows, system-account totals,
+top-spenders table and idempotency keys. Balances are checked in Python before anything
+changes, and the table's CHECKs refuse a negative balance again at write-back.
+
+A refusal undoes its request's wallet changes in Python, so no SAVEPOINT is needed for them.
+A request that fails after an SQL write of its own (or a write-back the database refuses)
+makes the batch run again in safe mode: one SAVEPOINT per request, wallets written back at
+the end of each request, so a failure undoes only its request.
 """
 
 from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, make_dataclass
+from operator import attrgetter, itemgetter
 from typing import Any, NamedTuple
 
 from economy.errors import EconomyError, IdempotencyConflict, InsufficientFunds, NotFound
 from economy.models import Key, decode_outcome, encode_outcome
+from economy.schema import TOP_KEEP, USER_ACCOUNTS, WALLET_COLUMNS
+
 
 class Moved(NamedTuple):
     """A transfer's id and the new balances of its user-side accounts (None for system ones)."""
@@ -27,6 +36,33 @@ class Moved(NamedTuple):
 #: A request that must wait for the next batch (its key is already used in this one).
 RETRY = object()
 
+#: Account n of a user -> its (balance, debits, credits) columns in the wallet.
+ACCOUNT_COLUMNS = {n: (name, f"{name}_debits", f"{name}_credits") for n, (name, _) in USER_ACCOUNTS.items()}
+_SELECT_WALLETS = f"SELECT user_id, {', '.join(WALLET_COLUMNS)} FROM wallets WHERE user_id IN "
+_values = attrgetter(*WALLET_COLUMNS)
+#: Wallet columns an index depends on: written back only when one of them changed, so a
+#: purchase does not rewrite the credit indexes.
+_INDEXED = tuple(WALLET_COLUMNS.index(c) for c in ("credit_credits", "credit_used"))
+_indexed = itemgetter(*_INDEXED)
+_PLAIN = tuple(i for i in range(len(WALLET_COLUMNS)) if i not in _INDEXED)
+_ALL = tuple(range(len(WALLET_COLUMNS)))
+_UPDATE = {
+    cols: (f"UPDATE wallets SET {', '.join(f'{WALLET_COLUMNS[i]} = ?' for i in cols)} WHERE user_id = ?",
+           itemgetter(*cols))
+    for cols in (_PLAIN, _ALL)
+}
+
+
+class Wallet(make_dataclass("WalletColumns", ["user_id", *WALLET_COLUMNS], slots=True, eq=False)):  # type: ignore[misc]
+    """One user's balances and perks as the current batch sees them (attributes named as
+    the `wallets` columns)."""
+
+    __slots__ = ()
+
+    def _set(self, values: Sequence[Any]) -> None:
+        for name, value in zip(WALLET_COLUMNS, values):
+            setattr(self, name, value)
+
 
 @dataclass(slots=True)
 class Request:
@@ -34,20 +70,48 @@ class Request:
     key: Key | None
     fingerprint: str
     future: Any = None
+    user_id: int | None = None
 
 
 @dataclass(slots=True)
 class Tx:
-    """What an operation sees: the connection, the batch's clock and the journal."""
+    """What an operation sees: the connection, the batch's clock, wallets and the journal."""
 
     db: sqlite3.Connection
     now: int
     next_id: int
     rows: list[tuple[Any, ...]] = field(default_factory=list)
     system: dict[int, list[int]] = field(default_factory=dict)
+    wallets: dict[int, Wallet] = field(default_factory=dict)
+    #: each cached wallet's values as the database has them
+    _stored: dict[int, tuple[Any, ...]] = field(default_factory=dict)
+    #: each wallet the current request looked at, as it was when the request began
+    _before: dict[int, tuple[Any, ...]] = field(default_factory=dict)
     _req_rows: list[tuple[Any, ...]] = field(default_factory=list)
     _req_system: list[tuple[int, int, int]] = field(default_factory=list)
     dirty: bool = False
+
+    def wallet(self, user_id: int) -> Wallet:
+        """The user's wallet (NotFound for a stranger); changes to it are kept if the request
+        succeeds and undone if it fails."""
+        w = self.wallets.get(user_id)
+        if w is None:
+            self.load((user_id,))
+            w = self.wallets.get(user_id)
+            if w is None:
+                raise NotFound(what="user", ref=str(user_id))
+        if user_id not in self._before:
+            self._before[user_id] = _values(w)
+        return w
+
+    def load(self, user_ids: Sequence[int]) -> None:
+        """Read these users' wallets (those not read yet), in as few statements as possible."""
+        wanted = [u for u in dict.fromkeys(user_ids) if u not in self.wallets]
+        for i in range(0, len(wanted), 500):
+            chunk = wanted[i : i + 500]
+            for row in self.db.execute(_SELECT_WALLETS + f"({','.join('?' * len(chunk))})", chunk):
+                self.wallets[row[0]] = Wallet(*row)
+                self._stored[row[0]] = row[1:]
 
     def transfer(
         self, kind: str, asset: str, debit: int, credit: int, amount: int,
@@ -55,53 +119,61 @@ class Tx:
     ) -> Moved:
         """Move `amount` from `debit` to `credit`; user accounts (id > 0) cannot overdraw.
 
-        The balance is read before anything is written, so a refusal here leaves nothing to
-        undo; the UPDATE stays conditional (and the table has a CHECK) all the same.
+        The debit side is checked before anything changes, so a refusal leaves nothing to undo.
         """
         debit_balance = credit_balance = None
         if debit > 0:
-            debit_balance = self.balance(debit) - amount
-            if debit_balance < 0:
-                raise InsufficientFunds(asset=asset, needed=amount, available=debit_balance + amount)
-            self.dirty = True
-            if self.db.execute(
-                "UPDATE accounts SET balance = balance - ?1, debits = debits + ?1 WHERE id = ?2 AND balance >= ?1",
-                (amount, debit),
-            ).rowcount != 1:
-                raise sqlite3.IntegrityError(f"account {debit} changed under the write lock")
+            w = self.wallet(debit // 4)
+            bal, debits, _ = ACCOUNT_COLUMNS[debit % 4]
+            have = getattr(w, bal)
+            if have < amount:
+                raise InsufficientFunds(asset=asset, needed=amount, available=have)
+            debit_balance = have - amount
+            setattr(w, bal, debit_balance)
+            setattr(w, debits, getattr(w, debits) + amount)
         else:
             self._req_system.append((debit, amount, 0))
         if credit > 0:
-            credit_balance = self.balance(credit) + amount
-            self.dirty = True
-            self.db.execute(
-                "UPDATE accounts SET balance = balance + ?1, credits = credits + ?1 WHERE id = ?2", (amount, credit)
-            )
+            w = self.wallet(credit // 4)
+            bal, _, credits = ACCOUNT_COLUMNS[credit % 4]
+            credit_balance = getattr(w, bal) + amount
+            setattr(w, bal, credit_balance)
+            setattr(w, credits, getattr(w, credits) + amount)
         else:
             self._req_system.append((credit, 0, amount))
         tid = self.next_id
         self.next_id += 1
-        self._req_rows.append((tid, self.now, kind, asset, debit, credit, amount, user_id, ref, actor))
+        prev = None
+        if user_id is not None:
+            # The user's chain through the journal: each transfer points at their previous one.
+            w = self.wallet(user_id)
+            prev, w.last_transfer = w.last_transfer, tid
+            w.transfers += 1
+        self._req_rows.append((tid, self.now, kind, asset, debit, credit, amount, user_id, ref, actor, prev))
         return Moved(tid, debit_balance, credit_balance)
 
     def write(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Cursor:
-        """Every write of an operation goes through here (or transfer) so a refusal raised
-        after it is known to need undoing."""
+        """Every SQL write of an operation goes through here so a refusal raised after it is
+        known to need a SAVEPOINT to undo."""
         self.dirty = True
         return self.db.execute(sql, params)
 
     def balance(self, account: int) -> int:
-        row = self.db.execute("SELECT balance FROM accounts WHERE id = ?", (account,)).fetchone()
-        if row is None:
-            raise NotFound(what="user", ref=str(account // 4))
-        return row[0]
+        """A user account's balance (account > 0)."""
+        return getattr(self.wallet(account // 4), ACCOUNT_COLUMNS[account % 4][0])  # type: ignore[no-any-return]
 
     # -- request boundaries (called by run_batch) --
     def _begin(self) -> int:
         self.dirty = False
         self._req_rows.clear()
         self._req_system.clear()
+        self._before.clear()
         return self.next_id
+
+    def _undo(self, start: int) -> None:
+        for user_id, values in self._before.items():
+            self.wallets[user_id]._set(values)
+        self.next_id = start
 
     def _keep(self) -> None:
         self.rows.extend(self._req_rows)
@@ -110,16 +182,62 @@ class Tx:
             totals[0] += debit
             totals[1] += credit
 
+    def _write_back(self, user_ids: Any) -> None:
+        """Write the changed columns of these wallets; remember them as stored."""
+        shapes: dict[tuple[int, ...], list[tuple[Any, ...]]] = {_PLAIN: [], _ALL: []}
+        top: dict[int, int] = {}
+        written: dict[int, tuple[Any, ...]] = {}
+        for user_id in user_ids:
+            now, stored = _values(self.wallets[user_id]), self._stored[user_id]
+            if now == stored:
+                continue
+            cols = _ALL if _indexed(now) != _indexed(stored) else _PLAIN
+            shapes[cols].append((*_UPDATE[cols][1](now), user_id))
+            if now[_TOKEN_DEBITS] != stored[_TOKEN_DEBITS]:
+                top[user_id] = now[_TOKEN_DEBITS]
+            written[user_id] = now
+        for cols, params in shapes.items():
+            if params:
+                self.db.executemany(_UPDATE[cols][0], params)
+        if top:
+            self._merge_top(top)
+        self._stored.update(written)  # only once the database has taken all of it
+
+    def _merge_top(self, spent: dict[int, int]) -> None:
+        """Keep `top_spenders` exactly the TOP_KEEP biggest: token debits only ever grow, so
+        the new top is found among the old top and the wallets that just spent."""
+        old = dict(self.db.execute("SELECT user_id, spent FROM top_spenders"))
+        if len(old) >= TOP_KEEP:  # only who now beats the last place, or already had one, matters
+            floor = max((-s, u) for u, s in old.items())
+            spent = {u: s for u, s in spent.items() if u in old or (-s, u) < floor}
+            if not spent:
+                return
+        merged = {**old, **spent}
+        if len(merged) > TOP_KEEP:
+            merged = dict(sorted(merged.items(), key=lambda kv: (-kv[1], kv[0]))[:TOP_KEEP])
+        gone = [(u,) for u in old if u not in merged]
+        if gone:
+            self.db.executemany("DELETE FROM top_spenders WHERE user_id = ?", gone)
+        changed = [(u, s) for u, s in merged.items() if old.get(u) != s]
+        if changed:
+            self.db.executemany(
+                "INSERT INTO top_spenders VALUES (?, ?) ON CONFLICT DO UPDATE SET spent = excluded.spent", changed
+            )
+
     def _flush(self) -> None:
         db = self.db
+        self._write_back(list(self.wallets))
         if self.rows:
-            db.executemany("INSERT INTO transfers VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", self.rows)
+            db.executemany("INSERT INTO transfers VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", self.rows)
         for acc, (debit, credit) in self.system.items():
             db.execute(
                 "UPDATE accounts SET balance = balance - ?1 + ?2, debits = debits + ?1,"
                 " credits = credits + ?2 WHERE id = ?3",
                 (debit, credit, acc),
             )
+
+
+_TOKEN_DEBITS = WALLET_COLUMNS.index("token_debits")
 
 
 def _lookup_keys(db: sqlite3.Connection, keys: list[str], now: int) -> dict[str, tuple[str, str]]:
@@ -142,15 +260,17 @@ class NeedSavepoints(Exception):
 def run_batch(db: sqlite3.Connection, requests: Sequence[Request], now: int, safe: bool = False) -> list[Any]:
     """Apply `requests` in one transaction (the caller holds BEGIN IMMEDIATE and commits).
 
-    Operations refuse before their first write, so by default no SAVEPOINT is paid for. A
-    request that fails after writing raises NeedSavepoints; the caller rolls back and calls
-    again with `safe=True`, where each request has its own SAVEPOINT.
+    Operations refuse before their first SQL write, and wallet changes are undone in Python,
+    so by default no SAVEPOINT is paid for. A request that fails after an SQL write, or a
+    write-back the database refuses, raises NeedSavepoints; the caller rolls back and calls
+    again with `safe=True`, where each request has its own SAVEPOINT and write-back.
     Returns one outcome per request: a result, an exception instance, or RETRY.
     """
     keyed = [r.key.value for r in requests if r.key is not None]
     known = _lookup_keys(db, keyed, now) if keyed else {}
     seen: set[str] = set()
     tx = Tx(db, now, (db.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM transfers").fetchone()[0]))
+    tx.load([r.user_id for r in requests if r.user_id is not None])
     outcomes: list[Any] = []
     remembered: list[tuple[Any, ...]] = []
     for req in requests:
@@ -170,6 +290,8 @@ def run_batch(db: sqlite3.Connection, requests: Sequence[Request], now: int, saf
             db.execute("SAVEPOINT request")
         try:
             outcome: Any = req.op(tx)
+            if safe:
+                tx._write_back(list(tx._before))
             ok = True
         except (EconomyError, sqlite3.IntegrityError, ValueError, TypeError, KeyError, AttributeError) as exc:
             # A refusal, or a bug confined to this request: undo it, keep the neighbours.
@@ -177,7 +299,7 @@ def run_batch(db: sqlite3.Connection, requests: Sequence[Request], now: int, saf
                 raise NeedSavepoints from exc
             if safe:
                 db.execute("ROLLBACK TO request")
-            tx.next_id = start
+            tx._undo(start)
             outcome, ok = exc, False
         if safe:
             db.execute("RELEASE request")
@@ -187,7 +309,12 @@ def run_batch(db: sqlite3.Connection, requests: Sequence[Request], now: int, saf
             expires = now + key.ttl if key.ttl is not None else None
             remembered.append((key.value, req.fingerprint, encode_outcome(outcome), now, expires))
         outcomes.append(outcome)
-    tx._flush()
+    try:
+        tx._flush()
+    except sqlite3.IntegrityError as exc:
+        if safe:
+            raise
+        raise NeedSavepoints from exc  # the database refused a write-back: find whose, in safe mode
     if remembered:
         db.executemany("INSERT OR REPLACE INTO idempotency VALUES (?, ?, ?, ?, ?)", remembered)
     return outcomes

@@ -24,8 +24,8 @@ from economy.models import (
     Profile, Purchase, Registration, Spender, Stats, Ticket,
 )
 from economy.schema import (
-    CREDIT, QUOTA_ISSUER, REVENUE, TOKEN, TOKEN_MINT, USED, USER_ACCOUNTS, XP, XP_CONVERTED,
-    XP_ISSUER, account_id,
+    CREDIT, PERK_COLUMNS, QUOTA_ISSUER, REVENUE, TOKEN, TOKEN_MINT, USED, XP, XP_CONVERTED, XP_ISSUER,
+    account_id,
 )
 from economy.store import Store, path_from_url
 
@@ -47,14 +47,8 @@ def _key(key: Key | str | None) -> Key | None:
 
 def _figures(tx: Tx, user_id: int) -> tuple[int, int]:
     """(quota, used) of a user, read inside the transaction."""
-    rows = dict(tx.db.execute(
-        "SELECT id, balance FROM accounts WHERE id IN (?, ?)",
-        (account_id(user_id, CREDIT), account_id(user_id, USED)),
-    ).fetchall())
-    if not rows:
-        raise NotFound(what="user", ref=str(user_id))
-    used = rows[account_id(user_id, USED)]
-    return rows[account_id(user_id, CREDIT)] + used, used
+    w = tx.wallet(user_id)
+    return w.credit + w.credit_used, w.credit_used
 
 
 class Ledger:
@@ -82,8 +76,10 @@ class Ledger:
     async def __aexit__(self, *exc: object) -> None:
         await self.close()
 
-    def _write(self, op: Callable[[Tx], Any], key: Key | str | None, *fingerprint: object) -> Any:
-        return self.store.write(op, _key(key), "|".join(map(str, fingerprint)))
+    def _write(self, op: Callable[[Tx], Any], key: Key | str | None, *fingerprint: object,
+               user: int | None = None) -> Any:
+        """Queue `op`; `user` names the wallet it works on, read with the batch's others."""
+        return self.store.write(op, _key(key), "|".join(map(str, fingerprint)), user)
 
     # -- users and XP --
     async def register(
@@ -107,13 +103,11 @@ class Ledger:
                     (uname, _clip(first_name, 64), _clip(language, 8) or None, user_id),
                 )
                 return Registration(user_id, False, 0, tx.balance(account_id(user_id, XP)))
-            for n, (name, asset) in USER_ACCOUNTS.items():
-                tx.write("INSERT INTO accounts(id, user_id, asset, name) VALUES (?, ?, ?, ?)",
-                         (account_id(user_id, n), user_id, asset, name))
+            tx.write("INSERT INTO wallets(user_id) VALUES (?)", (user_id,))
             tx.transfer("earn", "XP", XP_ISSUER, account_id(user_id, XP), bonus, user_id, "registration")
             return Registration(user_id, True, bonus, bonus)
 
-        return await self._write(op, key, "register", user_id)
+        return await self._write(op, key, "register", user_id, user=user_id)
 
     async def daily(self, user_id: int, *, key: Key | str | None = None) -> Earning:
         """Pay the daily reward once per UTC day; doubled while a boost is active."""
@@ -122,24 +116,16 @@ class Ledger:
 
         def op(tx: Tx) -> Earning:
             day = tx.now // 86400
-            if not tx.db.execute(
-                "UPDATE users SET last_daily_day = ?1 WHERE user_id = ?2"
-                " AND (last_daily_day IS NULL OR last_daily_day < ?1)",
-                (day, user_id),
-            ).rowcount:
-                tx.balance(account_id(user_id, XP))  # NotFound for a stranger
+            w = tx.wallet(user_id)
+            if w.last_daily_day is not None and w.last_daily_day >= day:
                 raise AlreadyClaimed(next_at=(day + 1) * 86400)
-            tx.dirty = True
-            until = tx.db.execute(
-                "SELECT until FROM entitlements WHERE user_id = ? AND item = 'boost' AND ref = ''", (user_id,)
-            ).fetchone()
-            boosted = until is not None and until[0] > tx.now
+            w.last_daily_day = day
+            boosted = w.boost_until is not None and w.boost_until > tx.now
             amount = cat.daily_reward * (cat.boost_factor if boosted else 1)
-            tx.transfer("earn", "XP", XP_ISSUER, account_id(user_id, XP), amount, user_id, "daily")
-            xp = tx.balance(account_id(user_id, XP))
-            return Earning(user_id, amount, xp, boosted, (day + 1) * 86400)
+            xp = tx.transfer("earn", "XP", XP_ISSUER, account_id(user_id, XP), amount, user_id, "daily").credit_balance
+            return Earning(user_id, amount, xp, boosted, (day + 1) * 86400)  # type: ignore[arg-type]
 
-        return await self._write(op, key, "daily", user_id)
+        return await self._write(op, key, "daily", user_id, user=user_id)
 
     async def grant(
         self, user_id: int, amount: int, *, reason: str = "", actor: int | None = None,
@@ -154,7 +140,7 @@ class Ledger:
             tx.transfer("earn", "XP", XP_ISSUER, account_id(user_id, XP), amount, user_id, reason or "grant", actor)
             return Earning(user_id, amount, tx.balance(account_id(user_id, XP)))
 
-        return await self._write(op, key, "grant", user_id, amount, reason, actor)
+        return await self._write(op, key, "grant", user_id, amount, reason, actor, user=user_id)
 
     async def convert(self, user_id: int, amount: int | None = None, *, key: Key | str | None = None) -> Conversion:
         """XP to tokens, 1:1; `amount=None` converts all the XP there is."""
@@ -172,7 +158,7 @@ class Ledger:
             tokens = tx.transfer("convert", "TOKEN", TOKEN_MINT, account_id(user_id, TOKEN), n, user_id).credit_balance
             return Conversion(user_id, n, xp, tokens)  # type: ignore[arg-type]
 
-        return await self._write(op, key, "convert", user_id, amount)
+        return await self._write(op, key, "convert", user_id, amount, user=user_id)
 
     # -- the shop --
     async def buy(self, user_id: int, code: str, ref: str = "", *, key: Key | str | None = None) -> Purchase:
@@ -185,29 +171,32 @@ class Ledger:
         revenue = REVENUE[item.code]
 
         def op(tx: Tx) -> Purchase:
-            price = item.price
             if item.code == CONTENT:
                 row = tx.db.execute("SELECT price FROM content WHERE content_id = ?", (ref,)).fetchone()
                 if row is None:
                     raise NotFound(what="content", ref=ref)
-                price = row[0]
-            held = tx.db.execute(
-                "SELECT until FROM entitlements WHERE user_id = ? AND item = ? AND ref = ?", (user_id, item.code, ref)
-            ).fetchone()
+                if tx.db.execute(
+                    "SELECT 1 FROM entitlements WHERE user_id = ? AND item = ? AND ref = ?", (user_id, CONTENT, ref)
+                ).fetchone():
+                    raise AlreadyOwned(item=CONTENT, ref=ref)
+                moved = tx.transfer("spend", "TOKEN", account_id(user_id, TOKEN), revenue, row[0], user_id,
+                                    f"{CONTENT}:{ref}")
+                tx.write("INSERT INTO entitlements VALUES (?, ?, ?, ?, NULL)", (user_id, CONTENT, ref, tx.now))
+                return Purchase(user_id, CONTENT, ref, row[0], moved.debit_balance, None)  # type: ignore[arg-type]
+            w, perk = tx.wallet(user_id), PERK_COLUMNS[item.code]
+            held = getattr(w, perk)
             if held is not None and item.duration is None:
-                raise AlreadyOwned(item=item.code, ref=ref)
-            spend_ref = f"{item.code}:{ref}" if ref else item.code
-            moved = tx.transfer("spend", "TOKEN", account_id(user_id, TOKEN), revenue, price, user_id, spend_ref)
+                raise AlreadyOwned(item=item.code, ref="")
+            moved = tx.transfer("spend", "TOKEN", account_id(user_id, TOKEN), revenue, item.price, user_id, item.code)
             until = None
-            if item.duration is not None:
-                until = max(held[0] if held else 0, tx.now) + item.duration
-            tx.write(
-                "INSERT INTO entitlements VALUES (?, ?, ?, ?, ?) ON CONFLICT DO UPDATE SET until = excluded.until",
-                (user_id, item.code, ref, tx.now, until),
-            )
-            return Purchase(user_id, item.code, ref, price, moved.debit_balance, until)  # type: ignore[arg-type]
+            if item.duration is None:
+                setattr(w, perk, tx.now)
+            else:
+                until = max(held or 0, tx.now) + item.duration
+                setattr(w, perk, until)
+            return Purchase(user_id, item.code, "", item.price, moved.debit_balance, until)  # type: ignore[arg-type]
 
-        return await self._write(op, key, "buy", user_id, item.code, ref)
+        return await self._write(op, key, "buy", user_id, item.code, ref, user=user_id)
 
     async def add_content(
         self, content_id: str, *, title: str, media: str, file_ref: str, price: int | None = None,
@@ -273,7 +262,7 @@ class Ledger:
             quota, spent = _figures(tx, user_id)
             return CreditChange(user_id, kind, amount, quota, spent, moved.id)
 
-        return await self._write(op, key, kind, user_id, amount, note, actor)
+        return await self._write(op, key, kind, user_id, amount, note, actor, user=user_id)
 
     # -- support --
     async def support(self, user_id: int, text: str, *, key: Key | str | None = None) -> Ticket:
@@ -284,18 +273,15 @@ class Ledger:
             raise InvalidInput(text="", reason="empty_text")
 
         def op(tx: Tx) -> Ticket:
-            tx.balance(account_id(user_id, XP))  # NotFound for a stranger
-            row = tx.db.execute(
-                "SELECT until FROM entitlements WHERE user_id = ? AND item = 'dm' AND ref = ''", (user_id,)
-            ).fetchone()
-            priority = row is not None and row[0] > tx.now
+            until = tx.wallet(user_id).dm_until  # NotFound for a stranger
+            priority = until is not None and until > tx.now
             tid = tx.write(
                 "INSERT INTO support_messages(user_id, text, priority, created_at) VALUES (?, ?, ?, ?)",
                 (user_id, body, int(priority), tx.now),
             ).lastrowid
             return Ticket(tid, user_id, body, priority, tx.now)  # type: ignore[arg-type]
 
-        return await self._write(op, key, "support", user_id, body)
+        return await self._write(op, key, "support", user_id, body, user=user_id)
 
     async def close_tickets(self, user_id: int, *, key: Key | str | None = None) -> Done:
         """Mark a user's open support messages answered (an admin replied)."""
@@ -306,7 +292,7 @@ class Ledger:
                          (tx.now, user_id)).rowcount
             return Done("answered", str(n))
 
-        return await self._write(op, key, "close_tickets", user_id)
+        return await self._write(op, key, "close_tickets", user_id, user=user_id)
 
     async def purge_keys(self) -> int:
         """Forget idempotency keys past their expiry; return how many."""

@@ -8,30 +8,27 @@ from economy.catalog import ITEM_CODES
 from economy.errors import NotFound
 from economy.models import Balance, ContentItem, CreditUser, Entry, Page, Profile, Spender, Stats, Ticket
 from economy.schema import (
-    CREDIT, QUOTA_ISSUER, REVENUE, TOKEN, TOKEN_MINT, USED, XP, XP_CONVERTED, XP_ISSUER, account_id,
+    CREDIT, QUOTA_ISSUER, REVENUE, TOKEN, TOKEN_MINT, TOP_KEEP, USER_ACCOUNTS, XP, XP_CONVERTED, XP_ISSUER,
+    account_id,
 )
 
 MAX_PER_PAGE = 50
 
 
 def balance(db: sqlite3.Connection, user_id: int, now: int) -> Balance:
-    ids = [account_id(user_id, n) for n in (XP, TOKEN, CREDIT, USED)]
-    got = dict(db.execute("SELECT id, balance FROM accounts WHERE id IN (?, ?, ?, ?)", ids).fetchall())
-    if len(got) < 4:
+    row = db.execute(
+        "SELECT xp, token, credit, credit_used, vip_since, badge_since, boost_until, dm_until"
+        " FROM wallets WHERE user_id = ?", (user_id,),
+    ).fetchone()
+    if row is None:
         raise NotFound(what="user", ref=str(user_id))
-    xp, tokens, avail, used = (got[i] for i in ids)
-    perks: dict[str, object] = {"content": []}
-    for item, ref, until in db.execute("SELECT item, ref, until FROM entitlements WHERE user_id = ?", (user_id,)):
-        if item == "content":
-            perks["content"].append(ref)  # type: ignore[union-attr]
-        elif until is None:
-            perks[item] = True
-        elif until > now:
-            perks[f"{item}_until"] = until
+    xp, tokens, avail, used, vip, badge, boost, dm = row
+    content = [r[0] for r in db.execute(
+        "SELECT ref FROM entitlements WHERE user_id = ? AND item = 'content' ORDER BY ref", (user_id,))]
     return Balance(
-        user_id, xp, tokens, avail + used, used, vip=bool(perks.get("vip")), badge=bool(perks.get("badge")),
-        boost_until=perks.get("boost_until"), dm_until=perks.get("dm_until"),  # type: ignore[arg-type]
-        content=tuple(sorted(perks["content"])),  # type: ignore[arg-type]
+        user_id, xp, tokens, avail + used, used, vip=vip is not None, badge=badge is not None,
+        boost_until=boost if boost is not None and boost > now else None,
+        dm_until=dm if dm is not None and dm > now else None, content=tuple(content),
     )
 
 
@@ -65,16 +62,20 @@ def _page(total: int, page: int, per_page: int) -> tuple[int, int, int]:
 
 
 def history(db: sqlite3.Connection, user_id: int, page: int, per_page: int) -> Page:
-    """The user's journal lines, newest first."""
+    """The user's journal lines, newest first: their chain through the journal, from the last."""
     profile(db, user_id)
-    total = db.execute("SELECT COUNT(*) FROM transfers WHERE user_id = ?", (user_id,)).fetchone()[0]
+    last, total = db.execute("SELECT last_transfer, transfers FROM wallets WHERE user_id = ?", (user_id,)).fetchone()
     page, pages, per_page = _page(total, page, per_page)
     mine = {account_id(user_id, n) for n in (XP, TOKEN, CREDIT)}
+    skip = page * per_page
     rows = db.execute(
-        "SELECT id, ts, kind, asset, debit_id, amount, ref, actor FROM transfers WHERE user_id = ?"
-        " ORDER BY id DESC LIMIT ? OFFSET ?",
-        (user_id, per_page, page * per_page),
-    ).fetchall()
+        "WITH RECURSIVE chain(id, n) AS (SELECT ?1, 0 UNION ALL"
+        " SELECT t.user_prev, chain.n + 1 FROM chain JOIN transfers t ON t.id = chain.id"
+        " WHERE t.user_prev IS NOT NULL AND chain.n + 1 < ?2 + ?3)"
+        " SELECT t.id, t.ts, t.kind, t.asset, t.debit_id, t.amount, t.ref, t.actor FROM chain"
+        " JOIN transfers t ON t.id = chain.id WHERE chain.n >= ?2 ORDER BY chain.n",
+        (last, skip, per_page),
+    ).fetchall() if last is not None else []
     items = tuple(
         Entry(tid, ts, kind, asset, -amount if debit in mine else amount, ref, actor)
         for tid, ts, kind, asset, debit, amount, ref, actor in rows
@@ -84,10 +85,9 @@ def history(db: sqlite3.Connection, user_id: int, page: int, per_page: int) -> P
 
 def top_spenders(db: sqlite3.Connection, limit: int) -> list[Spender]:
     rows = db.execute(
-        "SELECT a.user_id, u.first_name, u.username, a.debits,"
-        " EXISTS (SELECT 1 FROM entitlements e WHERE e.user_id = a.user_id AND e.item = 'vip')"
-        " FROM accounts a JOIN users u ON u.user_id = a.user_id"
-        " WHERE a.name = 'token' AND a.debits > 0 ORDER BY a.debits DESC, a.user_id LIMIT ?",
+        "SELECT t.user_id, u.first_name, u.username, t.spent, w.vip_since IS NOT NULL FROM top_spenders t"
+        " JOIN users u ON u.user_id = t.user_id JOIN wallets w ON w.user_id = t.user_id"
+        " ORDER BY t.spent DESC, t.user_id LIMIT ?",
         (max(1, min(limit, MAX_PER_PAGE)),),
     ).fetchall()
     return [Spender(uid, name, uname, spent, bool(vip)) for uid, name, uname, spent, vip in rows]
@@ -98,12 +98,8 @@ def stats(db: sqlite3.Connection) -> Stats:
     system = dict(db.execute("SELECT id, balance FROM accounts WHERE id < 0").fetchall())
     spent = {code: system[REVENUE[code]] for code in ITEM_CODES}
     users, active = db.execute("SELECT COUNT(*), COALESCE(SUM(active), 0) FROM users").fetchone()
-    used = db.execute(
-        "SELECT COALESCE(SUM(balance), 0) FROM accounts WHERE name = 'credit_used' AND balance > 0"
-    ).fetchone()[0]
-    credit_users = db.execute(
-        "SELECT COUNT(*) FROM accounts WHERE name = 'credit' AND credits > 0"
-    ).fetchone()[0]
+    used = db.execute("SELECT COALESCE(SUM(credit_used), 0) FROM wallets WHERE credit_used > 0").fetchone()[0]
+    credit_users = db.execute("SELECT COUNT(*) FROM wallets WHERE credit_credits > 0").fetchone()[0]
     minted, tokens_spent = -system[TOKEN_MINT], sum(spent.values())
     issued, converted = -system[XP_ISSUER], system[XP_CONVERTED]
     return Stats(
@@ -116,13 +112,12 @@ def stats(db: sqlite3.Connection) -> Stats:
 
 def credit_users(db: sqlite3.Connection, page: int, per_page: int) -> Page:
     """Users who were ever given a quota, with their figures, by user id."""
-    total = db.execute("SELECT COUNT(*) FROM accounts WHERE name = 'credit' AND credits > 0").fetchone()[0]
+    total = db.execute("SELECT COUNT(*) FROM wallets WHERE credit_credits > 0").fetchone()[0]
     page, pages, per_page = _page(total, page, per_page)
     rows = db.execute(
-        "SELECT a.user_id, u.first_name, u.username, a.balance, g.balance FROM accounts a"
-        " JOIN users u ON u.user_id = a.user_id JOIN accounts g ON g.id = a.user_id * 4 + ?"
-        " WHERE a.name = 'credit' AND a.credits > 0 ORDER BY a.user_id LIMIT ? OFFSET ?",
-        (USED, per_page, page * per_page),
+        "SELECT w.user_id, u.first_name, u.username, w.credit, w.credit_used FROM wallets w"
+        " JOIN users u ON u.user_id = w.user_id WHERE w.credit_credits > 0 ORDER BY w.user_id LIMIT ? OFFSET ?",
+        (per_page, page * per_page),
     ).fetchall()
     items = tuple(CreditUser(uid, name, uname, avail + used, used) for uid, name, uname, avail, used in rows)
     return Page(items, page, pages, total)
@@ -165,6 +160,13 @@ def journal(db: sqlite3.Connection, after: int = 0, limit: int = 5000) -> list[t
     ).fetchall()
 
 
+def _asset_of(column: str) -> str:
+    """SQL for the asset of the account whose id is in `column`."""
+    users = " ".join(f"WHEN {n} THEN '{asset}'" for n, (_, asset) in USER_ACCOUNTS.items())
+    return (f"CASE WHEN {column} > 0 THEN CASE {column} % 4 {users} END"
+            f" ELSE (SELECT asset FROM accounts WHERE id = {column}) END")
+
+
 def verify(db: sqlite3.Connection) -> list[str]:
     """Check every invariant; return what is wrong (empty when all hold)."""
     problems: list[str] = []
@@ -175,7 +177,7 @@ def verify(db: sqlite3.Connection) -> list[str]:
            " UNION ALL SELECT credit_id, 0, amount FROM transfers) GROUP BY acc"
     journal_sums = {acc: (d, c) for acc, d, c in db.execute(sums)}
     for acc, user, name, bal, debits, credits in db.execute(
-        "SELECT id, user_id, name, balance, debits, credits FROM accounts"
+        "SELECT id, user_id, name, balance, debits, credits FROM all_accounts"
     ):
         d, c = journal_sums.pop(acc, (0, 0))
         if (debits, credits) != (d, c) or bal != c - d:
@@ -185,17 +187,33 @@ def verify(db: sqlite3.Connection) -> list[str]:
             problems.append(f"account {acc} ({name}) of user {user} is negative: {bal}")
     for acc in journal_sums:
         problems.append(f"journal names account {acc}, which does not exist")
-    for asset, total in db.execute("SELECT asset, SUM(balance) FROM accounts GROUP BY asset"):
+    for asset, total in db.execute("SELECT asset, SUM(balance) FROM all_accounts GROUP BY asset"):
         if total != 0:
             problems.append(f"{asset} does not sum to zero: {total}")
     for tid, asset, da, ca in db.execute(
-        "SELECT t.id, t.asset, d.asset, c.asset FROM transfers t JOIN accounts d ON d.id = t.debit_id"
-        " JOIN accounts c ON c.id = t.credit_id WHERE d.asset <> t.asset OR c.asset <> t.asset LIMIT 10"
+        f"SELECT id, asset, da, ca FROM (SELECT id, asset, {_asset_of('debit_id')} AS da,"
+        f" {_asset_of('credit_id')} AS ca FROM transfers) WHERE da <> asset OR ca <> asset LIMIT 10"
     ):
         problems.append(f"transfer {tid} moves {asset} between {da} and {ca} accounts")
-    over = db.execute(
-        "SELECT COUNT(*) FROM accounts WHERE name = 'credit' AND balance < 0"
-    ).fetchone()[0]
+    over = db.execute("SELECT COUNT(*) FROM wallets WHERE credit < 0").fetchone()[0]
     if over:
         problems.append(f"{over} users have credit used above their quota")
+    for (tid,) in db.execute(
+        "SELECT id FROM (SELECT id, user_prev, LAG(id) OVER (PARTITION BY user_id ORDER BY id) AS prev"
+        " FROM transfers WHERE user_id IS NOT NULL) WHERE user_prev IS NOT prev LIMIT 10"
+    ):
+        problems.append(f"transfer {tid} does not point at its user's previous transfer")
+    for user, last, count in db.execute(
+        "SELECT w.user_id, w.last_transfer, w.transfers FROM wallets w LEFT JOIN (SELECT user_id, MAX(id) AS last,"
+        " COUNT(*) AS n FROM transfers WHERE user_id IS NOT NULL GROUP BY user_id) j ON j.user_id = w.user_id"
+        " WHERE w.last_transfer IS NOT j.last OR w.transfers <> COALESCE(j.n, 0) LIMIT 10"
+    ):
+        problems.append(f"user {user}: wallet says {count} transfers up to {last}, the journal does not")
+    kept = db.execute("SELECT user_id, spent FROM top_spenders ORDER BY spent DESC, user_id").fetchall()
+    true = db.execute(
+        "SELECT user_id, token_debits FROM wallets WHERE token_debits > 0"
+        " ORDER BY token_debits DESC, user_id LIMIT ?", (TOP_KEEP,),
+    ).fetchall()
+    if kept != true:
+        problems.append(f"top spenders table {kept[:3]}... is not the top {TOP_KEEP} {true[:3]}...")
     return problems

@@ -29,6 +29,19 @@ def account_id(user_id: int, n: int) -> int:
     return user_id * 4 + n
 
 
+#: Since v3 a user's four accounts live in one `wallets` row, next to their perks, so a
+#: purchase rewrites one row (one page) instead of an account row, an entitlement row and two
+#: index entries. Each account keeps balance, debits and credits: account n of user u is the
+#: columns f"{USER_ACCOUNTS[n][0]}", f"..._debits", f"..._credits" of wallet u.
+PERK_COLUMNS = {"vip": "vip_since", "badge": "badge_since", "boost": "boost_until", "dm": "dm_until"}
+WALLET_COLUMNS = (
+    *(f"{name}{part}" for name, _ in USER_ACCOUNTS.values() for part in ("", "_debits", "_credits")),
+    *PERK_COLUMNS.values(), "last_daily_day", "last_transfer", "transfers",
+)
+#: How many of the biggest spenders `top_spenders` keeps (the most /top can ask for).
+TOP_KEEP = 50
+
+
 def _v1(db: sqlite3.Connection) -> None:
     db.executescript(
         """
@@ -128,7 +141,93 @@ def _v2(db: sqlite3.Connection) -> None:
     )
 
 
-MIGRATIONS = (_v1, _v2)
+def _v3(db: sqlite3.Connection) -> None:
+    """Wallets (user accounts and perks in one row), an exact top-spenders table, and a
+    per-user chain through the journal instead of an index on it."""
+    names = [name for name, _ in USER_ACCOUNTS.values()]
+    balances = " ".join(
+        f"{name}{part} INTEGER NOT NULL DEFAULT 0 CHECK ({name}{part} >= 0),"
+        for name in names for part in ("", "_debits", "_credits")
+    )
+    sums = ", ".join(f"CHECK ({name} = {name}_credits - {name}_debits)" for name in names)
+    db.executescript(
+        f"""
+        CREATE TABLE wallets (
+            user_id INTEGER PRIMARY KEY REFERENCES users(user_id),
+            {balances}
+            vip_since INTEGER,
+            badge_since INTEGER,
+            boost_until INTEGER,
+            dm_until INTEGER,
+            last_daily_day INTEGER,
+            last_transfer INTEGER,
+            transfers INTEGER NOT NULL DEFAULT 0 CHECK (transfers >= 0),
+            {sums}
+        ) STRICT;
+        CREATE INDEX wallets_credit ON wallets(user_id) WHERE credit_credits > 0;
+        CREATE INDEX wallets_used ON wallets(credit_used) WHERE credit_used > 0;
+
+        CREATE TABLE top_spenders (
+            user_id INTEGER PRIMARY KEY REFERENCES users(user_id),
+            spent INTEGER NOT NULL CHECK (spent > 0)
+        ) STRICT;
+
+        ALTER TABLE transfers ADD COLUMN user_prev INTEGER;
+        """
+    )
+    pivot = ", ".join(
+        f"SUM(CASE WHEN a.id % 4 = {n} THEN a.{part} END)"
+        for n in USER_ACCOUNTS for part in ("balance", "debits", "credits")
+    )
+    perks = ", ".join(
+        f"(SELECT {'until' if column.endswith('until') else 'since'} FROM entitlements e"
+        f" WHERE e.user_id = u.user_id AND e.item = '{item}' AND e.ref = '')"
+        for item, column in PERK_COLUMNS.items()
+    )
+    columns = ", ".join(WALLET_COLUMNS[:-3] + ("last_daily_day",))
+    db.execute(
+        f"INSERT INTO wallets(user_id, {columns})"
+        f" SELECT u.user_id, {pivot}, {perks}, u.last_daily_day FROM users u"
+        " JOIN accounts a ON a.user_id = u.user_id GROUP BY u.user_id"
+    )
+    db.execute(f"DELETE FROM entitlements WHERE item IN ({', '.join(repr(i) for i in PERK_COLUMNS)})")
+    db.execute(
+        "INSERT INTO top_spenders SELECT user_id, token_debits FROM wallets WHERE token_debits > 0"
+        f" ORDER BY token_debits DESC, user_id LIMIT {TOP_KEEP}"
+    )
+    # The journal is append-only; this one backfill of the new column is the exception.
+    db.execute("DROP TRIGGER transfers_no_update")
+    db.execute(
+        "UPDATE transfers SET user_prev = p.prev FROM (SELECT id, LAG(id) OVER (PARTITION BY user_id ORDER BY id)"
+        " AS prev FROM transfers WHERE user_id IS NOT NULL) p WHERE transfers.id = p.id"
+    )
+    db.execute(
+        "UPDATE wallets SET (last_transfer, transfers) = (SELECT MAX(id), COUNT(*) FROM transfers t"
+        " WHERE t.user_id = wallets.user_id)"
+    )
+    db.executescript(
+        """
+        CREATE TRIGGER transfers_no_update BEFORE UPDATE ON transfers
+            BEGIN SELECT RAISE(ABORT, 'the journal is append-only'); END;
+        DROP INDEX transfers_user;
+        DROP INDEX accounts_top_spenders;
+        DROP INDEX accounts_credit;
+        DROP INDEX accounts_used;
+        DELETE FROM accounts WHERE user_id IS NOT NULL;
+        ALTER TABLE users DROP COLUMN last_daily_day;
+        """
+    )
+    views = " UNION ALL ".join(
+        f"SELECT user_id * 4 + {n}, user_id, '{asset}', '{name}', {name}, {name}_debits, {name}_credits FROM wallets"
+        for n, (name, asset) in USER_ACCOUNTS.items()
+    )
+    db.execute(
+        "CREATE VIEW all_accounts(id, user_id, asset, name, balance, debits, credits) AS"
+        f" SELECT id, user_id, asset, name, balance, debits, credits FROM accounts UNION ALL {views}"
+    )
+
+
+MIGRATIONS = (_v1, _v2, _v3)
 VERSION = len(MIGRATIONS)
 
 

@@ -109,12 +109,13 @@ class Store:
         await self.close()
 
     # -- writes --
-    async def write(self, op: Callable[..., T], key: Any, fingerprint: str) -> T:
-        """Run `op(tx)` in the next group commit; return its result or raise its refusal."""
+    async def write(self, op: Callable[..., T], key: Any, fingerprint: str, user_id: int | None = None) -> T:
+        """Run `op(tx)` in the next group commit; return its result or raise its refusal.
+        `user_id` (a hint) lets the batch read that wallet together with the others."""
         if self._writer is None:
             raise RuntimeError("the store is closed")
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        self._pending.append(Request(op, key, fingerprint, future))
+        self._pending.append(Request(op, key, fingerprint, future, user_id))
         if self._flusher is None:
             self._flusher = asyncio.create_task(self._flush())
         outcome = await future

@@ -49,11 +49,23 @@ def test_verify_finds_a_tampered_balance(tmp_path):
     url = seeded(tmp_path)
     import sqlite3
     db = sqlite3.connect(tmp_path / "e.db", isolation_level=None)
-    db.execute("UPDATE accounts SET balance = balance + 1, credits = credits + 1 WHERE id = 7 * 4 + 2")
+    db.execute("UPDATE wallets SET token = token + 1, token_credits = token_credits + 1 WHERE user_id = 7")
     db.close()
     out = cli("--db", url, "verify")
     assert out.returncode == 1
     assert "cached 6" in out.stdout and "TOKEN does not sum to zero: 1" in out.stdout
+
+
+def test_verify_finds_a_broken_history_chain_and_top_table(tmp_path):
+    url = seeded(tmp_path)
+    import sqlite3
+    db = sqlite3.connect(tmp_path / "e.db", isolation_level=None)
+    db.execute("UPDATE wallets SET transfers = transfers - 1 WHERE user_id = 7")
+    db.execute("DELETE FROM top_spenders")
+    db.close()
+    out = cli("--db", url, "verify")
+    assert out.returncode == 1
+    assert "user 7: wallet says" in out.stdout and "top spenders table" in out.stdout
 
 
 def test_database_url_from_the_environment(tmp_path):

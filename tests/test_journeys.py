@@ -1,5 +1,8 @@
 """The seeds' scenarios, exactly."""
 
+import asyncio
+import random
+
 from economy import QuotaExceeded
 
 from tests.conftest import snapshot
@@ -68,3 +71,40 @@ async def test_quota_scenario(ledger):
     kinds = [e.kind for e in (await ledger.history(3)).items]
     assert kinds == ["usage_remove", "file_charge", "file_charge", "quota_increase", "earn"]
     assert await ledger.verify() == []
+
+
+async def test_history_pages_walk_the_users_chain_newest_first(ledger):
+    await ledger.register(1)
+    await ledger.register(2)
+    for i in range(12):  # interleave two users so the chain has to skip the other's transfers
+        await ledger.grant(1, i + 1, reason=f"g{i}")
+        await ledger.grant(2, 1)
+    await ledger.convert(1, 30)
+    mine = [row for row in [r async for r in ledger.journal()] if row[7] == 1][::-1]
+    seen = []
+    first = await ledger.history(1, 0, 5)
+    assert (first.total, first.pages) == (len(mine), -(-len(mine) // 5)) == (15, 3)
+    for page in range(first.pages):
+        p = await ledger.history(1, page, 5)
+        seen += [e.id for e in p.items]
+    assert seen == [row[0] for row in mine]
+    last = await ledger.history(1, 99, 5)  # past the end: the last page
+    assert last.page == 2 and [e.id for e in last.items] == seen[10:]
+
+
+async def test_top_spenders_stay_exact_with_ties_and_many_spenders(ledger):
+    from economy.schema import TOP_KEEP
+    users = range(1, TOP_KEEP + 21)
+    await asyncio.gather(*(ledger.register(u) for u in users))
+    await asyncio.gather(*(ledger.grant(u, 10_000) for u in users))
+    await asyncio.gather(*(ledger.convert(u) for u in users))
+    rng = random.Random(3)
+    spent = dict.fromkeys(users, 0)
+    for _ in range(6):
+        buyers = [rng.choice(users) for _ in range(60)]
+        for b in await asyncio.gather(*(ledger.buy(u, "boost") for u in buyers)):
+            spent[b.user_id] += 5
+        expected = sorted((-s, u) for u, s in spent.items() if s)[:10]
+        got = await ledger.top_spenders(10)
+        assert [(s.user_id, s.spent) for s in got] == [(u, -s) for s, u in expected]
+    assert await ledger.verify() == []  # verify compares the whole kept table with the wallets

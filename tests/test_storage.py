@@ -7,9 +7,9 @@ import sys
 
 import pytest
 
-from economy import AlreadyExists, Ledger, StorageBusy
+from economy import AlreadyExists, AlreadyOwned, Ledger, StorageBusy
 from economy import schema
-from economy.schema import TOKEN, XP, XP_ISSUER, account_id
+from economy.schema import XP, XP_ISSUER, account_id
 from tests.conftest import snapshot
 
 
@@ -19,7 +19,8 @@ def test_migrations_from_an_empty_file(tmp_path):
     assert db.execute("PRAGMA user_version").fetchone()[0] == schema.VERSION
     assert schema.migrate(db) == schema.VERSION  # nothing left to do
     tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-    assert {"users", "accounts", "transfers", "entitlements", "content", "idempotency", "support_messages"} <= tables
+    assert {"users", "wallets", "accounts", "transfers", "entitlements", "content", "idempotency",
+            "support_messages", "top_spenders"} <= tables
 
 
 def test_migrates_an_older_file_step_by_step(tmp_path):
@@ -48,19 +49,42 @@ async def test_invariants_are_enforced_by_sqlite_too(ledger, tmp_path):
     with pytest.raises(sqlite3.IntegrityError, match="append-only"):
         db.execute("DELETE FROM transfers")
     with pytest.raises(sqlite3.IntegrityError):  # a user account cannot go negative
-        db.execute("UPDATE accounts SET balance = -1, debits = debits + 1 WHERE id = ?", (account_id(1, TOKEN),))
+        db.execute("UPDATE wallets SET token = -1, token_debits = token_debits + 1 WHERE user_id = 1")
     with pytest.raises(sqlite3.IntegrityError):  # balance must equal credits - debits
-        db.execute("UPDATE accounts SET balance = balance + 5 WHERE id = ?", (account_id(1, XP),))
+        db.execute("UPDATE wallets SET xp = xp + 5 WHERE user_id = 1")
+    with pytest.raises(sqlite3.IntegrityError):  # credit used cannot pass the quota (available >= 0)
+        db.execute("UPDATE wallets SET credit_used = 1, credit_used_credits = 1, credit = -1,"
+                   " credit_debits = 1 WHERE user_id = 1")
     db.execute("UPDATE accounts SET balance = -10, debits = 10 WHERE id = ?", (XP_ISSUER,))  # system may go negative
     with pytest.raises(sqlite3.IntegrityError):  # STRICT: no text in an integer column
-        db.execute("UPDATE accounts SET balance = 'lots' WHERE id = ?", (account_id(1, XP),))
+        db.execute("UPDATE wallets SET xp = 'lots' WHERE user_id = 1")
 
 
-async def test_a_request_failing_after_its_writes_undoes_only_itself(ledger):
+async def test_a_refusal_after_wallet_changes_undoes_only_itself_without_savepoints(ledger):
+    await ledger.register(1)
+    await ledger.register(2)
+
+    def change_then_refuse(tx):
+        tx.transfer("earn", "XP", XP_ISSUER, account_id(1, XP), 1000, 1)
+        tx.wallet(1).boost_until = 1
+        raise AlreadyExists(what="thing", ref="x")
+
+    bad = ledger.store.write(change_then_refuse, None, "bad")
+    good = ledger.grant(2, 5)
+    results = await asyncio.gather(bad, good, return_exceptions=True)
+    assert isinstance(results[0], AlreadyExists) and results[1].xp == 55
+    assert ledger.store.safe_batches == 0  # undone in Python, not by a SAVEPOINT
+    assert (await ledger.balance(1)).xp == 50 and (await ledger.balance(1)).boost_until is None
+    assert (await ledger.history(1)).total == 1
+    assert await ledger.verify() == []
+
+
+async def test_a_request_failing_after_an_sql_write_undoes_only_itself(ledger):
     await ledger.register(1)
     await ledger.register(2)
 
     def write_then_refuse(tx):
+        tx.write("INSERT INTO support_messages(user_id, text, priority, created_at) VALUES (1, 'x', 0, 0)")
         tx.transfer("earn", "XP", XP_ISSUER, account_id(1, XP), 1000, 1)
         raise AlreadyExists(what="thing", ref="x")
 
@@ -69,7 +93,25 @@ async def test_a_request_failing_after_its_writes_undoes_only_itself(ledger):
     results = await asyncio.gather(bad, good, return_exceptions=True)
     assert isinstance(results[0], AlreadyExists) and results[1].xp == 55
     assert ledger.store.safe_batches >= 1
-    assert (await ledger.balance(1)).xp == 50
+    assert (await ledger.balance(1)).xp == 50 and await ledger.inbox() == []
+    assert await ledger.verify() == []
+
+
+async def test_a_write_back_the_database_refuses_fails_only_its_request(ledger):
+    await ledger.register(1)
+    await ledger.register(2)
+
+    def overdraw_behind_the_checks(tx):  # a bug: skips transfer()'s check; the CHECK stops it
+        w = tx.wallet(1)
+        w.token, w.token_debits = -5, 5
+        return "done"
+
+    bad = ledger.store.write(overdraw_behind_the_checks, None, "bad")
+    good = ledger.grant(2, 5)
+    results = await asyncio.gather(bad, good, return_exceptions=True)
+    assert isinstance(results[0], sqlite3.IntegrityError) and results[1].xp == 55
+    assert ledger.store.safe_batches >= 1
+    assert (await ledger.balance(1)).tokens == 0
     assert await ledger.verify() == []
 
 
@@ -125,3 +167,64 @@ def test_economy_imports_without_aiogram():
     root = str(__import__("pathlib").Path(__file__).resolve().parents[1])
     out = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True)
     assert out.returncode == 0 and out.stdout.strip() == "ok", out.stderr
+
+
+def _v2_file(path):
+    """A file as the v2 code left it: two users' accounts, perks, journal and journal index."""
+    db = sqlite3.connect(path, isolation_level=None)
+    db.execute("BEGIN")
+    for step in schema.MIGRATIONS[:2]:
+        schema._run_in_tx(db, step)
+    db.execute("PRAGMA user_version = 2")
+    db.execute("INSERT INTO users(user_id, first_name, registered_at, last_daily_day) VALUES (1, 'Ayşe', 0, 20000),"
+               " (2, 'Mehmet', 0, NULL)")
+    accounts = {1: (0, 0, 0, 0), 2: (0, 0, 0, 0)}  # user -> (used, xp, token, credit) balances
+    journal = [  # kind, asset, debit, credit, amount, user
+        ("earn", "XP", -1, 1 * 4 + 1, 50, 1), ("earn", "XP", -1, 2 * 4 + 1, 50, 2),
+        ("convert", "XP", 1 * 4 + 1, -2, 50, 1), ("convert", "TOKEN", -3, 1 * 4 + 2, 50, 1),
+        ("spend", "TOKEN", 1 * 4 + 2, -11, 25, 1), ("spend", "TOKEN", 1 * 4 + 2, -12, 5, 1),
+        ("quota_increase", "CREDIT", -4, 2 * 4 + 3, 100_000, 2), ("file_charge", "CREDIT", 2 * 4 + 3, 2 * 4 + 0, 12_345, 2),
+    ]
+    moved: dict[int, list[int]] = {}
+    for tid, (kind, asset, debit, credit, amount, user) in enumerate(journal, 1):
+        db.execute("INSERT INTO transfers VALUES (?, 0, ?, ?, ?, ?, ?, ?, '', NULL)",
+                   (tid, kind, asset, debit, credit, amount, user))
+        moved.setdefault(debit, [0, 0])[0] += amount
+        moved.setdefault(credit, [0, 0])[1] += amount
+    for user in accounts:
+        for n, (name, asset) in schema.USER_ACCOUNTS.items():
+            acc = account_id(user, n)
+            d, c = moved.get(acc, (0, 0))
+            db.execute("INSERT INTO accounts VALUES (?, ?, ?, ?, ?, ?, ?)", (acc, user, asset, name, c - d, d, c))
+    for acc, (d, c) in moved.items():
+        if acc < 0:
+            db.execute("UPDATE accounts SET balance = ?, debits = ?, credits = ? WHERE id = ?", (c - d, d, c, acc))
+    db.execute("INSERT INTO entitlements VALUES (1, 'vip', '', 7, NULL), (1, 'boost', '', 7, 3000000000),"
+               " (1, 'content', 'film1', 7, NULL)")
+    db.execute("COMMIT")
+    db.close()
+
+
+async def test_a_v2_file_with_data_migrates_to_wallets_and_keeps_every_figure(tmp_path):
+    _v2_file(tmp_path / "v2.db")
+    ledger = await Ledger.open(tmp_path / "v2.db")
+    try:
+        assert await ledger.verify() == []
+        one, two = await ledger.balance(1), await ledger.balance(2)
+        assert (one.xp, one.tokens, one.vip, one.badge, one.boost_until, one.content) == (
+            0, 20, True, False, 3_000_000_000, ("film1",))
+        assert (two.xp, two.credit_quota, two.credit_used) == (50, 100_000, 12_345)
+        assert [e.kind for e in (await ledger.history(1)).items] == ["spend", "spend", "convert", "convert", "earn"]
+        assert [(s.user_id, s.spent, s.vip) for s in await ledger.top_spenders()] == [(1, 30, True)]
+        stats = await ledger.stats()
+        assert (stats.credit_users, stats.credit_used, stats.tokens_spent) == (1, 12_345, 30)
+        with pytest.raises(AlreadyOwned):
+            await ledger.buy(1, "vip")
+        assert (await ledger.buy(1, "boost")).until == 3_000_000_000 + 24 * 3600  # extends the old perk
+        assert (await ledger.daily(2)).amount == 20
+        assert await ledger.verify() == []
+    finally:
+        await ledger.close()
+    db = sqlite3.connect(tmp_path / "v2.db")
+    assert db.execute("SELECT COUNT(*) FROM accounts WHERE user_id IS NOT NULL").fetchone()[0] == 0
+    assert db.execute("SELECT name FROM sqlite_master WHERE name = 'transfers_user'").fetchone() is None
