@@ -49,6 +49,7 @@ async def ledger_spends(path: Path, users: int, ops: int, callers: int) -> dict[
                     refused += 1
                 latencies.append(time.perf_counter() - t0)
 
+        ledger.store.writer_s = 0.0
         t0 = time.perf_counter()
         await asyncio.gather(*(caller(ops // callers) for _ in range(callers)))
         elapsed = time.perf_counter() - t0
@@ -58,6 +59,7 @@ async def ledger_spends(path: Path, users: int, ops: int, callers: int) -> dict[
             "ops_per_s": len(latencies) / elapsed, "p50_ms": percentile(latencies, 0.5) * 1000,
             "p99_ms": percentile(latencies, 0.99) * 1000, "refused": refused,
             "batches": ledger.store.batches, "verify_ok": not problems,
+            "writer_share": ledger.store.writer_s / elapsed,
         }
     finally:
         await ledger.close()
@@ -134,6 +136,7 @@ async def main() -> None:
         ceiling = raw_ceiling(Path(tmp) / "raw.db", args.users, args.ops)
     print(f"ledger API   {ours['ops_per_s']:>10,.0f} spends/s  p50 {ours['p50_ms']:.2f} ms  p99 {ours['p99_ms']:.2f} ms"
           f"  ({args.callers} callers, {args.users} users, synchronous=FULL, {ours['batches']} commits,"
+          f" writer thread busy {ours['writer_share']:.0%} of the time,"
           f" verify {'ok' if ours['verify_ok'] else 'FAILED'})")
     print(f"naive        {naive['ops_per_s']:>10,.0f} spends/s  {naive['lock_errors']} 'database is locked' errors"
           " (new aiosqlite connection per spend)")

@@ -70,6 +70,8 @@ class Store:
         self._batches_since_checkpoint = 0
         self.batches = 0
         self.safe_batches = 0
+        #: seconds the event loop spent waiting on the writer thread (for the benchmark)
+        self.writer_s = 0.0
 
     async def open(self) -> Store:
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -127,6 +129,7 @@ class Store:
         try:
             while self._pending:
                 batch, self._pending = self._pending[:MAX_BATCH], self._pending[MAX_BATCH:]
+                started = time.perf_counter()
                 try:
                     outcomes = await self._writer._execute(self._commit, batch)  # type: ignore[union-attr]
                 except StorageBusy as exc:
@@ -135,6 +138,7 @@ class Store:
                     log.error("write batch of %d failed: %s", len(batch), exc)
                     outcomes = [StorageBusy(reason=_reason(exc))] * len(batch)
                 self.batches += 1
+                self.writer_s += time.perf_counter() - started
                 self._maybe_checkpoint()
                 for req, outcome in zip(batch, outcomes):
                     if outcome is RETRY:
