@@ -44,6 +44,7 @@ _values = attrgetter(*WALLET_COLUMNS)
 #: purchase does not rewrite the credit indexes.
 _INDEXED = tuple(WALLET_COLUMNS.index(c) for c in ("credit_credits", "credit_used"))
 _indexed = itemgetter(*_INDEXED)
+_TOKEN_DEBITS = WALLET_COLUMNS.index("token_debits")
 _PLAIN = tuple(i for i in range(len(WALLET_COLUMNS)) if i not in _INDEXED)
 _ALL = tuple(range(len(WALLET_COLUMNS)))
 _UPDATE = {
@@ -235,9 +236,6 @@ class Tx:
                 " credits = credits + ?2 WHERE id = ?3",
                 (debit, credit, acc),
             )
-
-
-_TOKEN_DEBITS = WALLET_COLUMNS.index("token_debits")
 
 
 def _lookup_keys(db: sqlite3.Connection, keys: list[str], now: int) -> dict[str, tuple[str, str]]:
