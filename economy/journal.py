@@ -15,14 +15,14 @@ the end of each request, so a failure undoes only its request.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, make_dataclass
 from operator import attrgetter, itemgetter
 from typing import Any, NamedTuple
 
 from economy.errors import EconomyError, IdempotencyConflict, InsufficientFunds, NotFound
 from economy.models import Key, decode_outcome, encode_outcome
-from economy.schema import TOP_KEEP, USER_ACCOUNTS, WALLET_COLUMNS
+from economy.schema import ACCOUNT_COLUMNS, TOP_KEEP, WALLET_COLUMNS
 
 
 class Moved(NamedTuple):
@@ -36,8 +36,6 @@ class Moved(NamedTuple):
 #: A request that must wait for the next batch (its key is already used in this one).
 RETRY = object()
 
-#: Account n of a user -> its (balance, debits, credits) columns in the wallet.
-ACCOUNT_COLUMNS = {n: (name, f"{name}_debits", f"{name}_credits") for n, (name, _) in USER_ACCOUNTS.items()}
 _SELECT_WALLETS = f"SELECT user_id, {', '.join(WALLET_COLUMNS)} FROM wallets WHERE user_id IN "
 _values = attrgetter(*WALLET_COLUMNS)
 #: Wallet columns an index depends on: written back only when one of them changed, so a
@@ -183,7 +181,7 @@ class Tx:
             totals[0] += debit
             totals[1] += credit
 
-    def _write_back(self, user_ids: Any) -> None:
+    def _write_back(self, user_ids: Iterable[int]) -> None:
         """Write the changed columns of these wallets; remember them as stored."""
         shapes: dict[tuple[int, ...], list[tuple[Any, ...]]] = {_PLAIN: [], _ALL: []}
         top: dict[int, int] = {}
@@ -227,7 +225,7 @@ class Tx:
 
     def _flush(self) -> None:
         db = self.db
-        self._write_back(list(self.wallets))
+        self._write_back(self.wallets)
         if self.rows:
             db.executemany("INSERT INTO transfers VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", self.rows)
         for acc, (debit, credit) in self.system.items():
@@ -289,7 +287,7 @@ def run_batch(db: sqlite3.Connection, requests: Sequence[Request], now: int, saf
         try:
             outcome: Any = req.op(tx)
             if safe:
-                tx._write_back(list(tx._before))
+                tx._write_back(tx._before)
             ok = True
         except (EconomyError, sqlite3.IntegrityError, ValueError, TypeError, KeyError, AttributeError) as exc:
             # A refusal, or a bug confined to this request: undo it, keep the neighbours.

@@ -32,12 +32,11 @@ def account_id(user_id: int, n: int) -> int:
 #: Since v3 a user's four accounts live in one `wallets` row, next to their perks, so a
 #: purchase rewrites one row (one page) instead of an account row, an entitlement row and two
 #: index entries. Each account keeps balance, debits and credits: account n of user u is the
-#: columns f"{USER_ACCOUNTS[n][0]}", f"..._debits", f"..._credits" of wallet u.
+#: columns ACCOUNT_COLUMNS[n] of wallet u.
+ACCOUNT_COLUMNS = {n: (name, f"{name}_debits", f"{name}_credits") for n, (name, _) in USER_ACCOUNTS.items()}
+BALANCE_COLUMNS = tuple(column for columns in ACCOUNT_COLUMNS.values() for column in columns)
 PERK_COLUMNS = {"vip": "vip_since", "badge": "badge_since", "boost": "boost_until", "dm": "dm_until"}
-WALLET_COLUMNS = (
-    *(f"{name}{part}" for name, _ in USER_ACCOUNTS.values() for part in ("", "_debits", "_credits")),
-    *PERK_COLUMNS.values(), "last_daily_day", "last_transfer", "transfers",
-)
+WALLET_COLUMNS = (*BALANCE_COLUMNS, *PERK_COLUMNS.values(), "last_daily_day", "last_transfer", "transfers")
 #: How many of the biggest spenders `top_spenders` keeps (the most /top can ask for).
 TOP_KEEP = 50
 
@@ -144,12 +143,8 @@ def _v2(db: sqlite3.Connection) -> None:
 def _v3(db: sqlite3.Connection) -> None:
     """Wallets (user accounts and perks in one row), an exact top-spenders table, and a
     per-user chain through the journal instead of an index on it."""
-    names = [name for name, _ in USER_ACCOUNTS.values()]
-    balances = " ".join(
-        f"{name}{part} INTEGER NOT NULL DEFAULT 0 CHECK ({name}{part} >= 0),"
-        for name in names for part in ("", "_debits", "_credits")
-    )
-    sums = ", ".join(f"CHECK ({name} = {name}_credits - {name}_debits)" for name in names)
+    balances = " ".join(f"{column} INTEGER NOT NULL DEFAULT 0 CHECK ({column} >= 0)," for column in BALANCE_COLUMNS)
+    sums = ", ".join(f"CHECK ({bal} = {credits} - {debits})" for bal, debits, credits in ACCOUNT_COLUMNS.values())
     db.executescript(
         f"""
         CREATE TABLE wallets (
@@ -184,7 +179,7 @@ def _v3(db: sqlite3.Connection) -> None:
         f" WHERE e.user_id = u.user_id AND e.item = '{item}' AND e.ref = '')"
         for item, column in PERK_COLUMNS.items()
     )
-    columns = ", ".join(WALLET_COLUMNS[:-3] + ("last_daily_day",))
+    columns = ", ".join((*BALANCE_COLUMNS, *PERK_COLUMNS.values(), "last_daily_day"))
     db.execute(
         f"INSERT INTO wallets(user_id, {columns})"
         f" SELECT u.user_id, {pivot}, {perks}, u.last_daily_day FROM users u"
@@ -218,7 +213,7 @@ def _v3(db: sqlite3.Connection) -> None:
         """
     )
     views = " UNION ALL ".join(
-        f"SELECT user_id * 4 + {n}, user_id, '{asset}', '{name}', {name}, {name}_debits, {name}_credits FROM wallets"
+        f"SELECT user_id * 4 + {n}, user_id, '{asset}', '{name}', {', '.join(ACCOUNT_COLUMNS[n])} FROM wallets"
         for n, (name, asset) in USER_ACCOUNTS.items()
     )
     db.execute(
