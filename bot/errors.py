@@ -35,6 +35,8 @@ def render(ctx: Ctx, exc: EconomyError) -> str:
             return t("no_content", ref=exc.ref)
         case NotFound():
             return t("no_item", ref=exc.ref)
+        case AlreadyOwned(item="content"):
+            return t("already_owned", name=f"{t.item(exc.item)} {exc.ref}")
         case AlreadyOwned():
             return t("already_owned", name=ctx.subject or t.item(exc.item))
         case AlreadyClaimed():

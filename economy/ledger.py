@@ -46,9 +46,11 @@ def _key(key: Key | str | None) -> Key | None:
     return Key(key) if isinstance(key, str) else key
 
 
+#: The reason of a refunded delivery whose usage an admin had already refunded by hand.
+BY_HAND = "by_hand"
 #: Seconds a claim on a pending delivery holds before a replay may take it over: longer than
 #: one bounded send with its retries.
-DELIVERY_LEASE = 60
+DELIVERY_LEASE = 45
 
 
 def _take_username(tx: Tx, user_id: int, username: str | None) -> None:
@@ -385,25 +387,30 @@ class Ledger:
             found = _delivery(tx, transfer_id)
             if found.state != "pending":
                 return found.delivery  # settled already (by a replay or another instance)
-            refund_id = None
+            refund_id, why = None, reason
             if state == "refunded":
                 kind, asset, debit, credit, amount, user_id, ref = found.transfer
                 try:
                     refund_id = tx.transfer("delivery_refund", asset, credit, debit, amount, user_id, ref).id
-                except InsufficientFunds:  # usage was refunded by hand meanwhile
-                    raise RefundTooLarge(amount=amount, used=_figures(tx, user_id)[1]) from None
+                except InsufficientFunds:
+                    # An admin took the usage off by hand meanwhile: the user pays nothing for
+                    # this file already, there is nothing left to reverse.
+                    why = BY_HAND
                 if kind == "spend" and ref.startswith(f"{CONTENT}:"):
                     tx.write("DELETE FROM entitlements WHERE user_id = ? AND item = ? AND ref = ?",
                              (user_id, CONTENT, ref[len(CONTENT) + 1:]))
             tx.write("UPDATE deliveries SET state = ?, message_id = ?, refund_id = ?, reason = ?, updated_at = ?"
-                     " WHERE transfer_id = ?", (state, message_id, refund_id, reason, tx.now, transfer_id))
-            return replace(found.delivery, state=state, message_id=message_id, refund_id=refund_id, reason=reason)
+                     " WHERE transfer_id = ?", (state, message_id, refund_id, why, tx.now, transfer_id))
+            return replace(found.delivery, state=state, message_id=message_id, refund_id=refund_id, reason=why)
 
         return await self._write(op, None, "settle", transfer_id, state, message_id, reason,
                                  user=None)
 
     async def delivery(self, transfer_id: int) -> Delivery:
         return await self.store.read(partial(queries.delivery, transfer_id=transfer_id))
+
+    async def pending_deliveries(self, user_id: int) -> list[Delivery]:
+        return await self.store.read(partial(queries.pending_deliveries, user_id=check_user_id(user_id)))
 
     # -- support --
     async def support(self, user_id: int, text: str, *, key: Key | str | None = None) -> Ticket:
@@ -509,7 +516,7 @@ class Ledger:
 
     async def verify(self) -> list[str]:
         """Every invariant, checked against the journal; an empty list means all hold."""
-        return await self.store.read(queries.verify)
+        return await self.store.read(partial(queries.verify, now=int(self.store.clock())))
 
 
 __all__ = ["Ledger", "Entry", "CreditUser"]

@@ -144,6 +144,8 @@ class Delivery:
     refund_id: int | None = None
     reason: str = ""
     claimed: bool = False
+    #: when the charge or purchase was made (set by reads that list deliveries)
+    since: int | None = None
 
     @property
     def settled(self) -> bool:

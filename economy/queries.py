@@ -169,6 +169,16 @@ def delivery(db: sqlite3.Connection, transfer_id: int) -> Delivery:
                     message_id, refund_id, reason)
 
 
+def pending_deliveries(db: sqlite3.Connection, user_id: int, limit: int = 5) -> list[Delivery]:
+    """A user's deliveries not settled yet, oldest first."""
+    rows = db.execute(
+        "SELECT d.transfer_id, d.kind, t.amount, t.ref, t.ts FROM deliveries d JOIN transfers t ON t.id = d.transfer_id"
+        " WHERE d.user_id = ? AND d.state = 'pending' ORDER BY d.transfer_id LIMIT ?", (user_id, limit),
+    ).fetchall()
+    return [Delivery(tid, user_id, kind, "pending", amount, ref[8:] if ref.startswith("content:") else "",
+                     since=ts) for tid, kind, amount, ref, ts in rows]
+
+
 def journal(db: sqlite3.Connection, after: int = 0, limit: int = 5000) -> list[tuple]:  # type: ignore[type-arg]
     return db.execute(
         "SELECT id, ts, kind, asset, debit_id, credit_id, amount, user_id, ref, actor FROM transfers"
@@ -183,8 +193,13 @@ def _asset_of(column: str) -> str:
             f" ELSE (SELECT asset FROM accounts WHERE id = {column}) END")
 
 
-def verify(db: sqlite3.Connection) -> list[str]:
-    """Check every invariant; return what is wrong (empty when all hold)."""
+#: A delivery still pending this long after its charge was given up by every worker.
+STUCK_AFTER = 3600
+
+
+def verify(db: sqlite3.Connection, now: int | None = None) -> list[str]:
+    """Check every invariant; return what is wrong (empty when all hold). With `now`, a delivery
+    pending for over STUCK_AFTER seconds is reported too (nobody will settle it by itself)."""
     problems: list[str] = []
     check = db.execute("PRAGMA integrity_check").fetchall()
     if check != [("ok",)]:
@@ -227,13 +242,20 @@ def verify(db: sqlite3.Connection) -> list[str]:
         problems.append(f"user {user}: wallet says {count} transfers up to {last}, the journal does not")
     for tid, state, problem in db.execute(
         "SELECT * FROM (SELECT d.transfer_id, d.state, CASE WHEN t.id IS NULL THEN 'names no transfer'"
-        " WHEN t.kind NOT IN ('file_charge', 'spend') OR t.user_id IS NOT d.user_id THEN 'names another movement'"
+        " WHEN t.kind NOT IN ('file_charge', 'spend') OR t.user_id IS DISTINCT FROM d.user_id"
+        " THEN 'names another movement'"
         " WHEN d.refund_id IS NOT NULL AND (r.id IS NULL OR r.kind <> 'delivery_refund' OR r.amount <> t.amount"
         " OR r.debit_id <> t.credit_id OR r.credit_id <> t.debit_id) THEN 'has no matching refund' END"
         " AS problem FROM deliveries d LEFT JOIN transfers t ON t.id = d.transfer_id"
         " LEFT JOIN transfers r ON r.id = d.refund_id) WHERE problem IS NOT NULL LIMIT 10"
     ):
         problems.append(f"delivery of transfer {tid} ({state}) {problem}")
+    if now is not None:
+        for tid, user, claimed in db.execute(
+            "SELECT transfer_id, user_id, claimed_at FROM deliveries WHERE state = 'pending' AND claimed_at < ?"
+            " ORDER BY transfer_id LIMIT 10", (now - STUCK_AFTER,),
+        ):
+            problems.append(f"delivery of transfer {tid} to user {user} pending since {claimed}: settle it by hand")
     unmatched = db.execute(
         "SELECT COUNT(*) FROM transfers t WHERE t.kind = 'delivery_refund'"
         " AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.refund_id = t.id)"

@@ -13,7 +13,7 @@ from bot import keyboards
 from bot.callbacks import UsersPage
 from bot.config import Settings
 from bot.context import Ctx
-from bot.texts import Texts, join
+from bot.texts import Raw, Texts, join
 from economy import Ledger, parse_money, parse_units
 from economy.catalog import ITEM_CODES
 from economy.models import CreditChange
@@ -95,8 +95,13 @@ async def user_card(message: Message, command: CommandObject, ledger: Ledger, ct
         user=str(who.user_id), since=t.when(who.registered_at), active=who.active, xp=b.xp, tokens=b.tokens,
         quota=t.money(b.credit_quota), used=t.money(b.credit_used), available=t.money(b.credit_available),
     )
+    pending = await ledger.pending_deliveries(who.user_id)
+    lines = [t("user_card_pending", amount=t.money(d.amount) if d.kind == "file_charge" else Raw(f"{d.amount} token"),
+               since=t.when(d.since), id=str(d.transfer_id)) for d in pending]
     if recent.items:  # admins see their notes on credit movements here (users never do)
-        card = join(card, ["", t("user_card_history"), *(entry_line(t, e, notes=True) for e in recent.items)])
+        lines += ["", t("user_card_history"), *(entry_line(t, e, notes=True) for e in recent.items)]
+    if lines:
+        card = join(card, lines)
     await message.answer(card)
 
 

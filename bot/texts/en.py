@@ -55,6 +55,14 @@ TEXTS = {
     "history_title": "<b>Your history</b> (page {page}/{pages})",
     "history_empty": "No movements yet.",
     "history_line": "{when} · {what} · <b>{delta}</b> {asset}",
+    "charge_unrecorded_sent": "The file was sent to {name} and {amount} charged, but the database did not answer to"
+                              " record the delivery; the bot keeps trying.",
+    "charge_unrecorded_refund": "Could not deliver the file to {name}, and the database did not answer to record the"
+                                " refund of {amount}; the bot keeps trying to refund it.",
+    "content_refund_later": "I could not send you <b>{title}</b>; your {price} tokens will be returned as soon as"
+                            " the database answers.",
+    "delivery_by_hand": "its usage had already been refunded by hand",
+    "user_card_pending": "⏳ Delivery pending: {amount} since {since} (transfer {id})",
     "reason_registration": "Registration bonus",
     "reason_daily": "Daily task",
     "reason_grant": "Reward",
@@ -92,7 +100,7 @@ TEXTS = {
                            " to you privately yet: open a private chat with me, press Start, then send /mycontent"
                            " to get it.",
     "content_refunded": "I could not send you <b>{title}</b> ({reason}), so nothing was charged: your {price}"
-                        " tokens were returned.",
+                        " tokens were returned. You can try again from /shop.",
     "content_pending": "<b>{title}</b> is on its way; if it does not arrive, send /mycontent.",
     "already_bought": "You already bought <b>{name}</b> from this message; nothing was charged again.",
     "buy_usage": "Usage: /buy vip, /buy boost, /buy badge, /buy dm or /buy content &lt;id&gt;. See /shop.",

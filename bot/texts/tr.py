@@ -55,6 +55,14 @@ TEXTS = {
     "history_title": "<b>Geçmişin</b> (sayfa {page}/{pages})",
     "history_empty": "Henüz hareket yok.",
     "history_line": "{when} · {what} · <b>{delta}</b> {asset}",
+    "charge_unrecorded_sent": "Dosya {name} kullanıcısına gönderildi ve {amount} düşüldü, ama veritabanı teslimatı"
+                              " kaydetmek için yanıt vermedi; bot denemeye devam ediyor.",
+    "charge_unrecorded_refund": "Dosya {name} kullanıcısına iletilemedi ve veritabanı {amount} iadesini kaydetmek için"
+                                " yanıt vermedi; bot iade etmeyi denemeye devam ediyor.",
+    "content_refund_later": "<b>{title}</b> sana gönderilemedi; {price} tokenin veritabanı yanıt verir vermez iade"
+                            " edilecek.",
+    "delivery_by_hand": "kullanımı zaten elle iade edilmişti",
+    "user_card_pending": "⏳ Bekleyen teslimat: {amount}, {since} tarihinden beri (transfer {id})",
     "reason_registration": "Kayıt bonusu",
     "reason_daily": "Günlük görev",
     "reason_grant": "Ödül",
@@ -91,7 +99,7 @@ TEXTS = {
     "bought_content_kept": "<b>{title}</b> artık senin ({price} token; kalan token: <b>{tokens}</b>). Sana henüz"
                            " özelden yazamıyorum: benimle özel sohbet aç, Başlat'a bas, sonra /mycontent gönder.",
     "content_refunded": "<b>{title}</b> sana gönderilemedi ({reason}); ücret alınmadı: {price} tokenin iade"
-                        " edildi.",
+                        " edildi. /shop üzerinden yeniden deneyebilirsin.",
     "content_pending": "<b>{title}</b> yolda; gelmezse /mycontent gönder.",
     "already_bought": "<b>{name}</b> bu mesajdan zaten alındı; tekrar ücret alınmadı.",
     "buy_usage": "Kullanım: /buy vip, /buy boost, /buy badge, /buy dm ya da /buy content &lt;id&gt;. Bkz. /shop.",

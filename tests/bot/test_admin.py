@@ -201,3 +201,18 @@ async def test_profiles_are_read_once_and_written_only_on_a_change(h):
         assert calls == {"read": 2, "write": 1}
     finally:
         ALICE.first_name = "Alice"
+
+
+async def test_a_username_passed_back_and_forth_still_names_its_holder(h):
+    from bot.fake import Person
+    ali, ayse = Person(1301, "Ali", "x", "en"), Person(1302, "Ayşe", "y", "en")
+    await h.send(ali, "/start")
+    await h.send(ali, "/balance")  # Ali remembered with @x
+    await h.send(ayse, "/start")
+    ali.username, ayse.username = None, "x"
+    await h.send(ayse, "/balance")  # Ayşe takes @x (Ali's stored name cleared)
+    ayse.username = "z"
+    await h.send(ayse, "/balance")  # and moves on
+    ali.username = "x"
+    await h.send(ali, "/balance")  # Ali takes @x back, seen as he was remembered first
+    assert "Ali" in await h.say(ADMIN, "/user @x")
