@@ -103,6 +103,8 @@ class UpdateMiddleware(BaseMiddleware):
     async def _run(self, handler: Callable[..., Awaitable[Any]], update: Update, data: dict[str, Any],
                    ctx: Ctx) -> str:
         query = update.callback_query
+        if update.message is not None and update.message.from_user is None:
+            return "no_sender"  # nobody to answer or to charge: not an error
         if ctx.user_id is not None and not ctx.is_admin and (update.message or query):
             allowed, first = self.throttle.take(ctx.user_id)
             if not allowed:
