@@ -24,6 +24,10 @@ from economy.errors import EconomyError
 
 log = logging.getLogger("bot.updates")
 
+#: Telegram's stand-ins for a message sent on behalf of a chat: an anonymous group admin
+#: (GroupAnonymousBot) and a channel (Channel_Bot). They are not a person with a wallet.
+CHAT_SENDERS = frozenset({1087968824, 136817688})
+
 
 class Throttle:
     """A token bucket per user: `burst` commands at once, then `per_minute`."""
@@ -69,8 +73,11 @@ def describe(update: Update) -> str:
 class UpdateMiddleware(BaseMiddleware):
     """Outer middleware of `dp.update`."""
 
-    def __init__(self, admins: frozenset[int], default_language: str, throttle: Throttle) -> None:
+    def __init__(self, admins: frozenset[int], default_language: str, throttle: Throttle,
+                 commands: frozenset[str] = frozenset()) -> None:
         self.admins, self.default_language, self.throttle = admins, default_language, throttle
+        #: the user commands (lower case): on behalf of a chat they get a short answer
+        self.commands = commands
 
     async def __call__(
         self, handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]], update: TelegramObject,
@@ -105,6 +112,13 @@ class UpdateMiddleware(BaseMiddleware):
         query = update.callback_query
         if update.message is not None and update.message.from_user is None:
             return "no_sender"  # nobody to answer or to charge: not an error
+        if update.message is not None and (update.message.sender_chat is not None
+                                           or update.message.from_user.id in CHAT_SENDERS):  # type: ignore[union-attr]
+            # An anonymous group admin or a channel: one "user" shared by everyone who may
+            # speak for the chat. Nothing is done on its behalf; our own commands get an answer.
+            if await self._ours(update.message, data["bot"]):
+                await self._tell(update, ctx.t("on_behalf_of_chat"))
+            return "on_behalf_of_chat"
         if ctx.user_id is not None and not ctx.is_admin and (update.message or query):
             allowed, first = self.throttle.take(ctx.user_id)
             if not allowed:
@@ -121,6 +135,16 @@ class UpdateMiddleware(BaseMiddleware):
                 return "stale_button"
         result = await handler(update, data)
         return "ignored" if result is UNHANDLED else "ok"
+
+    async def _ours(self, message: Message, bot: Bot) -> bool:
+        """Whether the message is one of our user commands (not another bot's)."""
+        text = message.text or message.caption or ""
+        if not text.startswith("/") or len(text) < 2:
+            return False
+        name, _, mention = text[1:].split(maxsplit=1)[0].partition("@")
+        if name.lower() not in self.commands:
+            return False
+        return not mention or mention.lower() == ((await bot.me()).username or "").lower()
 
     async def _tell(self, update: Update, text: str) -> None:
         """A reply where the update came from (the user's private chat for a button)."""

@@ -157,4 +157,6 @@ TEXTS = {
     "unknown_command": "I don't know that command. See /help.",
     "stale_button": "This button is not valid (any more).",
     "admin_only": "This command is for admins.",
+    "on_behalf_of_chat": "Please write from your own account: messages sent on behalf of"
+                         " a group or channel have no wallet here.",
 }

@@ -158,4 +158,6 @@ TEXTS = {
     "unknown_command": "Bu komutu bilmiyorum. Bkz. /help.",
     "stale_button": "Bu düğme geçerli değil (artık).",
     "admin_only": "Bu komut adminler içindir.",
+    "on_behalf_of_chat": "Lütfen kendi hesabından yaz: bir grup ya da kanal adına"
+                         " gönderilen mesajların burada cüzdanı yok.",
 }
