@@ -141,12 +141,12 @@ async def export(message: Message, ledger: Ledger, ctx: Ctx) -> None:
 
 def router() -> Router:
     r = Router(name="admin")
-    r.message.register(grant, Command("grant"))
-    r.message.register(quota, Command("quota"))
-    r.message.register(refund, Command("refund"))
-    r.message.register(user_card, Command("user"))
-    r.message.register(users, Command("users"))
-    r.message.register(stats, Command("stats"))
-    r.message.register(export, Command("export"))
+    r.message.register(grant, Command("grant", ignore_case=True))
+    r.message.register(quota, Command("quota", ignore_case=True))
+    r.message.register(refund, Command("refund", ignore_case=True))
+    r.message.register(user_card, Command("user", ignore_case=True))
+    r.message.register(users, Command("users", ignore_case=True))
+    r.message.register(stats, Command("stats", ignore_case=True))
+    r.message.register(export, Command("export", ignore_case=True))
     r.callback_query.register(users_page, UsersPage.filter())
     return r

@@ -61,12 +61,12 @@ async def reply(message: Message, command: CommandObject, ledger: Ledger, ctx: C
 
 def router() -> Router:
     r = Router(name="support")
-    r.message.register(support, Command("support"))
+    r.message.register(support, Command("support", ignore_case=True))
     return r
 
 
 def admin_router() -> Router:
     r = Router(name="support-admin")
-    r.message.register(inbox, Command("inbox"))
-    r.message.register(reply, Command("reply"))
+    r.message.register(inbox, Command("inbox", ignore_case=True))
+    r.message.register(reply, Command("reply", ignore_case=True))
     return r

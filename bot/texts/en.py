@@ -136,6 +136,7 @@ TEXTS = {
     "no_tokens_item": "Not enough tokens: {name} costs {needed}, you have {available} ({short} short).",
     "no_tokens": "Not enough tokens: this needs {needed}, you have {available}.",
     "no_xp": "Not enough XP: you asked for {needed}, you have {available}. Earn XP with /daily.",
+    "no_xp_at_all": "You have no XP to convert. Earn XP with /daily.",
     "quota_exceeded": "Credit limit would be exceeded: the charge is {amount}, quota {quota}, used {used},"
                       " available {available}. Nothing was charged or sent.",
     "refund_too_large": "Cannot refund {amount}: only {used} is used.",

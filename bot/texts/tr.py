@@ -137,6 +137,7 @@ TEXTS = {
     "no_tokens_item": "Yetersiz token: {name} {needed} token, sende {available} var ({short} eksik).",
     "no_tokens": "Yetersiz token: {needed} gerekli, sende {available} var.",
     "no_xp": "Yetersiz XP: {needed} istedin, sende {available} var. /daily ile XP kazan.",
+    "no_xp_at_all": "Çevrilecek XP'n yok. /daily ile XP kazan.",
     "quota_exceeded": "Kredi limiti aşılır: ücret {amount}, kota {quota}, kullanılan {used}, kalan {available}."
                       " Hiçbir ücret alınmadı, dosya gönderilmedi.",
     "refund_too_large": "{amount} iade edilemez: yalnızca {used} kullanılmış.",
