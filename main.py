@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import logging
 import os
+import sqlite3
 import sys
 
 from dotenv import load_dotenv
@@ -33,10 +34,15 @@ def main(argv: list[str] | None = None) -> int:
     logging.getLogger("aiogram.event").setLevel(logging.WARNING)  # our middleware logs one line per update
     if args.console:
         logging.getLogger().setLevel(logging.WARNING)
-        from bot.console import run_console
-        return asyncio.run(run_console(settings))
-    from bot.app import run
-    return asyncio.run(run(settings))
+        from bot.console import run_console as run
+    else:
+        from bot.app import run
+    try:
+        return asyncio.run(run(settings))
+    except sqlite3.DatabaseError as exc:  # a damaged file: one line, not a traceback
+        from economy.store import open_failure
+        print(f"error: {open_failure(settings.database_url, exc)}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

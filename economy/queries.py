@@ -170,9 +170,18 @@ def _asset_of(column: str) -> str:
 def verify(db: sqlite3.Connection) -> list[str]:
     """Check every invariant; return what is wrong (empty when all hold)."""
     problems: list[str] = []
-    check = db.execute("PRAGMA integrity_check").fetchall()
-    if check != [("ok",)]:
-        problems.append("integrity_check: " + "; ".join(r[0] for r in check[:5]))
+    try:
+        check = db.execute("PRAGMA integrity_check").fetchall()
+        if check != [("ok",)]:
+            lines = [line for (row,) in check for line in str(row).splitlines()]
+            problems.append(f"damaged: integrity_check found {len(lines)} problems: " + "; ".join(lines[:5]))
+        _verify_ledger(db, problems)
+    except sqlite3.DatabaseError as exc:  # a damaged page: what was found so far, and that
+        problems.append(f"damaged: the ledger cannot be read to the end ({exc})")
+    return problems
+
+
+def _verify_ledger(db: sqlite3.Connection, problems: list[str]) -> None:
     sums = "SELECT acc, SUM(d), SUM(c) FROM (SELECT debit_id AS acc, amount AS d, 0 AS c FROM transfers" \
            " UNION ALL SELECT credit_id, 0, amount FROM transfers) GROUP BY acc"
     journal_sums = {acc: (d, c) for acc, d, c in db.execute(sums)}
@@ -216,4 +225,3 @@ def verify(db: sqlite3.Connection) -> list[str]:
     ).fetchall()
     if kept != true:
         problems.append(f"top spenders table {kept[:3]}... is not the top {TOP_KEEP} {true[:3]}...")
-    return problems
