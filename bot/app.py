@@ -16,6 +16,9 @@ from economy import Ledger
 
 log = logging.getLogger("bot")
 
+#: How often expired idempotency keys are deleted while the bot runs (they live 48 h).
+PURGE_EVERY = 3600.0
+
 
 async def run(settings: Settings) -> int:
     ledger = await Ledger.open(settings.database_url, catalog=settings.catalog)
@@ -35,8 +38,13 @@ async def run(settings: Settings) -> int:
         await bot.delete_webhook(drop_pending_updates=False)
         await set_commands(bot, settings)
         tune_gc()
+        purger = asyncio.create_task(purge_keys_every(ledger, stop))
         poller = Poller(bot, dp)
-        await poller.run(stop)
+        try:
+            await poller.run(stop)
+        finally:
+            purger.cancel()
+            await asyncio.gather(purger, return_exceptions=True)
         log.info("stopped after %d updates", poller.handled)
         return 0
     except TelegramUnauthorizedError:
@@ -45,6 +53,21 @@ async def run(settings: Settings) -> int:
     finally:
         await bot.session.close()
         await ledger.close()
+
+
+async def purge_keys_every(ledger: Ledger, stop: asyncio.Event, seconds: float = PURGE_EVERY) -> None:
+    """Delete expired idempotency keys every `seconds` until `stop` (a bot that runs for
+    weeks would otherwise keep every key since its start)."""
+    while not stop.is_set():
+        try:
+            await asyncio.wait_for(stop.wait(), timeout=seconds)
+        except asyncio.TimeoutError:
+            try:
+                purged = await ledger.purge_keys()
+            except Exception as exc:  # e.g. the disk is full: try again next time
+                log.warning("purging expired keys failed: %s", exc)
+            else:
+                log.info("%d expired keys purged", purged)
 
 
 def tune_gc() -> None:
