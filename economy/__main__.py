@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import logging
 import os
 import sqlite3
 import sys
@@ -17,6 +18,7 @@ from economy.amounts import format_money
 from economy.catalog import Catalog
 from economy.errors import EconomyError
 from economy.ledger import Ledger
+from economy.redact import Redactor
 from economy.store import DEFAULT_URL, open_failure, path_from_url
 
 #: Commands that only read: they never create a database where there is none.
@@ -153,18 +155,21 @@ async def demo() -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    # Passwords in a database URL (and a bot token in the environment) never reach the output.
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    redact = Redactor(secrets=[os.environ.get("BOT_TOKEN", "").strip()]).install()
     args = _parser().parse_args(argv)
     try:
         return asyncio.run(_run(args))
     except EconomyError as exc:
-        print(f"error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        print(f"error: {type(exc).__name__}: {redact(str(exc))}", file=sys.stderr)
         return 2
     except ValueError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {redact(str(exc))}", file=sys.stderr)
         return 2
     except sqlite3.DatabaseError as exc:
         where = args.db or os.environ.get("DATABASE_URL") or DEFAULT_URL
-        print(f"error: {open_failure(where, exc)}", file=sys.stderr)
+        print(f"error: {redact(open_failure(where, exc))}", file=sys.stderr)
         return 2
 
 
