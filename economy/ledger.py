@@ -3,7 +3,6 @@ idempotency key; every refusal is raised before anything of it is kept."""
 
 from __future__ import annotations
 
-import csv
 import re
 import time
 from collections.abc import AsyncIterator, Callable
@@ -12,7 +11,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any, TextIO
 
-from economy import queries
+from economy import export, queries
 from economy.amounts import check_amount, check_user_id
 from economy.catalog import CONTENT, Catalog
 from economy.errors import (
@@ -29,9 +28,6 @@ from economy.schema import (
     account_id,
 )
 from economy.store import Store, path_from_url
-
-EXPORT_COLUMNS = ("id", "ts", "kind", "asset", "debit_account", "credit_account", "amount", "user_id", "ref", "actor")
-
 
 CONTENT_ID = re.compile(r"[A-Za-z0-9_.-]{1,40}", re.ASCII)
 MAX_TEXT = 200
@@ -498,14 +494,9 @@ class Ledger:
             after = rows[-1][0]
 
     async def export_csv(self, out: TextIO) -> int:
-        """Write the whole journal as CSV to `out`; return the number of transfers."""
-        writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(EXPORT_COLUMNS)
-        rows = 0
-        async for row in self.journal():
-            writer.writerow(row)
-            rows += 1
-        return rows
+        """Write the whole journal as CSV to `out` (see economy.export); return the number of
+        transfers."""
+        return await export.write_csv(self.journal(), out)
 
     async def verify(self) -> list[str]:
         """Every invariant, checked against the journal; an empty list means all hold."""
