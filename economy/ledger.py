@@ -21,7 +21,7 @@ from economy.errors import (
 from economy.journal import Tx
 from economy.models import (
     Balance, ContentItem, Conversion, CreditChange, CreditUser, Delivery, Done, Earning, Entry, Key, Page,
-    Profile, Purchase, Registration, Spender, Stats, Ticket,
+    Profile, Purchase, Registration, Spender, Stats, Ticket, Window,
 )
 from economy.schema import (
     CREDIT, PERK_COLUMNS, QUOTA_ISSUER, REVENUE, TOKEN, TOKEN_MINT, USED, XP, XP_CONVERTED, XP_ISSUER,
@@ -484,6 +484,14 @@ class Ledger:
 
     async def inbox(self, limit: int = 20) -> list[Ticket]:
         return await self.store.read(partial(queries.inbox, limit=limit))
+
+    async def credit_users_window(self, offset: int = 0, limit: int = 50) -> Window:
+        """Credit users from position `offset` (pages as long as what fits on a screen)."""
+        return await self.store.read(partial(queries.credit_users_window, offset=offset, limit=limit))
+
+    async def inbox_window(self, offset: int = 0, limit: int = 50) -> Window:
+        """Open support messages from position `offset`, with how many are open."""
+        return await self.store.read(partial(queries.inbox_window, offset=offset, limit=limit))
 
     async def journal(self, chunk: int = 5000) -> AsyncIterator[tuple[Any, ...]]:
         """Every transfer in id order (ids grow in commit order, so chunks never miss one)."""

@@ -132,7 +132,7 @@ TEXTS = {
     "refunded": "Refunded {amount} to {name}.\nQuota {quota} · used {used} · available <b>{available}</b>",
     "user_card": "<b>{name}</b> {username} (<code>{user}</code>)\nRegistered: {since} · active: {active}\n"
                  "XP {xp} · tokens {tokens}\nCredit: quota {quota} · used {used} · available <b>{available}</b>",
-    "users_title": "<b>Credit users</b> ({total}) – page {page}/{pages}",
+    "users_title": "<b>Credit users</b> ({total}) – {first}–{last}",
     "users_line": "<code>{user}</code> {name}: quota {quota} · used {used} · available {available}",
     "users_empty": "No user has a credit quota yet.",
     "stats": "<b>📊 Credit</b>\nTotal quota: {quota}\nUsed: {used}\nAvailable: <b>{available}</b>\n"
@@ -145,7 +145,7 @@ TEXTS = {
     "export_caption": "The whole journal ({rows} rows) as CSV.",
     "content_added": "Premium content <code>{id}</code> registered: {title} ({price} tokens).",
     "reply_sent": "Sent to {name}.",
-    "inbox_title": "<b>Open support messages</b> ({count})",
+    "inbox_title": "<b>Open support messages</b> ({count}) – {first}–{last}",
     "inbox_line": "{flag}#{id} <code>{user}</code> {when}: {text}",
     "inbox_empty": "No open support messages.",
     "delivery_blocked": "the user blocked the bot; marked inactive",

@@ -132,7 +132,7 @@ TEXTS = {
     "refunded": "{name} kullanıcısına {amount} iade edildi.\nKota {quota} · kullanılan {used} · kalan <b>{available}</b>",
     "user_card": "<b>{name}</b> {username} (<code>{user}</code>)\nKayıt: {since} · aktif: {active}\n"
                  "XP {xp} · token {tokens}\nKredi: kota {quota} · kullanılan {used} · kalan <b>{available}</b>",
-    "users_title": "<b>Kredili kullanıcılar</b> ({total}) – sayfa {page}/{pages}",
+    "users_title": "<b>Kredili kullanıcılar</b> ({total}) – {first}–{last}",
     "users_line": "<code>{user}</code> {name}: kota {quota} · kullanılan {used} · kalan {available}",
     "users_empty": "Henüz kredi kotası olan kullanıcı yok.",
     "stats": "<b>📊 Kredi</b>\nToplam kota: {quota}\nKullanılan: {used}\nKalan: <b>{available}</b>\n"
@@ -145,7 +145,7 @@ TEXTS = {
     "export_caption": "Tüm hareket defteri ({rows} satır), CSV.",
     "content_added": "Premium içerik <code>{id}</code> kaydedildi: {title} ({price} token).",
     "reply_sent": "{name} kullanıcısına gönderildi.",
-    "inbox_title": "<b>Açık destek mesajları</b> ({count})",
+    "inbox_title": "<b>Açık destek mesajları</b> ({count}) – {first}–{last}",
     "inbox_line": "{flag}#{id} <code>{user}</code> {when}: {text}",
     "inbox_empty": "Açık destek mesajı yok.",
     "delivery_blocked": "kullanıcı botu engellemiş; pasif olarak işaretlendi",
