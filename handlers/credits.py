@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-import logging
-
 from aiogram import Bot, F, Router
 from aiogram.filters import Command, CommandObject
 from aiogram.types import Message
@@ -16,7 +14,6 @@ from bot.context import Ctx
 from economy import Ledger, parse_money
 from handlers.common import credit_figures, name_of, resolve_user, texts_for
 
-log = logging.getLogger("bot.credits")
 FILES = F.document | F.photo | F.video
 
 
