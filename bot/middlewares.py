@@ -172,23 +172,42 @@ async def _answer(query: CallbackQuery, text: str | None) -> None:
 
 
 class RetryAfter(BaseRequestMiddleware):
-    """429 Too Many Requests: wait `retry_after` and send again (aiogram does not)."""
+    """429 Too Many Requests: wait `retry_after` and send again (aiogram does not). A chat's
+    flood wait is remembered: the next request to that chat waits for its end instead of
+    drawing another 429, and only requests to that chat wait (the poller keeps other chats'
+    updates going meanwhile)."""
 
-    def __init__(self, attempts: int = 5, max_wait: float = 60.0) -> None:
-        self.attempts, self.max_wait = attempts, max_wait
+    def __init__(self, attempts: int = 5, max_wait: float = 60.0, clock: Callable[[], float] = time.monotonic) -> None:
+        self.attempts, self.max_wait, self.clock = attempts, max_wait, clock
+        self.flooded: dict[int | str, float] = {}  # chat -> end of its flood wait
 
     async def __call__(
         self, make_request: NextRequestMiddlewareType[TelegramType], bot: Bot, method: TelegramMethod[TelegramType],
     ) -> Any:
+        chat = getattr(method, "chat_id", None)
+        if not isinstance(chat, (int, str)):
+            chat = None
+        if chat is not None and chat in self.flooded:
+            left = self.flooded[chat] - self.clock()
+            if left > 0:
+                await asyncio.sleep(min(left, self.max_wait))
         for attempt in range(self.attempts):
             try:
                 return await make_request(bot, method)
             except TelegramRetryAfter as exc:
+                if chat is not None:
+                    self._flood(chat, exc.retry_after)
                 if attempt == self.attempts - 1 or exc.retry_after > self.max_wait:
                     raise
                 log.warning("429 on %s: retrying in %ss", type(method).__name__, exc.retry_after)
                 await asyncio.sleep(exc.retry_after)
         raise AssertionError("unreachable")
+
+    def _flood(self, chat: int | str, seconds: float) -> None:
+        now = self.clock()
+        if len(self.flooded) > 10_000:
+            self.flooded = {c: end for c, end in self.flooded.items() if end > now}
+        self.flooded[chat] = now + seconds
 
 
 __all__ = ["UpdateMiddleware", "Throttle", "RetryAfter", "Message"]
