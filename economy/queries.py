@@ -7,8 +7,7 @@ import sqlite3
 from economy.catalog import ITEM_CODES
 from economy.errors import NotFound
 from economy.models import (
-    Balance, ContentItem, CreditUser, Delivery, Entry, Page, Profile, Spender, Stats, Ticket,
-    Window,
+    Balance, ContentItem, CreditUser, Delivery, Entry, Page, Profile, Spender, Stats, Ticket, Window,
 )
 from economy.schema import (
     CREDIT, QUOTA_ISSUER, REVENUE, TOKEN, TOKEN_MINT, TOP_KEEP, USER_ACCOUNTS, XP, XP_CONVERTED, XP_ISSUER,
