@@ -198,7 +198,7 @@ class Poller:
                 self.offset = self._confirmable()
         finally:
             stopping.cancel()
-        await self._finish_running()
+            await self._finish_running()  # also when polling ends in an error (401): no task left behind
         await self.confirm()
 
     async def _finish_running(self) -> None:
