@@ -12,6 +12,8 @@ from economy.errors import (
 def render(ctx: Ctx, exc: EconomyError) -> str:
     t = ctx.t
     match exc:
+        case InsufficientFunds(asset="XP", available=0):
+            return t("no_xp_at_all")
         case InsufficientFunds(asset="XP"):
             return t("no_xp", needed=exc.needed, available=exc.available)
         case InsufficientFunds() if ctx.subject:

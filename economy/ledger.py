@@ -3,7 +3,6 @@ idempotency key; every refusal is raised before anything of it is kept."""
 
 from __future__ import annotations
 
-import csv
 import re
 import time
 from collections.abc import AsyncIterator, Callable
@@ -12,7 +11,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any, TextIO
 
-from economy import queries
+from economy import export, queries
 from economy.amounts import check_amount, check_user_id
 from economy.catalog import CONTENT, Catalog
 from economy.errors import (
@@ -22,16 +21,13 @@ from economy.errors import (
 from economy.journal import Tx
 from economy.models import (
     Balance, ContentItem, Conversion, CreditChange, CreditUser, Delivery, Done, Earning, Entry, Key, Page,
-    Profile, Purchase, Registration, Spender, Stats, Ticket,
+    Profile, Purchase, Registration, Spender, Stats, Ticket, Window,
 )
 from economy.schema import (
     CREDIT, PERK_COLUMNS, QUOTA_ISSUER, REVENUE, TOKEN, TOKEN_MINT, USED, XP, XP_CONVERTED, XP_ISSUER,
     account_id,
 )
 from economy.store import Store, path_from_url
-
-EXPORT_COLUMNS = ("id", "ts", "kind", "asset", "debit_account", "credit_account", "amount", "user_id", "ref", "actor")
-
 
 CONTENT_ID = re.compile(r"[A-Za-z0-9_.-]{1,40}", re.ASCII)
 MAX_TEXT = 200
@@ -496,6 +492,14 @@ class Ledger:
     async def inbox(self, limit: int = 20) -> list[Ticket]:
         return await self.store.read(partial(queries.inbox, limit=limit))
 
+    async def credit_users_window(self, offset: int = 0, limit: int = 50) -> Window:
+        """Credit users from position `offset` (pages as long as what fits on a screen)."""
+        return await self.store.read(partial(queries.credit_users_window, offset=offset, limit=limit))
+
+    async def inbox_window(self, offset: int = 0, limit: int = 50) -> Window:
+        """Open support messages from position `offset`, with how many are open."""
+        return await self.store.read(partial(queries.inbox_window, offset=offset, limit=limit))
+
     async def journal(self, chunk: int = 5000) -> AsyncIterator[tuple[Any, ...]]:
         """Every transfer in id order (ids grow in commit order, so chunks never miss one)."""
         after = 0
@@ -505,14 +509,9 @@ class Ledger:
             after = rows[-1][0]
 
     async def export_csv(self, out: TextIO) -> int:
-        """Write the whole journal as CSV to `out`; return the number of transfers."""
-        writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(EXPORT_COLUMNS)
-        rows = 0
-        async for row in self.journal():
-            writer.writerow(row)
-            rows += 1
-        return rows
+        """Write the whole journal as CSV to `out` (see economy.export); return the number of
+        transfers."""
+        return await export.write_csv(self.journal(), out)
 
     async def verify(self) -> list[str]:
         """Every invariant, checked against the journal; an empty list means all hold."""

@@ -196,6 +196,16 @@ class Entry:
 
 
 @dataclass(frozen=True, slots=True)
+class Window:
+    """Up to `limit` items of a list from position `offset` (0-based), and the list's length:
+    a caller shows as many as fit and continues from what it showed."""
+
+    items: tuple[Any, ...]
+    offset: int
+    total: int
+
+
+@dataclass(frozen=True, slots=True)
 class Page:
     items: tuple[Any, ...]
     page: int

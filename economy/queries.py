@@ -7,7 +7,7 @@ import sqlite3
 from economy.catalog import ITEM_CODES
 from economy.errors import NotFound
 from economy.models import (
-    Balance, ContentItem, CreditUser, Delivery, Entry, Page, Profile, Spender, Stats, Ticket,
+    Balance, ContentItem, CreditUser, Delivery, Entry, Page, Profile, Spender, Stats, Ticket, Window,
 )
 from economy.schema import (
     CREDIT, QUOTA_ISSUER, REVENUE, TOKEN, TOKEN_MINT, TOP_KEEP, USER_ACCOUNTS, XP, XP_CONVERTED, XP_ISSUER,
@@ -118,13 +118,23 @@ def credit_users(db: sqlite3.Connection, page: int, per_page: int) -> Page:
     """Users who were ever given a quota, with their figures, by user id."""
     total = db.execute("SELECT COUNT(*) FROM wallets WHERE credit_credits > 0").fetchone()[0]
     page, pages, per_page = _page(total, page, per_page)
+    return Page(_credit_users(db, page * per_page, per_page), page, pages, total)
+
+
+def credit_users_window(db: sqlite3.Connection, offset: int, limit: int) -> Window:
+    """`credit_users` from any position (for pages as long as what fits)."""
+    total = db.execute("SELECT COUNT(*) FROM wallets WHERE credit_credits > 0").fetchone()[0]
+    offset = max(0, min(offset, total))
+    return Window(_credit_users(db, offset, max(1, min(limit, MAX_PER_PAGE))), offset, total)
+
+
+def _credit_users(db: sqlite3.Connection, offset: int, limit: int) -> tuple[CreditUser, ...]:
     rows = db.execute(
         "SELECT w.user_id, u.first_name, u.username, w.credit, w.credit_used FROM wallets w"
         " JOIN users u ON u.user_id = w.user_id WHERE w.credit_credits > 0 ORDER BY w.user_id LIMIT ? OFFSET ?",
-        (per_page, page * per_page),
+        (limit, offset),
     ).fetchall()
-    items = tuple(CreditUser(uid, name, uname, avail + used, used) for uid, name, uname, avail, used in rows)
-    return Page(items, page, pages, total)
+    return tuple(CreditUser(uid, name, uname, avail + used, used) for uid, name, uname, avail, used in rows)
 
 
 _CONTENT = "SELECT content_id, title, media, file_ref, price FROM content"
@@ -148,13 +158,20 @@ def owned_content(db: sqlite3.Connection, user_id: int) -> list[ContentItem]:
         " ORDER BY content_id", (user_id,))]
 
 
-def inbox(db: sqlite3.Connection, limit: int) -> list[Ticket]:
+def inbox(db: sqlite3.Connection, limit: int, offset: int = 0) -> list[Ticket]:
     """Open support messages: priority ones first, then oldest first."""
     rows = db.execute(
         "SELECT id, user_id, text, priority, created_at FROM support_messages WHERE answered_at IS NULL"
-        " ORDER BY priority DESC, id LIMIT ?", (max(1, min(limit, MAX_PER_PAGE)),),
+        " ORDER BY priority DESC, id LIMIT ? OFFSET ?", (max(1, min(limit, MAX_PER_PAGE)), max(0, offset)),
     ).fetchall()
     return [Ticket(tid, uid, text, bool(prio), ts) for tid, uid, text, prio, ts in rows]
+
+
+def inbox_window(db: sqlite3.Connection, offset: int, limit: int) -> Window:
+    """`inbox` from any position, with the number of open messages."""
+    total = db.execute("SELECT COUNT(*) FROM support_messages WHERE answered_at IS NULL").fetchone()[0]
+    offset = max(0, min(offset, total))
+    return Window(tuple(inbox(db, limit, offset)), offset, total)
 
 
 def delivery(db: sqlite3.Connection, transfer_id: int) -> Delivery:
@@ -201,9 +218,18 @@ def verify(db: sqlite3.Connection, now: int | None = None) -> list[str]:
     """Check every invariant; return what is wrong (empty when all hold). With `now`, a delivery
     pending for over STUCK_AFTER seconds is reported too (nobody will settle it by itself)."""
     problems: list[str] = []
-    check = db.execute("PRAGMA integrity_check").fetchall()
-    if check != [("ok",)]:
-        problems.append("integrity_check: " + "; ".join(r[0] for r in check[:5]))
+    try:
+        check = db.execute("PRAGMA integrity_check").fetchall()
+        if check != [("ok",)]:
+            lines = [line for (row,) in check for line in str(row).splitlines()]
+            problems.append(f"damaged: integrity_check found {len(lines)} problems: " + "; ".join(lines[:5]))
+        _verify_ledger(db, problems)
+    except sqlite3.DatabaseError as exc:  # a damaged page: what was found so far, and that
+        problems.append(f"damaged: the ledger cannot be read to the end ({exc})")
+    return problems
+
+
+def _verify_ledger(db: sqlite3.Connection, problems: list[str]) -> None:
     sums = "SELECT acc, SUM(d), SUM(c) FROM (SELECT debit_id AS acc, amount AS d, 0 AS c FROM transfers" \
            " UNION ALL SELECT credit_id, 0, amount FROM transfers) GROUP BY acc"
     journal_sums = {acc: (d, c) for acc, d, c in db.execute(sums)}
@@ -269,4 +295,3 @@ def verify(db: sqlite3.Connection, now: int | None = None) -> list[str]:
     ).fetchall()
     if kept != true:
         problems.append(f"top spenders table {kept[:3]}... is not the top {TOP_KEEP} {true[:3]}...")
-    return problems

@@ -88,8 +88,8 @@ async def usage_addcontent(message: Message, ctx: Ctx) -> None:
 
 def router() -> Router:
     r = Router(name="credits")
-    r.message.register(charge, Command("charge"), FILES)
-    r.message.register(add_content, Command("addcontent"), FILES)
-    r.message.register(usage_charge, Command("charge"))
-    r.message.register(usage_addcontent, Command("addcontent"))
+    r.message.register(charge, Command("charge", ignore_case=True), FILES)
+    r.message.register(add_content, Command("addcontent", ignore_case=True), FILES)
+    r.message.register(usage_charge, Command("charge", ignore_case=True))
+    r.message.register(usage_addcontent, Command("addcontent", ignore_case=True))
     return r

@@ -142,8 +142,8 @@ async def mycontent(message: Message, ledger: Ledger, ctx: Ctx, bot: Bot) -> Non
 
 def router() -> Router:
     r = Router(name="shop")
-    r.message.register(show_shop, Command("shop"))
-    r.message.register(buy, Command("buy"))
-    r.message.register(mycontent, Command("mycontent"))
+    r.message.register(show_shop, Command("shop", ignore_case=True))
+    r.message.register(buy, Command("buy", ignore_case=True))
+    r.message.register(mycontent, Command("mycontent", ignore_case=True))
     r.callback_query.register(buy_button, Buy.filter())
     return r

@@ -140,7 +140,7 @@ TEXTS = {
     "refunded": "Refunded {amount} to {name}.\nQuota {quota} · used {used} · available <b>{available}</b>",
     "user_card": "<b>{name}</b> {username} (<code>{user}</code>)\nRegistered: {since} · active: {active}\n"
                  "XP {xp} · tokens {tokens}\nCredit: quota {quota} · used {used} · available <b>{available}</b>",
-    "users_title": "<b>Credit users</b> ({total}) – page {page}/{pages}",
+    "users_title": "<b>Credit users</b> ({total}) – {first}–{last}",
     "users_line": "<code>{user}</code> {name}: quota {quota} · used {used} · available {available}",
     "users_empty": "No user has a credit quota yet.",
     "stats": "<b>📊 Credit</b>\nTotal quota: {quota}\nUsed: {used}\nAvailable: <b>{available}</b>\n"
@@ -153,7 +153,7 @@ TEXTS = {
     "export_caption": "The whole journal ({rows} rows) as CSV.",
     "content_added": "Premium content <code>{id}</code> registered: {title} ({price} tokens).",
     "reply_sent": "Sent to {name}.",
-    "inbox_title": "<b>Open support messages</b> ({count})",
+    "inbox_title": "<b>Open support messages</b> ({count}) – {first}–{last}",
     "inbox_line": "{flag}#{id} <code>{user}</code> {when}: {text}",
     "inbox_empty": "No open support messages.",
     "delivery_blocked": "the user blocked the bot; marked inactive",
@@ -166,6 +166,7 @@ TEXTS = {
     "no_tokens_item": "Not enough tokens: {name} costs {needed}, you have {available} ({short} short).",
     "no_tokens": "Not enough tokens: this needs {needed}, you have {available}.",
     "no_xp": "Not enough XP: you asked for {needed}, you have {available}. Earn XP with /daily.",
+    "no_xp_at_all": "You have no XP to convert. Earn XP with /daily.",
     "quota_exceeded": "Credit limit would be exceeded: the charge is {amount}, quota {quota}, used {used},"
                       " available {available}. Nothing was charged or sent.",
     "refund_too_large": "Cannot refund {amount}: only {used} is used.",
@@ -187,4 +188,6 @@ TEXTS = {
     "unknown_command": "I don't know that command. See /help.",
     "stale_button": "This button is not valid (any more).",
     "admin_only": "This command is for admins.",
+    "on_behalf_of_chat": "Please write from your own account: messages sent on behalf of"
+                         " a group or channel have no wallet here.",
 }

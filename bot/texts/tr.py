@@ -140,7 +140,7 @@ TEXTS = {
     "refunded": "{name} kullanıcısına {amount} iade edildi.\nKota {quota} · kullanılan {used} · kalan <b>{available}</b>",
     "user_card": "<b>{name}</b> {username} (<code>{user}</code>)\nKayıt: {since} · aktif: {active}\n"
                  "XP {xp} · token {tokens}\nKredi: kota {quota} · kullanılan {used} · kalan <b>{available}</b>",
-    "users_title": "<b>Kredili kullanıcılar</b> ({total}) – sayfa {page}/{pages}",
+    "users_title": "<b>Kredili kullanıcılar</b> ({total}) – {first}–{last}",
     "users_line": "<code>{user}</code> {name}: kota {quota} · kullanılan {used} · kalan {available}",
     "users_empty": "Henüz kredi kotası olan kullanıcı yok.",
     "stats": "<b>📊 Kredi</b>\nToplam kota: {quota}\nKullanılan: {used}\nKalan: <b>{available}</b>\n"
@@ -153,7 +153,7 @@ TEXTS = {
     "export_caption": "Tüm hareket defteri ({rows} satır), CSV.",
     "content_added": "Premium içerik <code>{id}</code> kaydedildi: {title} ({price} token).",
     "reply_sent": "{name} kullanıcısına gönderildi.",
-    "inbox_title": "<b>Açık destek mesajları</b> ({count})",
+    "inbox_title": "<b>Açık destek mesajları</b> ({count}) – {first}–{last}",
     "inbox_line": "{flag}#{id} <code>{user}</code> {when}: {text}",
     "inbox_empty": "Açık destek mesajı yok.",
     "delivery_blocked": "kullanıcı botu engellemiş; pasif olarak işaretlendi",
@@ -166,6 +166,7 @@ TEXTS = {
     "no_tokens_item": "Yetersiz token: {name} {needed} token, sende {available} var ({short} eksik).",
     "no_tokens": "Yetersiz token: {needed} gerekli, sende {available} var.",
     "no_xp": "Yetersiz XP: {needed} istedin, sende {available} var. /daily ile XP kazan.",
+    "no_xp_at_all": "Çevrilecek XP'n yok. /daily ile XP kazan.",
     "quota_exceeded": "Kredi limiti aşılır: ücret {amount}, kota {quota}, kullanılan {used}, kalan {available}."
                       " Hiçbir ücret alınmadı, dosya gönderilmedi.",
     "refund_too_large": "{amount} iade edilemez: yalnızca {used} kullanılmış.",
@@ -187,4 +188,6 @@ TEXTS = {
     "unknown_command": "Bu komutu bilmiyorum. Bkz. /help.",
     "stale_button": "Bu düğme geçerli değil (artık).",
     "admin_only": "Bu komut adminler içindir.",
+    "on_behalf_of_chat": "Lütfen kendi hesabından yaz: bir grup ya da kanal adına"
+                         " gönderilen mesajların burada cüzdanı yok.",
 }
