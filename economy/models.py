@@ -127,6 +127,16 @@ class Ticket:
     replayed: bool = REPLAYED
 
 
+@_result
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """A caller's answer kept under an idempotency key (e.g. an HTTP response to an
+    Idempotency-Key), so a repeated request gets the first answer again."""
+
+    text: str
+    replayed: bool = REPLAYED
+
+
 @dataclass(frozen=True, slots=True)
 class Profile:
     user_id: int
