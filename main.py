@@ -1,4 +1,5 @@
-"""Start the bot: `python main.py` (long polling) or `python main.py --console` (offline)."""
+"""Start the bot: `python main.py` (long polling, or the webhook when WEBHOOK_URL is set) or
+`python main.py --console` (offline). What is built from the settings is app.py's."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import sys
 from dotenv import load_dotenv
 
 from bot.config import Settings, SettingsError
+from web.config import WebSettings, WebSettingsError
 
 CONSOLE_TOKEN = "1:console-mode-token-not-used-anywhere-00000"
 
@@ -26,17 +28,18 @@ def main(argv: list[str] | None = None) -> int:
         env["BOT_TOKEN"] = CONSOLE_TOKEN
     try:
         settings = Settings.from_env(env)
-    except SettingsError as exc:
+        web = WebSettings() if args.console else WebSettings.from_env(env)
+    except (SettingsError, WebSettingsError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("aiogram.event").setLevel(logging.WARNING)  # our middleware logs one line per update
     if args.console:
         logging.getLogger().setLevel(logging.WARNING)
-        from bot.console import run_console
+        from app import run_console
         return asyncio.run(run_console(settings))
-    from bot.app import run
-    return asyncio.run(run(settings))
+    from app import run
+    return asyncio.run(run(settings, web))
 
 
 if __name__ == "__main__":

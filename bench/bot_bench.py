@@ -24,7 +24,8 @@ from aiogram.types import Update  # noqa: E402
 
 from bot.app import tune_gc  # noqa: E402
 from bot.config import Settings  # noqa: E402
-from bot.factory import build_bot, build_dispatcher  # noqa: E402
+from app import build_dispatcher  # noqa: E402
+from bot.factory import build_bot  # noqa: E402
 from bot.fake import FakeTelegram, LocalSession, Person, Updates  # noqa: E402
 from economy import Ledger  # noqa: E402
 

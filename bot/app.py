@@ -1,50 +1,44 @@
-"""Running the bot: long polling until SIGTERM/SIGINT, then a clean stop."""
+"""Running the bot: the start every mode shares (getMe, expired keys, command menus), long
+polling until stopped, and the collector tuning. What is built and served is app.py's."""
 
 from __future__ import annotations
 
 import asyncio
 import gc
 import logging
-import signal
 
+from aiogram import Bot, Dispatcher
 from aiogram.exceptions import TelegramUnauthorizedError
+from aiogram.types import User
 
 from bot.config import Settings
-from bot.factory import build_bot, build_dispatcher, set_commands
+from bot.factory import set_commands
 from bot.polling import Poller
 from economy import Ledger
 
 log = logging.getLogger("bot")
 
 
-async def run(settings: Settings) -> int:
-    ledger = await Ledger.open(settings.database_url, catalog=settings.catalog)
-    bot = build_bot(settings)
-    dp = build_dispatcher(settings, ledger)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
-    try:
-        me = await _get_me(bot, stop)
-        if me is None:
-            return 0
-        purged = await ledger.purge_keys()
-        log.info("bot @%s (id %s) started: %s, %d expired keys purged", me.username, me.id, settings, purged)
-        # A webhook left set would make getUpdates fail with 409; pending updates are kept.
-        await bot.delete_webhook(drop_pending_updates=False)
-        await set_commands(bot, settings)
-        tune_gc()
-        poller = Poller(bot, dp)
-        await poller.run(stop)
-        log.info("stopped after %d updates", poller.handled)
-        return 0
-    except TelegramUnauthorizedError:
-        log.error("Telegram rejected BOT_TOKEN (401 Unauthorized): check it with @BotFather")
-        return 2
-    finally:
-        await bot.session.close()
-        await ledger.close()
+async def start(bot: Bot, ledger: Ledger, settings: Settings, stop: asyncio.Event) -> User | None:
+    """getMe (retried until the API answers), expired keys purged, the command menus set;
+    None when stopped before Telegram answered. TelegramUnauthorizedError for a bad token."""
+    me = await _get_me(bot, stop)
+    if me is None:
+        return None
+    purged = await ledger.purge_keys()
+    log.info("bot @%s (id %s) started: %s, %d expired keys purged", me.username, me.id, settings, purged)
+    await set_commands(bot, settings)
+    return me
+
+
+async def poll(bot: Bot, dp: Dispatcher, stop: asyncio.Event) -> None:
+    """Long polling until `stop`; the batch in hand is finished and confirmed first."""
+    # A webhook left set would make getUpdates fail with 409; pending updates are kept.
+    await bot.delete_webhook(drop_pending_updates=False)
+    tune_gc()
+    poller = Poller(bot, dp)
+    await poller.run(stop)
+    log.info("stopped after %d updates", poller.handled)
 
 
 def tune_gc() -> None:
@@ -58,7 +52,7 @@ def tune_gc() -> None:
     gc.set_threshold(10_000, 10, 10)
 
 
-async def _get_me(bot, stop: asyncio.Event):  # type: ignore[no-untyped-def]
+async def _get_me(bot: Bot, stop: asyncio.Event) -> User | None:
     """getMe, retried while the network or the API server is not there yet."""
     delay = 1.0
     while not stop.is_set():

@@ -12,10 +12,13 @@ import asyncio
 import sys
 from typing import TextIO
 
+from collections.abc import Callable
+
+from aiogram import Dispatcher
 from aiogram.types import Update
 
 from bot.config import Settings
-from bot.factory import build_bot, build_dispatcher
+from bot.factory import build_bot
 from bot.fake import FakeTelegram, LocalSession, Person, Sent, Updates
 from economy import Ledger
 
@@ -23,11 +26,13 @@ HELP = ("You are user {user}. Type commands as in Telegram (/start, /help, ...).
         "/as <id> switch user · <number> press a button · /file <caption> send a document · /quit\n")
 
 
-async def run_console(settings: Settings, stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout) -> int:
+async def run_console(settings: Settings, build_dispatcher: Callable[[Ledger], Dispatcher],
+                      stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout) -> int:
+    """`build_dispatcher` (from app.py) wires the routers to the ledger opened here."""
     ledger = await Ledger.open(settings.database_url, catalog=settings.catalog)
     telegram = FakeTelegram()
     bot = build_bot(settings, LocalSession(telegram))
-    dp = build_dispatcher(settings, ledger)
+    dp = build_dispatcher(ledger)
     updates = Updates()
     me = Person(min(settings.admin_ids) if settings.admin_ids else 1001, language_code=settings.default_language)
     buttons: list[tuple[Sent, str]] = []
