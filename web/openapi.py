@@ -3,9 +3,11 @@ schemathesis against the running code with it, so it must say exactly what the c
 
 from __future__ import annotations
 
+from dataclasses import fields
 from typing import Any
 
 from economy.amounts import MAX_AMOUNT, MAX_USER_ID
+from economy.models import Conversion, Earning, Entry, Purchase
 from web.body import MAX_BODY, MONEY_PATTERN
 from web.problems import PROBLEMS, TYPE_BASE
 
@@ -27,10 +29,7 @@ BALANCE = {
     "boost_until": NULLABLE_INT, "dm_until": NULLABLE_INT, "content": {"type": "array", "items": {"type": "string"}},
 }
 RESULTS = {
-    "earn": {"user_id": INT, "amount": INT, "xp": INT, "boosted": {"type": "boolean"}, "next_at": NULLABLE_INT},
-    "convert": {"user_id": INT, "amount": INT, "xp": INT, "tokens": INT},
-    "spend": {"user_id": INT, "item": {"type": "string"}, "ref": {"type": "string"}, "price": INT, "tokens": INT,
-              "until": NULLABLE_INT},
+    "earn": Earning, "convert": Conversion, "spend": Purchase,
     "credit": {"user_id": INT, "kind": {"type": "string"}, "amount": MONEY, "quota": MONEY, "used": MONEY,
                "transfer_id": INT, "available": MONEY},
 }
@@ -58,6 +57,14 @@ SUMMARIES = {
     "quota": "Raise a credit quota (a leading - lowers it)",
     "refund": "Take an amount off the credit used",
 }
+
+
+_TYPES = {"int": INT, "str": {"type": "string"}, "bool": {"type": "boolean"}, "int | None": NULLABLE_INT}
+
+
+def _from_dataclass(cls: type) -> dict[str, Any]:
+    """The schema of a result the API renders as it is (asdict), so the two cannot drift."""
+    return _object({f.name: _TYPES[str(f.type)] for f in fields(cls) if f.name != "replayed"})
 
 
 def _problems(*statuses: int) -> dict[str, Any]:
@@ -106,7 +113,8 @@ def document() -> dict[str, Any]:
     }
     for name, request in REQUESTS.items():
         result = RESULTS["credit" if name in ("quota", "refund") else name]
-        answer = _object({**BALANCE, "operation": _object(result)})
+        operation = _object(result) if isinstance(result, dict) else _from_dataclass(result)
+        answer = _object({**BALANCE, "operation": operation})
         paths[f"/api/v1/{name}"] = {"post": {
             "operationId": name, "summary": SUMMARIES[name],
             "description": "Needs a write key. The same Idempotency-Key and body give the first answer again"
@@ -131,9 +139,8 @@ def document() -> dict[str, Any]:
                                            "description": "python -m economy apikey create NAME --scope read|write"}},
             "schemas": {
                 "Balance": _object(BALANCE),
-                "History": _object({"page": INT, "pages": INT, "total": INT, "entries": {"type": "array", "items": _object(
-                    {"id": INT, "ts": INT, "kind": {"type": "string"}, "asset": {"type": "string"}, "delta": INT,
-                     "ref": {"type": "string"}, "actor": NULLABLE_INT})}}),
+                "History": _object({"page": INT, "pages": INT, "total": INT,
+                                    "entries": {"type": "array", "items": _from_dataclass(Entry)}}),
                 "Stats": _object({
                     **{k: INT for k in ("users", "active_users", "credit_users", "xp_issued", "xp_converted",
                                         "xp_outstanding", "tokens_minted", "tokens_spent", "tokens_in_circulation")},
