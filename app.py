@@ -111,7 +111,7 @@ async def _set_webhook(bot: Bot, dp: Dispatcher, web: WebSettings, stop: asyncio
             log.warning("setWebhook failed (%s); retrying in %.0fs", exc, delay)
             try:
                 await asyncio.wait_for(stop.wait(), timeout=delay)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 pass
             delay = min(delay * 2, 30.0)
     return False

@@ -10,8 +10,19 @@ from aiohttp import web
 
 from economy.amounts import format_money
 from economy.errors import (
-    AlreadyClaimed, AlreadyExists, AlreadyOwned, EconomyError, IdempotencyConflict, InsufficientFunds,
-    InvalidAmount, InvalidInput, NotFound, QuotaBelowUsage, QuotaExceeded, RefundTooLarge, StorageBusy,
+    AlreadyClaimed,
+    AlreadyExists,
+    AlreadyOwned,
+    EconomyError,
+    IdempotencyConflict,
+    InsufficientFunds,
+    InvalidAmount,
+    InvalidInput,
+    NotFound,
+    QuotaBelowUsage,
+    QuotaExceeded,
+    RefundTooLarge,
+    StorageBusy,
 )
 from economy.views import MONEY_FIELDS
 

@@ -10,8 +10,11 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import AsyncIterator
+from typing import ClassVar
 
 import aiohttp
+import pytest
 
 from bot.fake import Person
 from tests.e2e.emulator import ROOT, TOKEN, BotProcess
@@ -31,7 +34,11 @@ def free_port() -> int:
 class HookedBot(BotProcess):
     """`python main.py` with WEBHOOK_URL set, serving on its own port."""
 
+    #: every one started by the current test (killed at its end if still running)
+    started: ClassVar[list[HookedBot]] = []
+
     def __init__(self, emu, db, log, port: int | None = None, **env: str) -> None:
+        HookedBot.started.append(self)
         self.port = port or free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         super().__init__(emu.url, db, "9000", log, WEBHOOK_URL=HOOK, WEBHOOK_SECRET=SECRET, WEB_PORT=str(self.port),
@@ -52,10 +59,23 @@ class HookedBot(BotProcess):
         raise AssertionError("the bot did not become ready")
 
 
+@pytest.fixture(autouse=True)
+async def no_bot_left_behind() -> AsyncIterator[None]:
+    yield
+    while HookedBot.started:
+        proc = HookedBot.started.pop()
+        if proc.proc is not None and proc.proc.returncode is None:
+            await proc.kill()
+
+
 async def started(emu, tmp_path, name: str = "bot", port: int | None = None, **env: str) -> HookedBot:
     proc = HookedBot(emu, tmp_path / "e2e.db", tmp_path / f"{name}.log", port, **env)
     await proc.start()
-    await proc.ready()
+    try:
+        await proc.ready()
+    except BaseException:
+        print(proc.text()[-4000:])
+        raise
     if proc.base not in emu.targets:
         emu.targets.append(proc.base)
     return proc
@@ -265,6 +285,7 @@ def test_webhook_mode_needs_a_well_formed_secret(tmp_path):
                          ({"WEBHOOK_SECRET": "ok", "WEBHOOK_URL": "http://bot.example.test/hook"}, "https"),
                          ({"WEBHOOK_SECRET": "ok", "WEB_PORT": "99999"}, "WEB_PORT")):
         done = subprocess.run([sys.executable, str(ROOT / "main.py"), "--env-file", str(tmp_path / "none.env")],
-                              cwd=tmp_path, env={**base, **extra}, capture_output=True, text=True, timeout=60)
+                              cwd=tmp_path, env={**base, **extra}, capture_output=True, text=True, timeout=60,
+                              check=False)
         assert done.returncode == 2, (extra, done.stderr)
         assert done.stderr.strip().count("\n") == 0 and words in done.stderr, done.stderr

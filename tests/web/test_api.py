@@ -9,7 +9,6 @@ import json
 import pytest
 
 from economy.apikeys import ApiKeys
-from tests.web.apiharness import api  # noqa: F401 — the fixture
 
 PROBLEM = "application/problem+json"
 
