@@ -14,7 +14,7 @@ from aiogram import Bot, Dispatcher
 from aiogram.exceptions import TelegramBadRequest, TelegramUnauthorizedError
 
 from bot import console
-from bot.app import poll, start, tune_gc
+from bot.app import poll, start, tune_gc, until_stopped
 from bot.config import Settings
 from bot.factory import build_bot
 from bot.factory import build_dispatcher as _build_dispatcher
@@ -29,9 +29,11 @@ from web.webhook import Webhook
 log = logging.getLogger("app")
 
 
-def build_dispatcher(settings: Settings, ledger: Ledger, metrics: Metrics | None = None) -> Dispatcher:
+def build_dispatcher(settings: Settings, ledger: Ledger, metrics: Metrics | None = None, *,
+                     sole_worker: bool = True) -> Dispatcher:
+    """`sole_worker`: False when webhook instances may share the database."""
     outer = [metrics.update_middleware()] if metrics is not None else []
-    return _build_dispatcher(settings, ledger, routers(settings.admin_ids), outer)
+    return _build_dispatcher(settings, ledger, routers(settings.admin_ids), outer, sole_worker=sole_worker)
 
 
 def web_installers(settings: Settings, ledger: Ledger) -> list[Installer]:
@@ -50,7 +52,7 @@ async def run(settings: Settings, web: WebSettings) -> int:
     ledger = await Ledger.open(settings.database_url, catalog=settings.catalog)
     bot = build_bot(settings)
     metrics = Metrics(ledger) if web.serves_http else None
-    dp = build_dispatcher(settings, ledger, metrics)
+    dp = build_dispatcher(settings, ledger, metrics, sole_worker=web.webhook_url is None)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -72,7 +74,7 @@ async def run(settings: Settings, web: WebSettings) -> int:
             await poll(bot, dp, stop)
             health.closing = True
             return 0
-        if not await _set_webhook(bot, dp, web, stop):
+        if not await until_stopped(_set_webhook(bot, dp, web, stop), stop):
             return 0
         health.registered = True
         tune_gc()

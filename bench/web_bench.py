@@ -89,7 +89,7 @@ async def serve_app(port: int, db: Path, users: int) -> None:
     _, key = await ApiKeys(ledger.store).create("bench", "write")
     bot = build_bot(s, LocalSession(FakeTelegram()))
     metrics = Metrics(ledger)
-    dp = build_dispatcher(s, ledger, metrics)
+    dp = build_dispatcher(s, ledger, metrics, sole_worker=False)
     hook = Webhook(bot, dp, SECRET, lambda outcome: outcome == FAILED)
     health = Health(ledger, hook)
     health.registered = True

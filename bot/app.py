@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
+from collections.abc import Coroutine
+from typing import Any
 
 from aiogram import Bot, Dispatcher
 from aiogram.exceptions import TelegramUnauthorizedError
@@ -21,7 +23,23 @@ log = logging.getLogger("bot")
 
 async def start(bot: Bot, ledger: Ledger, settings: Settings, stop: asyncio.Event) -> User | None:
     """getMe (retried until the API answers), expired keys purged, the command menus set;
-    None when stopped before Telegram answered. TelegramUnauthorizedError for a bad token."""
+    None when stopped first (start-up talks to Telegram too: a stop signal ends it even when
+    nothing answers). TelegramUnauthorizedError for a bad token."""
+    return await until_stopped(_start(bot, ledger, settings, stop), stop)
+
+
+async def poll(bot: Bot, dp: Dispatcher, stop: asyncio.Event) -> None:
+    """Long polling until `stop`; the batch in hand is finished and confirmed first."""
+    # A webhook left set would make getUpdates fail with 409; pending updates are kept.
+    if not await until_stopped(bot.delete_webhook(drop_pending_updates=False), stop):
+        return
+    tune_gc()
+    poller = Poller(bot, dp)
+    await poller.run(stop)
+    log.info("stopped after %d updates", poller.handled)
+
+
+async def _start(bot: Bot, ledger: Ledger, settings: Settings, stop: asyncio.Event) -> User | None:
     me = await _get_me(bot, stop)
     if me is None:
         return None
@@ -31,14 +49,18 @@ async def start(bot: Bot, ledger: Ledger, settings: Settings, stop: asyncio.Even
     return me
 
 
-async def poll(bot: Bot, dp: Dispatcher, stop: asyncio.Event) -> None:
-    """Long polling until `stop`; the batch in hand is finished and confirmed first."""
-    # A webhook left set would make getUpdates fail with 409; pending updates are kept.
-    await bot.delete_webhook(drop_pending_updates=False)
-    tune_gc()
-    poller = Poller(bot, dp)
-    await poller.run(stop)
-    log.info("stopped after %d updates", poller.handled)
+async def until_stopped(work: Coroutine[Any, Any, Any], stop: asyncio.Event) -> Any:
+    """`work`'s result, or None as soon as `stop` is set (the work is then cancelled)."""
+    task, stopping = asyncio.ensure_future(work), asyncio.ensure_future(stop.wait())
+    try:
+        await asyncio.wait({task, stopping}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        stopping.cancel()
+    if task.done():
+        return task.result()
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+    return None
 
 
 def tune_gc() -> None:

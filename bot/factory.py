@@ -16,6 +16,7 @@ from aiogram.exceptions import TelegramAPIError
 from aiogram.types import BotCommand, BotCommandScopeChat, BotCommandScopeDefault, LinkPreviewOptions
 
 from bot.config import Settings
+from bot.delivery import Deliveries
 from bot.middlewares import RetryAfter, Throttle, UpdateMiddleware
 from economy import Ledger
 
@@ -54,11 +55,14 @@ def build_bot(settings: Settings, session: BaseSession | None = None) -> Bot:
 
 
 def build_dispatcher(settings: Settings, ledger: Ledger, routers: Iterable[Router],
-                     outer: Iterable[BaseMiddleware] = ()) -> Dispatcher:
-    """`outer` middlewares wrap the update pipeline from outside (they see its outcome)."""
+                     outer: Iterable[BaseMiddleware] = (), *, sole_worker: bool = True) -> Dispatcher:
+    """`outer` middlewares wrap the update pipeline from outside (they see its outcome).
+    `sole_worker`: this process is the only one handling updates (long polling); False when
+    several webhook instances share the database."""
     # No FSM: nothing here is a conversation, and aiogram's memory storage would keep an entry
     # (and a lock) for every user ever seen.
-    dp = Dispatcher(ledger=ledger, settings=settings, disable_fsm=True)
+    dp = Dispatcher(ledger=ledger, settings=settings, deliveries=Deliveries(ledger, sole=sole_worker),
+                    disable_fsm=True)
     for middleware in outer:
         dp.update.outer_middleware(middleware)
     dp.update.outer_middleware(UpdateMiddleware(
