@@ -159,6 +159,7 @@ async def test_a_wrong_secret_or_a_bad_body_applies_nothing(emu, tmp_path):
                         {"X-Telegram-Bot-Api-Secret-Token": SECRET + "x"},
                         {"X-Telegram-Bot-Api-Secret-Token": SECRET[:-1]}):
             assert await post(url, start, {**json_type, **headers}) == 401
+            assert await post(url, b"{not json", headers) == 401  # the secret is checked before the body
         ok = {**json_type, "X-Telegram-Bot-Api-Secret-Token": SECRET}
         for body in (b"{", b"[]", b'{"update_id": "x"}', b'{"update_id": 1}', b"\xff", b'{"message": {}}'):
             assert await post(url, body, ok) == 400, body
