@@ -69,7 +69,11 @@ async def run(settings: Settings, web: WebSettings) -> int:
                                 serve_metrics=web.metrics_port is None,
                                 installers=web_installers(settings, ledger)) if web.port is not None else None
             server = WebServer(web, app, metrics_app(metrics) if web.metrics_port is not None else None)
-            await server.start()
+            try:
+                await server.start()
+            except OSError as exc:  # the port is taken, the address is not this machine's
+                log.error("cannot listen on %s: %s", web.host if web.port else web.metrics_host, exc)
+                return 1
         if webhook is None:
             await poll(bot, dp, stop)
             health.closing = True

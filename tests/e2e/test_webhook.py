@@ -279,6 +279,16 @@ async def test_two_instances_round_robin_give_the_totals_of_one(emu, tmp_path):
     assert stats["tokens_in_circulation"] == 300 * len(users) + pushed["convert"] - 5 * pushed["buy"]
 
 
+async def test_a_taken_port_is_one_log_line_and_a_clean_exit(emu, tmp_path):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        proc = HookedBot(emu, tmp_path / "e2e.db", tmp_path / "bot.log", taken.getsockname()[1])
+        await proc.start()
+        assert await asyncio.wait_for(proc.proc.wait(), 30) == 1
+    assert "cannot listen on 127.0.0.1" in proc.text() and "Traceback" not in proc.text()
+
+
 def test_webhook_mode_needs_a_well_formed_secret(tmp_path):
     base = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "BOT_TOKEN": TOKEN, "WEBHOOK_URL": HOOK}
     for extra, words in (({}, "WEBHOOK_SECRET"), ({"WEBHOOK_SECRET": "has space"}, "WEBHOOK_SECRET"),
