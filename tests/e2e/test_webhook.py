@@ -279,6 +279,29 @@ async def test_two_instances_round_robin_give_the_totals_of_one(emu, tmp_path):
     assert stats["tokens_in_circulation"] == 300 * len(users) + pushed["convert"] - 5 * pushed["buy"]
 
 
+async def test_set_webhook_is_retried_through_5xx_and_a_refusal_exits_2(emu, tmp_path):
+    emu.faults["setWebhook"] = [502, "html"]
+    proc = HookedBot(emu, tmp_path / "e2e.db", tmp_path / "bot.log")
+    await proc.start()
+    async with aiohttp.ClientSession() as s:
+        ready: list[int] = []
+        deadline = time.monotonic() + 30
+        while (not ready or ready[-1] != 200) and time.monotonic() < deadline:  # ready once the webhook is set
+            try:
+                async with s.get(proc.base + "/readyz") as r:
+                    ready.append(r.status)
+            except aiohttp.ClientError:
+                pass
+            await asyncio.sleep(0.05)
+    assert 503 in ready and emu.telegram.webhook is not None and "setWebhook failed" in proc.text()
+    assert await proc.terminate() == 0
+    emu.faults["setWebhook"] = [400]
+    refused = HookedBot(emu, tmp_path / "e2e.db", tmp_path / "refused.log")
+    await refused.start()
+    assert await asyncio.wait_for(refused.proc.wait(), 30) == 2
+    assert "Telegram refused the webhook" in refused.text()
+
+
 async def test_a_taken_port_is_one_log_line_and_a_clean_exit(emu, tmp_path):
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
