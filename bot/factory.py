@@ -4,7 +4,6 @@ composition root (app.py): bot/ does not import handlers."""
 from __future__ import annotations
 
 import logging
-
 from collections.abc import Iterable
 
 from aiogram import BaseMiddleware, Bot, Dispatcher, Router
