@@ -17,6 +17,10 @@ from economy.schema import (
 MAX_PER_PAGE = 50
 
 
+def schema_version(db: sqlite3.Connection) -> int:
+    return db.execute("PRAGMA user_version").fetchone()[0]  # type: ignore[no-any-return]
+
+
 def balance(db: sqlite3.Connection, user_id: int, now: int) -> Balance:
     row = db.execute(
         "SELECT xp, token, credit, credit_used, vip_since, badge_since, boost_until, dm_until"
