@@ -31,12 +31,17 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("aiogram.event").setLevel(logging.WARNING)  # our middleware logs one line per update
-    if args.console:
-        logging.getLogger().setLevel(logging.WARNING)
-        from bot.console import run_console
-        return asyncio.run(run_console(settings))
-    from bot.app import run
-    return asyncio.run(run(settings))
+    from economy.store import DatabaseUnavailable
+    try:
+        if args.console:
+            logging.getLogger().setLevel(logging.WARNING)
+            from bot.console import run_console
+            return asyncio.run(run_console(settings))
+        from bot.app import run
+        return asyncio.run(run(settings))
+    except DatabaseUnavailable as exc:  # the URL's password is never in it
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -16,11 +16,12 @@ from economy.amounts import format_money
 from economy.catalog import Catalog
 from economy.errors import EconomyError
 from economy.ledger import Ledger
-from economy.store import DEFAULT_URL
+from economy.store import DEFAULT_URL, DatabaseUnavailable
 
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m economy", description="Inspect and check the economy ledger.")
-    p.add_argument("--db", help=f"sqlite:///path or a file path (default: $DATABASE_URL or {DEFAULT_URL})")
+    p.add_argument("--db", help=f"sqlite:///path, postgresql://user:password@host/dbname or a file path"
+                   f" (default: $DATABASE_URL or {DEFAULT_URL})")
     sub = p.add_subparsers(dest="command", required=True, metavar="command")
     for name, text in (("balance", "a user's balances and entitlements (JSON)"),
                        ("history", "a user's journal, newest first (JSON)")):
@@ -138,7 +139,7 @@ def main(argv: list[str] | None = None) -> int:
     except EconomyError as exc:
         print(f"error: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 2
-    except ValueError as exc:
+    except (ValueError, DatabaseUnavailable) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
 

@@ -25,6 +25,19 @@ from economy.models import Key, decode_outcome, encode_outcome
 from economy.schema import ACCOUNT_COLUMNS, TOP_KEEP, WALLET_COLUMNS
 
 
+@dataclass(frozen=True, slots=True)
+class Dialect:
+    """What differs between the backends inside a batch."""
+
+    #: what the driver raises when a constraint refuses a write
+    integrity_errors: tuple[type[BaseException], ...]
+    #: appended to the read of a batch's wallets (PostgreSQL locks them, in user id order)
+    lock_wallets: str = ""
+
+
+SQLITE = Dialect((sqlite3.IntegrityError,))
+
+
 class Moved(NamedTuple):
     """A transfer's id and the new balances of its user-side accounts (None for system ones)."""
 
@@ -76,9 +89,10 @@ class Request:
 class Tx:
     """What an operation sees: the connection, the batch's clock, wallets and the journal."""
 
-    db: sqlite3.Connection
+    db: Any
     now: int
     next_id: int
+    dialect: Dialect = SQLITE
     rows: list[tuple[Any, ...]] = field(default_factory=list)
     system: dict[int, list[int]] = field(default_factory=dict)
     wallets: dict[int, Wallet] = field(default_factory=dict)
@@ -108,7 +122,8 @@ class Tx:
         wanted = [u for u in dict.fromkeys(user_ids) if u not in self.wallets]
         for i in range(0, len(wanted), 500):
             chunk = wanted[i : i + 500]
-            for row in self.db.execute(_SELECT_WALLETS + f"({','.join('?' * len(chunk))})", chunk):
+            sql = _SELECT_WALLETS + f"({','.join('?' * len(chunk))})" + self.dialect.lock_wallets
+            for row in self.db.execute(sql, chunk):
                 self.wallets[row[0]] = Wallet(*row)
                 self._stored[row[0]] = row[1:]
 
@@ -151,7 +166,7 @@ class Tx:
         self._req_rows.append((tid, self.now, kind, asset, debit, credit, amount, user_id, ref, actor, prev))
         return Moved(tid, debit_balance, credit_balance)
 
-    def write(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Cursor:
+    def write(self, sql: str, params: Sequence[Any] = ()) -> Any:
         """Every SQL write of an operation goes through here so a refusal raised after it is
         known to need a SAVEPOINT to undo."""
         self.dirty = True
@@ -220,7 +235,7 @@ class Tx:
         changed = [(u, s) for u, s in merged.items() if old.get(u) != s]
         if changed:
             self.db.executemany(
-                "INSERT INTO top_spenders VALUES (?, ?) ON CONFLICT DO UPDATE SET spent = excluded.spent", changed
+                "INSERT INTO top_spenders VALUES (?, ?) ON CONFLICT (user_id) DO UPDATE SET spent = excluded.spent", changed
             )
 
     def _flush(self) -> None:
@@ -228,15 +243,14 @@ class Tx:
         self._write_back(self.wallets)
         if self.rows:
             db.executemany("INSERT INTO transfers VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", self.rows)
-        for acc, (debit, credit) in self.system.items():
-            db.execute(
-                "UPDATE accounts SET balance = balance - ?1 + ?2, debits = debits + ?1,"
-                " credits = credits + ?2 WHERE id = ?3",
-                (debit, credit, acc),
+        if self.system:  # in id order, as every writer locks them
+            db.executemany(
+                "UPDATE accounts SET balance = balance - ? + ?, debits = debits + ?, credits = credits + ? WHERE id = ?",
+                [(d, c, d, c, acc) for acc, (d, c) in sorted(self.system.items())],
             )
 
 
-def _lookup_keys(db: sqlite3.Connection, keys: list[str], now: int) -> dict[str, tuple[str, str]]:
+def _lookup_keys(db: Any, keys: list[str], now: int) -> dict[str, tuple[str, str]]:
     found: dict[str, tuple[str, str]] = {}
     for i in range(0, len(keys), 500):
         chunk = keys[i : i + 500]
@@ -253,7 +267,8 @@ class NeedSavepoints(Exception):
     """A request failed after it had written: roll the batch back and run it in safe mode."""
 
 
-def run_batch(db: sqlite3.Connection, requests: Sequence[Request], now: int, safe: bool = False) -> list[Any]:
+def run_batch(db: Any, requests: Sequence[Request], now: int, safe: bool = False,
+              dialect: Dialect = SQLITE) -> list[Any]:
     """Apply `requests` in one transaction (the caller holds BEGIN IMMEDIATE and commits).
 
     Operations refuse before their first SQL write, and wallet changes are undone in Python,
@@ -265,7 +280,7 @@ def run_batch(db: sqlite3.Connection, requests: Sequence[Request], now: int, saf
     keyed = [r.key.value for r in requests if r.key is not None]
     known = _lookup_keys(db, keyed, now) if keyed else {}
     seen: set[str] = set()
-    tx = Tx(db, now, (db.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM transfers").fetchone()[0]))
+    tx = Tx(db, now, db.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM transfers").fetchone()[0], dialect)
     tx.load([r.user_id for r in requests if r.user_id is not None])
     outcomes: list[Any] = []
     remembered: list[tuple[Any, ...]] = []
@@ -289,7 +304,7 @@ def run_batch(db: sqlite3.Connection, requests: Sequence[Request], now: int, saf
             if safe:
                 tx._write_back(tx._before)
             ok = True
-        except (EconomyError, sqlite3.IntegrityError, ValueError, TypeError, KeyError, AttributeError) as exc:
+        except (EconomyError, *dialect.integrity_errors, ValueError, TypeError, KeyError, AttributeError) as exc:
             # A refusal, or a bug confined to this request: undo it, keep the neighbours.
             if not safe and (tx.dirty or not isinstance(exc, EconomyError)):
                 raise NeedSavepoints from exc
@@ -307,10 +322,13 @@ def run_batch(db: sqlite3.Connection, requests: Sequence[Request], now: int, saf
         outcomes.append(outcome)
     try:
         tx._flush()
-    except sqlite3.IntegrityError as exc:
+    except dialect.integrity_errors as exc:
         if safe:
             raise
         raise NeedSavepoints from exc  # the database refused a write-back: find whose, in safe mode
     if remembered:
-        db.executemany("INSERT OR REPLACE INTO idempotency VALUES (?, ?, ?, ?, ?)", remembered)
+        db.executemany(
+            "INSERT INTO idempotency VALUES (?, ?, ?, ?, ?) ON CONFLICT (key) DO UPDATE SET"
+            " fingerprint = excluded.fingerprint, result = excluded.result, created_at = excluded.created_at,"
+            " expires_at = excluded.expires_at", remembered)
     return outcomes

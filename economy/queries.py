@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from typing import Any
 
 from economy.catalog import ITEM_CODES
 from economy.errors import NotFound
@@ -13,9 +14,11 @@ from economy.schema import (
 )
 
 MAX_PER_PAGE = 50
+#: A connection: sqlite3's, or economy.pg.PgDb (the same execute(), `?` placeholders).
+Db = Any
 
 
-def balance(db: sqlite3.Connection, user_id: int, now: int) -> Balance:
+def balance(db: Db, user_id: int, now: int) -> Balance:
     row = db.execute(
         "SELECT xp, token, credit, credit_used, vip_since, badge_since, boost_until, dm_until"
         " FROM wallets WHERE user_id = ?", (user_id,),
@@ -39,14 +42,14 @@ def _profile(row: tuple) -> Profile:  # type: ignore[type-arg]
 _PROFILE = "SELECT user_id, username, first_name, language, active, registered_at FROM users"
 
 
-def profile(db: sqlite3.Connection, user_id: int) -> Profile:
+def profile(db: Db, user_id: int) -> Profile:
     row = db.execute(f"{_PROFILE} WHERE user_id = ?", (user_id,)).fetchone()
     if row is None:
         raise NotFound(what="user", ref=str(user_id))
     return _profile(row)
 
 
-def find_user(db: sqlite3.Connection, username: str) -> Profile:
+def find_user(db: Db, username: str) -> Profile:
     name = username.lstrip("@").lower()[:64]
     row = db.execute(f"{_PROFILE} WHERE username = ? ORDER BY registered_at DESC LIMIT 1", (name,)).fetchone()
     if row is None:
@@ -61,7 +64,7 @@ def _page(total: int, page: int, per_page: int) -> tuple[int, int, int]:
     return page, pages, per_page
 
 
-def history(db: sqlite3.Connection, user_id: int, page: int, per_page: int) -> Page:
+def history(db: Db, user_id: int, page: int, per_page: int) -> Page:
     """The user's journal lines, newest first: their chain through the journal, from the last."""
     profile(db, user_id)
     last, total = db.execute("SELECT last_transfer, transfers FROM wallets WHERE user_id = ?", (user_id,)).fetchone()
@@ -69,12 +72,12 @@ def history(db: sqlite3.Connection, user_id: int, page: int, per_page: int) -> P
     mine = {account_id(user_id, n) for n in (XP, TOKEN, CREDIT)}
     skip = page * per_page
     rows = db.execute(
-        "WITH RECURSIVE chain(id, n) AS (SELECT ?1, 0 UNION ALL"
+        "WITH RECURSIVE chain(id, n) AS (SELECT CAST(? AS BIGINT), 0 UNION ALL"
         " SELECT t.user_prev, chain.n + 1 FROM chain JOIN transfers t ON t.id = chain.id"
-        " WHERE t.user_prev IS NOT NULL AND chain.n + 1 < ?2 + ?3)"
+        " WHERE t.user_prev IS NOT NULL AND chain.n + 1 < ?)"
         " SELECT t.id, t.ts, t.kind, t.asset, t.debit_id, t.amount, t.ref, t.actor FROM chain"
-        " JOIN transfers t ON t.id = chain.id WHERE chain.n >= ?2 ORDER BY chain.n",
-        (last, skip, per_page),
+        " JOIN transfers t ON t.id = chain.id WHERE chain.n >= ? ORDER BY chain.n",
+        (last, skip + per_page, skip),
     ).fetchall() if last is not None else []
     items = tuple(
         Entry(tid, ts, kind, asset, -amount if debit in mine else amount, ref, actor)
@@ -83,7 +86,7 @@ def history(db: sqlite3.Connection, user_id: int, page: int, per_page: int) -> P
     return Page(items, page, pages, total)
 
 
-def top_spenders(db: sqlite3.Connection, limit: int) -> list[Spender]:
+def top_spenders(db: Db, limit: int) -> list[Spender]:
     rows = db.execute(
         "SELECT t.user_id, u.first_name, u.username, t.spent, w.vip_since IS NOT NULL FROM top_spenders t"
         " JOIN users u ON u.user_id = t.user_id JOIN wallets w ON w.user_id = t.user_id"
@@ -93,7 +96,7 @@ def top_spenders(db: sqlite3.Connection, limit: int) -> list[Spender]:
     return [Spender(uid, name, uname, spent, bool(vip)) for uid, name, uname, spent, vip in rows]
 
 
-def stats(db: sqlite3.Connection) -> Stats:
+def stats(db: Db) -> Stats:
     """System figures from the system accounts (no journal scan)."""
     system = dict(db.execute("SELECT id, balance FROM accounts WHERE id < 0").fetchall())
     spent = {code: system[REVENUE[code]] for code in ITEM_CODES}
@@ -110,7 +113,7 @@ def stats(db: sqlite3.Connection) -> Stats:
     )
 
 
-def credit_users(db: sqlite3.Connection, page: int, per_page: int) -> Page:
+def credit_users(db: Db, page: int, per_page: int) -> Page:
     """Users who were ever given a quota, with their figures, by user id."""
     total = db.execute("SELECT COUNT(*) FROM wallets WHERE credit_credits > 0").fetchone()[0]
     page, pages, per_page = _page(total, page, per_page)
@@ -126,25 +129,25 @@ def credit_users(db: sqlite3.Connection, page: int, per_page: int) -> Page:
 _CONTENT = "SELECT content_id, title, media, file_ref, price FROM content"
 
 
-def content(db: sqlite3.Connection, content_id: str) -> ContentItem:
+def content(db: Db, content_id: str) -> ContentItem:
     row = db.execute(f"{_CONTENT} WHERE content_id = ?", (content_id,)).fetchone()
     if row is None:
         raise NotFound(what="content", ref=str(content_id)[:40])
     return ContentItem(*row)
 
 
-def list_content(db: sqlite3.Connection) -> list[ContentItem]:
+def list_content(db: Db) -> list[ContentItem]:
     return [ContentItem(*row) for row in db.execute(f"{_CONTENT} ORDER BY added_at, content_id LIMIT 200")]
 
 
-def owned_content(db: sqlite3.Connection, user_id: int) -> list[ContentItem]:
+def owned_content(db: Db, user_id: int) -> list[ContentItem]:
     profile(db, user_id)
     return [ContentItem(*row) for row in db.execute(
         f"{_CONTENT} WHERE content_id IN (SELECT ref FROM entitlements WHERE user_id = ? AND item = 'content')"
         " ORDER BY content_id", (user_id,))]
 
 
-def inbox(db: sqlite3.Connection, limit: int) -> list[Ticket]:
+def inbox(db: Db, limit: int) -> list[Ticket]:
     """Open support messages: priority ones first, then oldest first."""
     rows = db.execute(
         "SELECT id, user_id, text, priority, created_at FROM support_messages WHERE answered_at IS NULL"
@@ -153,7 +156,7 @@ def inbox(db: sqlite3.Connection, limit: int) -> list[Ticket]:
     return [Ticket(tid, uid, text, bool(prio), ts) for tid, uid, text, prio, ts in rows]
 
 
-def journal(db: sqlite3.Connection, after: int = 0, limit: int = 5000) -> list[tuple]:  # type: ignore[type-arg]
+def journal(db: Db, after: int = 0, limit: int = 5000) -> list[tuple]:  # type: ignore[type-arg]
     return db.execute(
         "SELECT id, ts, kind, asset, debit_id, credit_id, amount, user_id, ref, actor FROM transfers"
         " WHERE id > ? ORDER BY id LIMIT ?", (after, limit),
@@ -167,14 +170,15 @@ def _asset_of(column: str) -> str:
             f" ELSE (SELECT asset FROM accounts WHERE id = {column}) END")
 
 
-def verify(db: sqlite3.Connection) -> list[str]:
+def verify(db: Db) -> list[str]:
     """Check every invariant; return what is wrong (empty when all hold)."""
     problems: list[str] = []
-    check = db.execute("PRAGMA integrity_check").fetchall()
-    if check != [("ok",)]:
-        problems.append("integrity_check: " + "; ".join(r[0] for r in check[:5]))
+    if isinstance(db, sqlite3.Connection):  # PostgreSQL checks its pages as it reads them
+        check = db.execute("PRAGMA integrity_check").fetchall()
+        if check != [("ok",)]:
+            problems.append("integrity_check: " + "; ".join(r[0] for r in check[:5]))
     sums = "SELECT acc, SUM(d), SUM(c) FROM (SELECT debit_id AS acc, amount AS d, 0 AS c FROM transfers" \
-           " UNION ALL SELECT credit_id, 0, amount FROM transfers) GROUP BY acc"
+           " UNION ALL SELECT credit_id, 0, amount FROM transfers) AS moves GROUP BY acc"
     journal_sums = {acc: (d, c) for acc, d, c in db.execute(sums)}
     for acc, user, name, bal, debits, credits in db.execute(
         "SELECT id, user_id, name, balance, debits, credits FROM all_accounts"
@@ -192,7 +196,7 @@ def verify(db: sqlite3.Connection) -> list[str]:
             problems.append(f"{asset} does not sum to zero: {total}")
     for tid, asset, da, ca in db.execute(
         f"SELECT id, asset, da, ca FROM (SELECT id, asset, {_asset_of('debit_id')} AS da,"
-        f" {_asset_of('credit_id')} AS ca FROM transfers) WHERE da <> asset OR ca <> asset LIMIT 10"
+        f" {_asset_of('credit_id')} AS ca FROM transfers) AS sides WHERE da <> asset OR ca <> asset LIMIT 10"
     ):
         problems.append(f"transfer {tid} moves {asset} between {da} and {ca} accounts")
     over = db.execute("SELECT COUNT(*) FROM wallets WHERE credit < 0").fetchone()[0]
@@ -200,13 +204,13 @@ def verify(db: sqlite3.Connection) -> list[str]:
         problems.append(f"{over} users have credit used above their quota")
     for (tid,) in db.execute(
         "SELECT id FROM (SELECT id, user_prev, LAG(id) OVER (PARTITION BY user_id ORDER BY id) AS prev"
-        " FROM transfers WHERE user_id IS NOT NULL) WHERE user_prev IS NOT prev LIMIT 10"
+        " FROM transfers WHERE user_id IS NOT NULL) AS chain WHERE user_prev IS DISTINCT FROM prev LIMIT 10"
     ):
         problems.append(f"transfer {tid} does not point at its user's previous transfer")
     for user, last, count in db.execute(
         "SELECT w.user_id, w.last_transfer, w.transfers FROM wallets w LEFT JOIN (SELECT user_id, MAX(id) AS last,"
         " COUNT(*) AS n FROM transfers WHERE user_id IS NOT NULL GROUP BY user_id) j ON j.user_id = w.user_id"
-        " WHERE w.last_transfer IS NOT j.last OR w.transfers <> COALESCE(j.n, 0) LIMIT 10"
+        " WHERE w.last_transfer IS DISTINCT FROM j.last OR w.transfers <> COALESCE(j.n, 0) LIMIT 10"
     ):
         problems.append(f"user {user}: wallet says {count} transfers up to {last}, the journal does not")
     kept = db.execute("SELECT user_id, spent FROM top_spenders ORDER BY spent DESC, user_id").fetchall()

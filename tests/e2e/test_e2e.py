@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import random
+import socket
 import subprocess
 import sys
 
@@ -199,3 +200,18 @@ async def test_polling_recovers_from_5xx_and_dropped_connections(emu, bot, tmp_p
     assert update["update_id"] in emu.acked and not emu.poll_faults
     assert "getUpdates failed" in bot.text()
     assert await bot.terminate() == 0
+
+
+def test_a_bad_or_unreachable_database_url_is_one_line_and_exit_2_without_the_password(tmp_path):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        closed_port = s.getsockname()[1]  # nothing listens there once the socket is closed
+    for url, says in ((f"postgresql://bob:s3cr3t-pw@127.0.0.1:{closed_port}/economy", "cannot connect to PostgreSQL"),
+                      ("postgres://bob:s3cr3t-pw@127.0.0.1:5432", "must name a database"),
+                      ("mysql://bob:s3cr3t-pw@127.0.0.1/economy", "DATABASE_URL must look like")):
+        env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "BOT_TOKEN": "123456:" + "A" * 35, "DATABASE_URL": url}
+        done = subprocess.run([sys.executable, str(ROOT / "main.py"), "--env-file", str(tmp_path / "none.env")],
+                              cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
+        assert done.returncode == 2, done.stderr
+        assert says in done.stderr and len(done.stderr.strip().splitlines()) == 1, done.stderr
+        assert "s3cr3t-pw" not in done.stderr + done.stdout and "bob:***@" in done.stderr
