@@ -25,19 +25,6 @@ from economy.models import Key, decode_outcome, encode_outcome
 from economy.schema import ACCOUNT_COLUMNS, TOP_KEEP, WALLET_COLUMNS
 
 
-@dataclass(frozen=True, slots=True)
-class Dialect:
-    """What differs between the backends inside a batch."""
-
-    #: what the driver raises when a constraint refuses a write
-    integrity_errors: tuple[type[BaseException], ...]
-    #: appended to the read of a batch's wallets (PostgreSQL locks them, in user id order)
-    lock_wallets: str = ""
-
-
-SQLITE = Dialect((sqlite3.IntegrityError,))
-
-
 class Moved(NamedTuple):
     """A transfer's id and the new balances of its user-side accounts (None for system ones)."""
 
@@ -49,7 +36,6 @@ class Moved(NamedTuple):
 #: A request that must wait for the next batch (its key is already used in this one).
 RETRY = object()
 
-_SELECT_WALLETS = f"SELECT user_id, {', '.join(WALLET_COLUMNS)} FROM wallets WHERE user_id IN "
 _values = attrgetter(*WALLET_COLUMNS)
 #: Wallet columns an index depends on: written back only when one of them changed, so a
 #: purchase does not rewrite the credit indexes.
@@ -63,6 +49,48 @@ _UPDATE = {
            itemgetter(*cols))
     for cols in (_PLAIN, _ALL)
 }
+_SELECT_WALLETS = f"SELECT user_id, {', '.join(WALLET_COLUMNS)} FROM wallets WHERE user_id IN "
+_INSERT_TRANSFERS = "INSERT INTO transfers VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+_UPSERT_KEYS = (
+    "INSERT INTO idempotency VALUES (?, ?, ?, ?, ?) ON CONFLICT (key) DO UPDATE SET"
+    " fingerprint = excluded.fingerprint, result = excluded.result, created_at = excluded.created_at,"
+    " expires_at = excluded.expires_at"
+)
+
+
+class Dialect:
+    """How a batch's bulk statements are spelled. SQLite's: in-process statements are cheap,
+    so `IN (?, ...)` lists and executemany. PostgreSQL's (economy/pg.py) sends each kind as
+    one statement over arrays, since there every statement costs a parse and a plan."""
+
+    #: what the driver raises when a constraint refuses a write
+    integrity_errors: tuple[type[BaseException], ...] = (sqlite3.IntegrityError,)
+
+    def select_wallets(self, db: Any, user_ids: list[int]) -> Iterable[tuple[Any, ...]]:
+        for i in range(0, len(user_ids), 500):
+            chunk = user_ids[i : i + 500]
+            yield from db.execute(_SELECT_WALLETS + f"({','.join('?' * len(chunk))})", chunk)
+
+    def select_keys(self, db: Any, keys: list[str]) -> Iterable[tuple[Any, ...]]:
+        for i in range(0, len(keys), 500):
+            chunk = keys[i : i + 500]
+            yield from db.execute(
+                f"SELECT key, fingerprint, result, expires_at FROM idempotency WHERE key IN ({','.join('?' * len(chunk))})",
+                chunk,
+            )
+
+    def update_wallets(self, db: Any, columns: tuple[int, ...], rows: list[tuple[Any, ...]]) -> None:
+        """rows: the values of WALLET_COLUMNS[i] for i in columns, then the user id."""
+        db.executemany(_UPDATE[columns][0], rows)
+
+    def insert_transfers(self, db: Any, rows: list[tuple[Any, ...]]) -> None:
+        db.executemany(_INSERT_TRANSFERS, rows)
+
+    def upsert_keys(self, db: Any, rows: list[tuple[Any, ...]]) -> None:
+        db.executemany(_UPSERT_KEYS, rows)
+
+
+SQLITE = Dialect()
 
 
 class Wallet(make_dataclass("WalletColumns", ["user_id", *WALLET_COLUMNS], slots=True, eq=False)):  # type: ignore[misc]
@@ -120,10 +148,8 @@ class Tx:
     def load(self, user_ids: Sequence[int]) -> None:
         """Read these users' wallets (those not read yet), in as few statements as possible."""
         wanted = [u for u in dict.fromkeys(user_ids) if u not in self.wallets]
-        for i in range(0, len(wanted), 500):
-            chunk = wanted[i : i + 500]
-            sql = _SELECT_WALLETS + f"({','.join('?' * len(chunk))})" + self.dialect.lock_wallets
-            for row in self.db.execute(sql, chunk):
+        if wanted:
+            for row in self.dialect.select_wallets(self.db, wanted):
                 self.wallets[row[0]] = Wallet(*row)
                 self._stored[row[0]] = row[1:]
 
@@ -212,7 +238,7 @@ class Tx:
             written[user_id] = now
         for cols, params in shapes.items():
             if params:
-                self.db.executemany(_UPDATE[cols][0], params)
+                self.dialect.update_wallets(self.db, cols, params)
         if top:
             self._merge_top(top)
         self._stored.update(written)  # only once the database has taken all of it
@@ -242,7 +268,7 @@ class Tx:
         db = self.db
         self._write_back(self.wallets)
         if self.rows:
-            db.executemany("INSERT INTO transfers VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", self.rows)
+            self.dialect.insert_transfers(db, self.rows)
         if self.system:  # in id order, as every writer locks them
             db.executemany(
                 "UPDATE accounts SET balance = balance - ? + ?, debits = debits + ?, credits = credits + ? WHERE id = ?",
@@ -250,16 +276,11 @@ class Tx:
             )
 
 
-def _lookup_keys(db: Any, keys: list[str], now: int) -> dict[str, tuple[str, str]]:
+def _lookup_keys(db: Any, keys: list[str], now: int, dialect: Dialect) -> dict[str, tuple[str, str]]:
     found: dict[str, tuple[str, str]] = {}
-    for i in range(0, len(keys), 500):
-        chunk = keys[i : i + 500]
-        marks = ",".join("?" * len(chunk))
-        for key, fp, result, expires in db.execute(
-            f"SELECT key, fingerprint, result, expires_at FROM idempotency WHERE key IN ({marks})", chunk
-        ):
-            if expires is None or expires > now:
-                found[key] = (fp, result)
+    for key, fp, result, expires in dialect.select_keys(db, keys):
+        if expires is None or expires > now:
+            found[key] = (fp, result)
     return found
 
 
@@ -278,7 +299,7 @@ def run_batch(db: Any, requests: Sequence[Request], now: int, safe: bool = False
     Returns one outcome per request: a result, an exception instance, or RETRY.
     """
     keyed = [r.key.value for r in requests if r.key is not None]
-    known = _lookup_keys(db, keyed, now) if keyed else {}
+    known = _lookup_keys(db, keyed, now, dialect) if keyed else {}
     seen: set[str] = set()
     tx = Tx(db, now, db.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM transfers").fetchone()[0], dialect)
     tx.load([r.user_id for r in requests if r.user_id is not None])
@@ -327,8 +348,5 @@ def run_batch(db: Any, requests: Sequence[Request], now: int, safe: bool = False
             raise
         raise NeedSavepoints from exc  # the database refused a write-back: find whose, in safe mode
     if remembered:
-        db.executemany(
-            "INSERT INTO idempotency VALUES (?, ?, ?, ?, ?) ON CONFLICT (key) DO UPDATE SET"
-            " fingerprint = excluded.fingerprint, result = excluded.result, created_at = excluded.created_at,"
-            " expires_at = excluded.expires_at", remembered)
+        dialect.upsert_keys(db, remembered)
     return outcomes

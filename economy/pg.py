@@ -35,9 +35,7 @@ from psycopg.pq import TransactionStatus
 
 from economy.errors import StorageBusy
 from economy.journal import Dialect, NeedSavepoints, Request, run_batch
-from economy.schema import (
-    ACCOUNT_COLUMNS, BALANCE_COLUMNS, SYSTEM_ACCOUNTS, USER_ACCOUNTS,
-)
+from economy.schema import ACCOUNT_COLUMNS, BALANCE_COLUMNS, SYSTEM_ACCOUNTS, USER_ACCOUNTS, WALLET_COLUMNS
 from economy.store import DatabaseUnavailable, Store, Worker, redact_url
 
 log = logging.getLogger(__name__)
@@ -48,7 +46,56 @@ BATCH_LOCK = 0x1ED9E1
 MIGRATION_LOCK = 0x1ED9E2
 MAX_RETRIES = 8
 
-PG = Dialect((psycopg.IntegrityError,), lock_wallets=" ORDER BY user_id FOR UPDATE")
+_WALLETS = ", ".join(WALLET_COLUMNS)
+_TRANSFER_TYPES = ("bigint", "bigint", "text", "text", "bigint", "bigint", "bigint", "bigint", "text", "bigint", "bigint")
+
+
+def _unnest(types: tuple[str, ...]) -> str:
+    return "unnest(" + ", ".join(f"%s::{t}[]" for t in types) + ")"
+
+
+class PgDialect(Dialect):
+    """Each bulk statement of a batch is one statement over arrays (`unnest`), whatever the
+    batch's size, so its text never changes and psycopg prepares it once."""
+
+    integrity_errors = (psycopg.IntegrityError,)
+    _select_wallets = (f"SELECT user_id, {_WALLETS} FROM wallets WHERE user_id = ANY(%s::bigint[])"
+                       " ORDER BY user_id FOR UPDATE")
+    _insert_transfers = f"INSERT INTO transfers SELECT * FROM {_unnest(_TRANSFER_TYPES)}"
+    _upsert_keys = (
+        f"INSERT INTO idempotency SELECT * FROM {_unnest(('text', 'text', 'text', 'bigint', 'bigint'))}"
+        " ON CONFLICT (key) DO UPDATE SET fingerprint = excluded.fingerprint, result = excluded.result,"
+        " created_at = excluded.created_at, expires_at = excluded.expires_at"
+    )
+    _update: dict[tuple[int, ...], str] = {}
+
+    def select_wallets(self, db: Any, user_ids: list[int]) -> Any:
+        """Read and lock them in user id order: every writer waits for wallets the same way."""
+        return db.conn.execute(self._select_wallets, (user_ids,))
+
+    def select_keys(self, db: Any, keys: list[str]) -> Any:
+        return db.conn.execute(
+            "SELECT key, fingerprint, result, expires_at FROM idempotency WHERE key = ANY(%s::text[])", (keys,))
+
+    def update_wallets(self, db: Any, columns: tuple[int, ...], rows: list[tuple[Any, ...]]) -> None:
+        sql = self._update.get(columns)
+        if sql is None:
+            names = [WALLET_COLUMNS[i] for i in columns]
+            sql = self._update[columns] = (
+                f"UPDATE wallets w SET {', '.join(f'{n} = v.{n}' for n in names)}"
+                f" FROM {_unnest(('bigint',) * (len(names) + 1))} AS v({', '.join(names)}, user_id)"
+                " WHERE w.user_id = v.user_id"
+            )
+        db.conn.execute(sql, [list(col) for col in zip(*rows)])
+
+    def insert_transfers(self, db: Any, rows: list[tuple[Any, ...]]) -> None:
+        db.conn.execute(self._insert_transfers, [list(col) for col in zip(*rows)])
+
+    def upsert_keys(self, db: Any, rows: list[tuple[Any, ...]]) -> None:
+        db.conn.execute(self._upsert_keys, [list(col) for col in zip(*rows)])
+
+
+PG = PgDialect()
 
 
 def check_pg_url(url: str) -> dict[str, Any]:

@@ -53,12 +53,14 @@ def pg_cluster() -> Iterator[object]:
 
 
 def new_pg_database(cluster) -> str:  # type: ignore[no-untyped-def]
-    """A URL of a new, empty database on the test cluster."""
+    """A URL of a new, empty database on the test cluster: a schema of its own, first on the
+    search path of every connection made with that URL (a whole database would cost a copy of
+    the template, ~8 MB, per test)."""
     import psycopg
     name = f"t{os.getpid()}_{next(_databases)}"
     with psycopg.connect(cluster.url, autocommit=True) as conn:
-        conn.execute(f"CREATE DATABASE {name} STRATEGY FILE_COPY")
-    return cluster.url_for(name)
+        conn.execute(f"CREATE SCHEMA {name}")
+    return f"{cluster.url}?options=-csearch_path%3D{name}"
 
 
 @pytest.fixture

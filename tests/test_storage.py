@@ -261,7 +261,7 @@ def test_postgres_migrations_by_a_schema_version_table(pg_url):
         assert pg.migrate(db) == 0
         assert db.execute("SELECT MAX(version) FROM schema_version").fetchone()[0] == pg.VERSION == schema.VERSION
         assert pg.migrate(db) == pg.VERSION  # nothing left to do
-        tables = {r[0] for r in db.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")}
+        tables = {r[0] for r in db.execute("SELECT tablename FROM pg_tables WHERE schemaname = current_schema()")}
         assert {"users", "wallets", "accounts", "transfers", "entitlements", "content", "idempotency",
                 "support_messages", "top_spenders", "schema_version"} <= tables
         db.execute("INSERT INTO schema_version VALUES (?, 0)", (pg.VERSION + 1,))
