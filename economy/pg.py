@@ -35,7 +35,9 @@ from psycopg.pq import TransactionStatus
 
 from economy.errors import StorageBusy
 from economy.journal import Dialect, NeedSavepoints, Request, run_batch
-from economy.schema import ACCOUNT_COLUMNS, BALANCE_COLUMNS, SYSTEM_ACCOUNTS, USER_ACCOUNTS, WALLET_COLUMNS
+from economy.schema import (
+    ACCOUNT_COLUMNS, BALANCE_COLUMNS, DELIVERY_STATES, SYSTEM_ACCOUNTS, USER_ACCOUNTS, WALLET_COLUMNS,
+)
 from economy.store import DatabaseUnavailable, Store, Worker, redact_url
 
 log = logging.getLogger(__name__)
@@ -418,8 +420,46 @@ def _baseline(db: PgDb) -> None:
     )
 
 
-#: version reached -> the step that reaches it from the version before (the first from nothing)
-MIGRATIONS: dict[int, Callable[[PgDb], None]] = {3: _baseline}
+def _v4(db: PgDb) -> None:
+    """Deliveries (see economy/schema.py), and a username belongs to one user at a time."""
+    states = ", ".join(f"'{s}'" for s in DELIVERY_STATES)
+    db.execute(f"""
+        CREATE TABLE deliveries (
+            transfer_id BIGINT PRIMARY KEY,
+            user_id BIGINT NOT NULL,
+            kind TEXT NOT NULL CHECK (kind IN ('file_charge', 'content')),
+            state TEXT NOT NULL CHECK (state IN ({states})),
+            claimed_at BIGINT NOT NULL,
+            message_id BIGINT,
+            refund_id BIGINT UNIQUE,
+            reason TEXT NOT NULL DEFAULT '',
+            updated_at BIGINT NOT NULL,
+            CHECK ((state = 'delivered') = (message_id IS NOT NULL)),
+            CHECK ((state = 'refunded') = (refund_id IS NOT NULL))
+        );
+        CREATE INDEX deliveries_pending ON deliveries(claimed_at) WHERE state = 'pending';
+        CREATE FUNCTION deliveries_final() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN RAISE EXCEPTION 'a delivery outcome is final' USING ERRCODE = 'integrity_constraint_violation'; END $$;
+        CREATE TRIGGER deliveries_final BEFORE UPDATE ON deliveries
+            FOR EACH ROW WHEN (OLD.state <> 'pending') EXECUTE FUNCTION deliveries_final();
+        CREATE FUNCTION deliveries_kept() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN RAISE EXCEPTION 'deliveries are kept' USING ERRCODE = 'integrity_constraint_violation'; END $$;
+        CREATE TRIGGER deliveries_no_delete BEFORE DELETE ON deliveries
+            FOR EACH ROW EXECUTE FUNCTION deliveries_kept();
+        CREATE TRIGGER deliveries_no_truncate BEFORE TRUNCATE ON deliveries
+            FOR EACH STATEMENT EXECUTE FUNCTION deliveries_kept();
+
+        UPDATE users SET username = NULL WHERE user_id IN (SELECT user_id FROM (SELECT user_id, ROW_NUMBER()
+            OVER (PARTITION BY username ORDER BY registered_at DESC, user_id DESC) AS n FROM users
+            WHERE username IS NOT NULL) AS held WHERE n > 1);
+        DROP INDEX users_username;
+        CREATE UNIQUE INDEX users_username ON users(username) WHERE username IS NOT NULL;
+    """)
+
+
+#: version reached -> the step that reaches it from the version before (the first from nothing).
+#: The numbers are SQLite's (economy/schema.py): a PostgreSQL database starts at 3.
+MIGRATIONS: dict[int, Callable[[PgDb], None]] = {3: _baseline, 4: _v4}
 VERSION = max(MIGRATIONS)
 
 

@@ -102,3 +102,16 @@ async def snapshot(ledger: Ledger, *users: int) -> tuple:
     stats = await ledger.stats()
     rows = [row async for row in ledger.journal()]
     return balances, stats, rows
+
+
+async def raw_sql(ledger: Ledger, sql: str, params: tuple = ()) -> BaseException | None:
+    """Run one statement behind the ledger's back (its writer connection, between batches, in
+    autocommit) on either backend; return what the database raised, or None."""
+    def run(db):  # type: ignore[no-untyped-def]
+        try:
+            db.execute(sql, params)
+        except Exception as exc:  # noqa: BLE001 - the test looks at it
+            return exc
+        return None
+
+    return await ledger.store.in_writer(run)
