@@ -34,6 +34,11 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("export", help="the whole journal as CSV on stdout")
     sub.add_parser("verify", help="check every invariant; exit 1 if one fails")
     sub.add_parser("demo", help="play the seeds' two journeys on a scratch database")
+    c = sub.add_parser("copy", help="the whole ledger from one database to another (SQLite <-> PostgreSQL)")
+    c.add_argument("src", metavar="SRC_URL")
+    c.add_argument("dst", metavar="DST_URL")
+    c.add_argument("--force", action="store_true", help="copy into a target that is not empty")
+    c.add_argument("--batch", type=int, default=5000, help="rows per transaction (default 5000)")
     return p
 
 
@@ -44,6 +49,8 @@ def _money(fields: dict[str, Any], *names: str) -> dict[str, Any]:
 async def _run(args: argparse.Namespace) -> int:
     if args.command == "demo":
         return await demo()
+    if args.command == "copy":
+        return await copy_command(args)
     where = args.db or os.environ.get("DATABASE_URL") or DEFAULT_URL
     ledger = await Ledger.open(where, catalog=Catalog.from_mapping(os.environ))
     try:
@@ -75,6 +82,25 @@ async def _run(args: argparse.Namespace) -> int:
                   f" credit quota {format_money(s.credit_quota)} used {format_money(s.credit_used)}; every invariant holds")
     finally:
         await ledger.close()
+    return 0
+
+
+async def copy_command(args: argparse.Namespace) -> int:
+    from economy.moving import CopyRefused, copy_ledger
+    if args.batch < 1:
+        raise ValueError("--batch must be a positive number of rows")
+    try:
+        report = await copy_ledger(args.src, args.dst, force=args.force, batch=args.batch)
+    except CopyRefused as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if report.problems:
+        for line in report.problems:
+            print(line)
+        return 1
+    print(f"ok: copied {', '.join(f'{n:,} {t}' for t, n in report.rows.items())}"
+          f"{' (resumed)' if report.resumed else ''}; the target verifies and every balance and the journal"
+          " count equal the source's")
     return 0
 
 
