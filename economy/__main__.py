@@ -39,6 +39,11 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("dst", metavar="DST_URL")
     c.add_argument("--force", action="store_true", help="copy into a target that is not empty")
     c.add_argument("--batch", type=int, default=5000, help="rows per transaction (default 5000)")
+    c = sub.add_parser("import-legacy", help="balances and quotas from the seeds' old systems (dry run by default)")
+    c.add_argument("--tokens", type=Path, metavar="tokens.db", help="the old token engine's SQLite file")
+    c.add_argument("--credits", type=Path, metavar="credits.csv", help="the old credit system's users (CSV)")
+    c.add_argument("--map", type=Path, metavar="ids.csv", help="old_id,telegram_id for ids that are not Telegram ids")
+    c.add_argument("--apply", action="store_true", help="write it (one transaction); without it nothing is written")
     return p
 
 
@@ -51,6 +56,8 @@ async def _run(args: argparse.Namespace) -> int:
         return await demo()
     if args.command == "copy":
         return await copy_command(args)
+    if args.command == "import-legacy":
+        return await import_command(args)
     where = args.db or os.environ.get("DATABASE_URL") or DEFAULT_URL
     ledger = await Ledger.open(where, catalog=Catalog.from_mapping(os.environ))
     try:
@@ -102,6 +109,27 @@ async def copy_command(args: argparse.Namespace) -> int:
           f"{' (resumed)' if report.resumed else ''}; the target verifies and every balance and the journal"
           " count equal the source's")
     return 0
+
+
+async def import_command(args: argparse.Namespace) -> int:
+    from economy import legacy
+    if args.tokens is None and args.credits is None:
+        raise ValueError("import-legacy needs --tokens tokens.db and/or --credits credits.csv")
+    try:
+        plan = legacy.make_plan(args.tokens, args.credits, args.map)
+    except legacy.LegacyError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    where = args.db or os.environ.get("DATABASE_URL") or DEFAULT_URL
+    async with await Ledger.open(where, catalog=Catalog.from_mapping(os.environ)) as ledger:
+        already = await legacy.already_imported(ledger, plan)
+        applied = await legacy.apply(ledger, plan) if args.apply else None
+        problems = await ledger.verify() if args.apply else []
+    for line in legacy.report(plan, already, applied):
+        print(line)
+    for line in problems:
+        print(f"verify: {line}")
+    return 1 if problems else 0
 
 
 async def demo() -> int:

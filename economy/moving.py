@@ -36,6 +36,8 @@ TABLES: dict[str, tuple[tuple[str, ...], str]] = {
     "support_messages": (("id",), "keep"),
     "idempotency": (("key",), "keep"),
     "top_spenders": (("user_id",), "update"),
+    "legacy_imports": (("source", "old_id"), "keep"),
+    "legacy_history": (("id",), "keep"),
 }
 #: Tables whose rows say the ledger is in use.
 CONTENTFUL = ("users", "transfers", "content", "support_messages", "idempotency")

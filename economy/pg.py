@@ -36,7 +36,8 @@ from psycopg.pq import TransactionStatus
 from economy.errors import StorageBusy
 from economy.journal import Dialect, NeedSavepoints, Request, run_batch
 from economy.schema import (
-    ACCOUNT_COLUMNS, BALANCE_COLUMNS, DELIVERY_STATES, SYSTEM_ACCOUNTS, USER_ACCOUNTS, WALLET_COLUMNS,
+    ACCOUNT_COLUMNS, BALANCE_COLUMNS, DELIVERY_STATES, LEGACY_ACCOUNTS, SYSTEM_ACCOUNTS, USER_ACCOUNTS,
+    WALLET_COLUMNS,
 )
 from economy.store import DatabaseUnavailable, Store, Worker, redact_url
 
@@ -457,9 +458,41 @@ def _v4(db: PgDb) -> None:
     """)
 
 
+def _v5(db: PgDb) -> None:
+    """The legacy import (see economy/schema.py)."""
+    db.execute("""
+        CREATE TABLE legacy_imports (
+            source TEXT NOT NULL CHECK (source IN ('tokens', 'credits')),
+            old_id TEXT NOT NULL,
+            user_id BIGINT NOT NULL,
+            imported_at BIGINT NOT NULL,
+            PRIMARY KEY (source, old_id)
+        );
+        CREATE TABLE legacy_history (
+            id BIGINT PRIMARY KEY,
+            user_id BIGINT NOT NULL,
+            kind TEXT NOT NULL CHECK (kind IN ('EARN', 'SPEND')),
+            amount BIGINT NOT NULL,
+            reason TEXT NOT NULL DEFAULT '',
+            ts BIGINT NOT NULL
+        );
+        CREATE INDEX legacy_history_user ON legacy_history(user_id, id);
+        CREATE FUNCTION legacy_history_read_only() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN RAISE EXCEPTION 'imported history is read-only' USING ERRCODE = 'integrity_constraint_violation'; END $$;
+        CREATE TRIGGER legacy_history_no_update BEFORE UPDATE OR DELETE ON legacy_history
+            FOR EACH ROW EXECUTE FUNCTION legacy_history_read_only();
+        CREATE TRIGGER legacy_history_no_truncate BEFORE TRUNCATE ON legacy_history
+            FOR EACH STATEMENT EXECUTE FUNCTION legacy_history_read_only();
+    """)
+    db.executemany(
+        "INSERT INTO accounts(id, user_id, asset, name) VALUES (?, NULL, ?, ?)",
+        [(acc, asset, name) for acc, (name, asset) in LEGACY_ACCOUNTS.items()],
+    )
+
+
 #: version reached -> the step that reaches it from the version before (the first from nothing).
 #: The numbers are SQLite's (economy/schema.py): a PostgreSQL database starts at 3.
-MIGRATIONS: dict[int, Callable[[PgDb], None]] = {3: _baseline, 4: _v4}
+MIGRATIONS: dict[int, Callable[[PgDb], None]] = {3: _baseline, 4: _v4, 5: _v5}
 VERSION = max(MIGRATIONS)
 
 

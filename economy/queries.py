@@ -8,11 +8,11 @@ from typing import Any
 from economy.catalog import ITEM_CODES
 from economy.errors import NotFound
 from economy.models import (
-    Balance, ContentItem, CreditUser, Delivery, Entry, Page, Profile, Spender, Stats, Ticket,
+    IMPORTED, Balance, ContentItem, CreditUser, Delivery, Entry, Page, Profile, Spender, Stats, Ticket,
 )
 from economy.schema import (
-    CREDIT, QUOTA_ISSUER, REVENUE, TOKEN, TOKEN_MINT, TOP_KEEP, USER_ACCOUNTS, XP, XP_CONVERTED, XP_ISSUER,
-    account_id,
+    CREDIT, LEGACY_CREDIT, LEGACY_TOKENS, QUOTA_ISSUER, REVENUE, TOKEN, TOKEN_MINT, TOP_KEEP, USER_ACCOUNTS, XP,
+    XP_CONVERTED, XP_ISSUER, account_id,
 )
 
 MAX_PER_PAGE = 50
@@ -67,10 +67,12 @@ def _page(total: int, page: int, per_page: int) -> tuple[int, int, int]:
 
 
 def history(db: Db, user_id: int, page: int, per_page: int) -> Page:
-    """The user's journal lines, newest first: their chain through the journal, from the last."""
+    """The user's journal lines, newest first: their chain through the journal, from the last;
+    then the old system's transactions brought in by import-legacy (kind IMPORTED), newest first."""
     profile(db, user_id)
     last, total = db.execute("SELECT last_transfer, transfers FROM wallets WHERE user_id = ?", (user_id,)).fetchone()
-    page, pages, per_page = _page(total, page, per_page)
+    imported = db.execute("SELECT COUNT(*) FROM legacy_history WHERE user_id = ?", (user_id,)).fetchone()[0]
+    page, pages, per_page = _page(total + imported, page, per_page)
     mine = {account_id(user_id, n) for n in (XP, TOKEN, CREDIT)}
     skip = page * per_page
     rows = db.execute(
@@ -82,12 +84,18 @@ def history(db: Db, user_id: int, page: int, per_page: int) -> Page:
         " LEFT JOIN content c ON t.ref LIKE 'content:%' AND c.content_id = substr(t.ref, 9)"
         " WHERE chain.n >= ? ORDER BY chain.n",
         (last, skip + per_page, skip),
-    ).fetchall() if last is not None else []
+    ).fetchall() if last is not None and skip < total else []
     items = tuple(
         Entry(tid, ts, kind, asset, -amount if debit in mine else amount, ref, actor, title or "")
         for tid, ts, kind, asset, debit, amount, ref, actor, title in rows
     )
-    return Page(items, page, pages, total)
+    if imported and len(items) < per_page:
+        old = db.execute(
+            "SELECT id, ts, amount, reason FROM legacy_history WHERE user_id = ? ORDER BY id DESC LIMIT ? OFFSET ?",
+            (user_id, per_page - len(items), max(0, skip - total)),
+        ).fetchall()
+        items += tuple(Entry(tid, ts, IMPORTED, "TOKEN", amount, reason, None) for tid, ts, amount, reason in old)
+    return Page(items, page, pages, total + imported)
 
 
 def top_spenders(db: Db, limit: int) -> list[Spender]:
@@ -107,13 +115,14 @@ def stats(db: Db) -> Stats:
     users, active = db.execute("SELECT COUNT(*), COALESCE(SUM(active), 0) FROM users").fetchone()
     used = db.execute("SELECT COALESCE(SUM(credit_used), 0) FROM wallets WHERE credit_used > 0").fetchone()[0]
     credit_users = db.execute("SELECT COUNT(*) FROM wallets WHERE credit_credits > 0").fetchone()[0]
-    minted, tokens_spent = -system[TOKEN_MINT], sum(spent.values())
+    # Balances brought in by import-legacy count as minted, and as quota given.
+    minted, tokens_spent = -system[TOKEN_MINT] - system.get(LEGACY_TOKENS, 0), sum(spent.values())
     issued, converted = -system[XP_ISSUER], system[XP_CONVERTED]
     return Stats(
         users=users, active_users=active, credit_users=credit_users, xp_issued=issued,
         xp_converted=converted, xp_outstanding=issued - converted, tokens_minted=minted,
         tokens_spent=tokens_spent, tokens_in_circulation=minted - tokens_spent, spent_per_item=spent,
-        credit_quota=-system[QUOTA_ISSUER], credit_used=used,
+        credit_quota=-system[QUOTA_ISSUER] - system.get(LEGACY_CREDIT, 0), credit_used=used,
     )
 
 
