@@ -431,6 +431,7 @@ def _v4(db: PgDb) -> None:
             kind TEXT NOT NULL CHECK (kind IN ('file_charge', 'content')),
             state TEXT NOT NULL CHECK (state IN ({states})),
             claimed_at BIGINT NOT NULL,
+            claimed_by TEXT NOT NULL DEFAULT '',
             message_id BIGINT,
             refund_id BIGINT UNIQUE,
             reason TEXT NOT NULL DEFAULT '',
