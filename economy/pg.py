@@ -255,13 +255,15 @@ class PgStore(Store):
     def _commit(self, batch: list[Request]) -> list[Any]:
         now = int(self.clock())
         safe = False
-        attempt = 0
+        attempt = reconnects = 0
         while True:
             db = self._db("writer")
+            committing = False
             try:
                 # One round trip: the transaction and the lock every writer takes first.
                 db.execute(f"BEGIN; SELECT pg_advisory_xact_lock({BATCH_LOCK})")
                 outcomes = run_batch(db, batch, now, safe, PG)
+                committing = True
                 db.execute("COMMIT")
                 return outcomes
             except NeedSavepoints:
@@ -280,6 +282,15 @@ class PgStore(Store):
                 log.warning("batch of %d: %s; running it again (retry %d of %d) in %.0f ms", len(batch),
                             type(exc).__name__, attempt, MAX_RETRIES, pause * 1000)
                 time.sleep(pause)
+            except psycopg.OperationalError as exc:  # after its subclasses DeadlockDetected and co.
+                # The connection was lost (a server restart, a proxy closing idle connections).
+                # Before COMMIT was sent nothing of the batch can have been kept: connect again
+                # and run it again, once. Lost during COMMIT, the outcome is unknown: refuse.
+                if committing or not db.conn.broken or reconnects:
+                    raise
+                reconnects += 1
+                log.warning("batch of %d: the connection to PostgreSQL was lost (%s); running it again",
+                            len(batch), _scrub(str(exc), self.url))
             except BaseException:
                 try:
                     db.rollback()
@@ -288,16 +299,21 @@ class PgStore(Store):
                 raise
 
     def _read(self, query: Callable[[PgDb], T]) -> T:
-        try:
+        for attempt in (1, 2):  # a read is safe to run again on a new connection
             db = self._db("reader")
-            db.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
             try:
-                return query(db)
-            finally:
-                db.rollback()
-        except psycopg.OperationalError as exc:
-            log.error("read failed: %s", exc)
-            raise StorageBusy(reason="unavailable") from None
+                db.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+                try:
+                    return query(db)
+                finally:
+                    if not db.conn.broken:
+                        db.rollback()
+            except psycopg.OperationalError as exc:
+                if attempt == 2 or not db.conn.broken:
+                    log.error("read failed: %s", _scrub(str(exc), self.url))
+                    raise StorageBusy(reason="unavailable") from None
+                log.warning("the reader's connection to PostgreSQL was lost; connecting again")
+        raise AssertionError("unreachable")
 
 
 # -- schema --

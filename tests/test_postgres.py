@@ -98,3 +98,16 @@ async def test_a_batch_is_run_again_after_a_deadlock(pg_url, caplog):
         assert any("DeadlockDetected; running it again (retry 1 of" in r.getMessage() for r in caplog.records)
         assert (await ledger.balance(1)).xp == 55
         assert await ledger.verify() == []
+
+
+async def test_connections_the_server_dropped_are_opened_again_without_a_refusal(pg_url):
+    async with await Ledger.open(pg_url) as ledger:
+        await ledger.register(1)
+        with psycopg.connect(pg_url, autocommit=True) as admin:  # as a restart or an idle-killing proxy would
+            killed = admin.execute("SELECT COUNT(pg_terminate_backend(pid)) FROM pg_stat_activity"
+                                   " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                                   " AND backend_type = 'client backend'").fetchone()[0]
+        assert killed >= 2  # the ledger's writer and reader
+        assert (await ledger.grant(1, 5)).xp == 55  # the batch ran again on a new connection
+        assert (await ledger.balance(1)).xp == 55  # so did the read
+        assert await ledger.verify() == []
