@@ -107,6 +107,9 @@ def check_pg_url(url: str) -> dict[str, Any]:
     except psycopg.Error as exc:
         raise ValueError(f"DATABASE_URL is not a valid PostgreSQL URL ({_scrub(str(exc), url)}):"
                          f" {redact_url(url)!r}") from None
+    port = str(params.get("port") or "")
+    if port and not all(part.isascii() and part.isdigit() for part in port.split(",")):
+        raise ValueError(f"DATABASE_URL has a port that is not a number: {redact_url(url)!r}")
     if not params.get("dbname"):
         raise ValueError(f"DATABASE_URL must name a database (postgresql://user:password@host:5432/dbname),"
                          f" got {redact_url(url)!r}")
