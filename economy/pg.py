@@ -210,7 +210,7 @@ class PgStore(Store):
     async def open(self) -> PgStore:
         self._writer, self._reader = Worker("pg-writer"), Worker("pg-reader")
         try:
-            self._dbs["writer"] = PgDb(await self._writer.call(connect, self.url))
+            self._dbs["writer"] = PgDb(await self._writer.call(self._connect_writer))
             await self._writer.call(migrate, self._dbs["writer"])
             self._dbs["reader"] = PgDb(await self._reader.call(connect, self.url))
         except BaseException:
@@ -233,6 +233,12 @@ class PgStore(Store):
         await self._drain()
         return await self._writer.call(fn, self._db("writer"))  # type: ignore[union-attr]
 
+    def _connect_writer(self) -> psycopg.Connection[Any]:
+        """The writer waits for a lock (another process's batch) at most lock_wait_s, as on SQLite."""
+        conn = connect(self.url)
+        conn.execute(f"SET lock_timeout = {max(1, int(self.lock_wait_s * 1000))}")
+        return conn
+
     def _db(self, name: str) -> PgDb:
         """The connection, opened again if the server dropped it."""
         db = self._dbs.get(name)
@@ -240,13 +246,15 @@ class PgStore(Store):
             if db is not None:
                 log.warning("the %s connection to PostgreSQL was lost; connecting again", name)
             try:
-                db = self._dbs[name] = PgDb(connect(self.url))
+                db = self._dbs[name] = PgDb(self._connect_writer() if name == "writer" else connect(self.url))
             except DatabaseUnavailable as exc:
                 log.error("%s", exc)
                 raise StorageBusy(reason="unavailable") from None
         return db
 
     def _reason(self, exc: BaseException) -> str:
+        if isinstance(exc, pg_errors.LockNotAvailable):
+            return "locked"
         if isinstance(exc, psycopg.OperationalError):
             return "unavailable"
         if isinstance(exc, pg_errors.DiskFull):
@@ -290,6 +298,11 @@ class PgStore(Store):
                 # Before COMMIT was sent nothing of the batch can have been kept: connect again
                 # and run it again, once. Lost during COMMIT, the outcome is unknown: refuse.
                 if committing or not db.conn.broken or reconnects:
+                    if not db.conn.broken:  # e.g. a lock wait past lock_timeout: end the transaction
+                        try:
+                            db.rollback()
+                        except psycopg.Error:
+                            pass
                     raise
                 reconnects += 1
                 log.warning("batch of %d: the connection to PostgreSQL was lost (%s); running it again",

@@ -111,3 +111,24 @@ async def test_connections_the_server_dropped_are_opened_again_without_a_refusal
         assert (await ledger.grant(1, 5)).xp == 55  # the batch ran again on a new connection
         assert (await ledger.balance(1)).xp == 55  # so did the read
         assert await ledger.verify() == []
+
+
+async def test_a_lock_held_longer_than_the_wait_is_a_clean_busy(pg_url):
+    from economy import StorageBusy
+    async with await Ledger.open(pg_url, lock_wait_s=0.3) as ledger:
+        await ledger.register(1)
+        holder = psycopg.connect(pg_url, autocommit=True)
+        try:
+            holder.execute("BEGIN")
+            holder.execute(f"SELECT pg_advisory_xact_lock({BATCH_LOCK})")  # another process's batch that hangs
+            started = time.monotonic()
+            try:
+                await ledger.grant(1, 5)
+                raise AssertionError("the grant did not wait for the lock")
+            except StorageBusy as exc:
+                assert exc.reason == "locked" and time.monotonic() - started < 5
+            assert (await ledger.balance(1)).xp == 50  # reads do not wait for writers
+        finally:
+            holder.close()
+        assert (await ledger.grant(1, 5)).xp == 55  # recovers once the lock is gone
+        assert await ledger.verify() == []
