@@ -5,8 +5,9 @@ asserts nothing.
 
     python bench/ledger_bench.py [--db URL] [--ops 100000] [--users 10000] [--callers 100] [--processes 2]
 
-Without --db: a SQLite file in a temporary folder. With --db postgresql://...: that database,
-emptied first (its tables are dropped: never point it at a database you care about).
+Without --db: a SQLite file in a temporary folder (--db sqlite:///path: that file, which should
+not exist yet). With --db postgresql://...: that database, emptied first (its tables are
+dropped: never point it at a database you care about).
 """
 
 from __future__ import annotations
@@ -195,7 +196,8 @@ async def worker(args: argparse.Namespace) -> None:
 
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--db", help="a postgresql:// URL (emptied first!); default: a temporary SQLite file")
+    parser.add_argument("--db", help="a postgresql:// URL (emptied first!) or a sqlite:/// URL of a new file;"
+                                     " default: a temporary SQLite file")
     parser.add_argument("--ops", type=int, default=100_000)
     parser.add_argument("--users", type=int, default=10_000)
     parser.add_argument("--callers", type=int, default=100)
@@ -210,7 +212,7 @@ async def main() -> None:
     if args.db and is_postgres(args.db):
         return await main_pg(args)
     with tempfile.TemporaryDirectory() as tmp:
-        ours = await ledger_spends(Path(tmp) / "ledger.db", args.users, args.ops, args.callers)
+        ours = await ledger_spends(args.db or Path(tmp) / "ledger.db", args.users, args.ops, args.callers)
         naive = await naive_spends(Path(tmp) / "naive.db", args.users, args.naive_seconds, args.callers)
         ceiling = raw_ceiling(Path(tmp) / "raw.db", args.users, args.ops)
     print(f"sqlite ledger API   {ours['ops_per_s']:>10,.0f} spends/s  p50 {ours['p50_ms']:.2f} ms"
