@@ -2,8 +2,10 @@
 
 A user's accounts and perks are one `wallets` row. The batch reads each wallet it needs once,
 operations change it in Python, and the changed wallets are written back together at the end
-(one UPDATE each, in an executemany), with the batch's journal rows, system-account totals,
-top-spenders table and idempotency keys. Balances are checked in Python before anything
+(one statement per kind for the whole batch: an executemany on SQLite, one statement over
+arrays on PostgreSQL — see Dialect), with the batch's journal rows, system-account totals,
+top-spenders table and idempotency keys. The same code runs on both backends: `db` is a
+sqlite3 connection or economy.pg.PgDb, both taking `?` placeholders. Balances are checked in Python before anything
 changes, and the table's CHECKs refuse a negative balance again at write-back.
 
 A refusal undoes its request's wallet changes in Python, so no SAVEPOINT is needed for them.
