@@ -107,7 +107,7 @@ async def test_sigterm_during_start_up_with_no_answer_from_telegram_exits_at_onc
     assert time.monotonic() - started < 5
 
 
-async def test_an_update_of_no_known_kind_does_not_cost_its_batch(emu, bot, tmp_path):
+async def test_an_update_of_no_known_kind_does_not_cost_its_batch(emu, bot, tmp_path, e2e_db):
     other = Person(1202, "Ece", None, "en")
     await ask(emu, USER, "/start", "50 XP")
     await ask(emu, other, "/start", "50 XP")
@@ -118,6 +118,6 @@ async def test_an_update_of_no_known_kind_does_not_cost_its_batch(emu, bot, tmp_
     await emu.idle()
     assert {a["update_id"], weird["update_id"], b["update_id"]} <= emu.acked
     assert await bot.terminate() == 0
-    db = tmp_path / "e2e.db"
+    db = e2e_db
     assert [json.loads(cli(db, "balance", str(p.id)).stdout)["xp"] for p in (USER, other)] == [70, 70]
     assert f"update {weird['update_id']} is of no kind this bot knows; skipped" in bot.text()
