@@ -36,6 +36,7 @@ TABLES: dict[str, tuple[tuple[str, ...], str]] = {
     "support_messages": (("id",), "keep"),
     "idempotency": (("key",), "keep"),
     "top_spenders": (("user_id",), "update"),
+    "api_keys": (("name",), "keep"),
     "legacy_imports": (("source", "old_id"), "keep"),
     "legacy_history": (("id",), "keep"),
 }

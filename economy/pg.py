@@ -492,6 +492,19 @@ def _v4(db: PgDb) -> None:
 
 
 def _v5(db: PgDb) -> None:
+    """Keys of the HTTP API (see economy/schema.py)."""
+    db.execute("""
+        CREATE TABLE api_keys (
+            name TEXT PRIMARY KEY CHECK (length(name) BETWEEN 1 AND 64),
+            scope TEXT NOT NULL CHECK (scope IN ('read', 'write')),
+            key_hash TEXT NOT NULL UNIQUE CHECK (length(key_hash) = 64),
+            created_at BIGINT NOT NULL,
+            revoked_at BIGINT
+        );
+    """)
+
+
+def _v6(db: PgDb) -> None:
     """The legacy import (see economy/schema.py)."""
     db.execute("""
         CREATE TABLE legacy_imports (
@@ -525,7 +538,7 @@ def _v5(db: PgDb) -> None:
 
 #: version reached -> the step that reaches it from the version before (the first from nothing).
 #: The numbers are SQLite's (economy/schema.py): a PostgreSQL database starts at 3.
-MIGRATIONS: dict[int, Callable[[PgDb], None]] = {3: _baseline, 4: _v4, 5: _v5}
+MIGRATIONS: dict[int, Callable[[PgDb], None]] = {3: _baseline, 4: _v4, 5: _v5, 6: _v6}
 VERSION = max(MIGRATIONS)
 
 
