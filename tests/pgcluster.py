@@ -69,6 +69,11 @@ class Cluster:
         os.chmod(self.root, 0o700)
         self._run("initdb", "-D", str(self.data), "-U", "postgres", "--auth=trust", "-E", "UTF8",
                   "--no-locale", "--no-sync")
+        self.start_server()
+        return self
+
+    def start_server(self) -> None:
+        """Start the server on the cluster (again, after stop_server)."""
         options = {
             "port": str(self.port), "listen_addresses": "127.0.0.1", "unix_socket_directories": str(self.root),
             "fsync": "on" if self.fsync else "off", "full_page_writes": "on" if self.fsync else "off",
@@ -77,7 +82,10 @@ class Cluster:
         }
         opts = " ".join(f"-c {k}={v}" for k, v in options.items())
         self._run("pg_ctl", "-D", str(self.data), "-o", opts, "-l", str(self.root / "log"), "-w", "-t", "60", "start")
-        return self
+
+    def stop_server(self) -> None:
+        """Stop the server as a crash would (the cluster stays, to be started again)."""
+        self._run("pg_ctl", "-D", str(self.data), "-m", "immediate", "-w", "stop")
 
     def stop(self) -> None:
         try:

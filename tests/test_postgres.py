@@ -132,3 +132,23 @@ async def test_a_lock_held_longer_than_the_wait_is_a_clean_busy(pg_url):
             holder.close()
         assert (await ledger.grant(1, 5)).xp == 55  # recovers once the lock is gone
         assert await ledger.verify() == []
+
+
+async def test_the_server_down_is_a_clean_busy_and_the_ledger_recovers_when_it_is_back(pg_cluster):
+    # (pg_cluster: only so that LEDGER_BACKENDS=sqlite leaves this out like the others)
+    from economy import StorageBusy
+    from tests.pgcluster import Cluster
+    with Cluster(fsync=False) as own:  # a cluster of its own: this test stops it
+        async with await Ledger.open(own.url) as ledger:
+            await ledger.register(1)
+            own.stop_server()
+            for call in (ledger.grant(1, 5), ledger.balance(1)):
+                try:
+                    await call
+                    raise AssertionError("the server is down")
+                except StorageBusy as exc:
+                    assert exc.reason == "unavailable"
+            own.start_server()
+            assert (await ledger.grant(1, 5)).xp == 55
+            assert (await ledger.balance(1)).xp == 55
+            assert await ledger.verify() == []

@@ -177,14 +177,14 @@ async def _disk_full(ledger):
     assert await ledger.verify() == []
 
 
-def test_economy_imports_without_aiogram():
+def test_economy_imports_without_aiogram_or_aiosqlite():
     code = (
         "import sys, importlib.abc\n"
         "class Block(importlib.abc.MetaPathFinder):\n"
         "    def find_spec(self, name, path=None, target=None):\n"
-        "        if name.split('.')[0] in ('aiogram', 'bot', 'handlers'): raise ImportError(name)\n"
+        "        if name.split('.')[0] in ('aiogram', 'bot', 'handlers', 'aiosqlite'): raise ImportError(name)\n"
         "sys.meta_path.insert(0, Block())\n"
-        "import economy, economy.__main__\n"
+        "import economy, economy.__main__, economy.pg, economy.moving, economy.legacy\n"
         "assert not any(m.split('.')[0] in ('aiogram', 'bot', 'handlers') for m in sys.modules), sys.modules\n"
         "print('ok')\n"
     )
