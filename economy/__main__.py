@@ -125,11 +125,12 @@ async def import_command(args: argparse.Namespace) -> int:
         already = await legacy.already_imported(ledger, plan)
         applied = await legacy.apply(ledger, plan) if args.apply else None
         problems = await ledger.verify() if args.apply else []
-    for line in legacy.report(plan, already, applied):
+        after = await legacy.ledger_sums(ledger, plan) if args.apply else None
+    for line in legacy.report(plan, already, applied, after):
         print(line)
     for line in problems:
         print(f"verify: {line}")
-    return 1 if problems else 0
+    return 1 if problems or (after is not None and after != plan.sums()) else 0
 
 
 async def demo() -> int:

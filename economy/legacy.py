@@ -308,7 +308,30 @@ async def apply(ledger: Ledger, plan: Plan) -> Applied:
     return await ledger.store.write(op, None, "import-legacy")
 
 
-def report(plan: Plan, already: set[tuple[str, str]], applied: Applied | None) -> list[str]:
+async def ledger_sums(ledger: Ledger, plan: Plan) -> dict[str, int]:
+    """What the ledger's opening transfers for this plan's rows add up to (whichever run wrote
+    them), to set against plan.sums()."""
+    refs = {f"tokens.db:{old}"[:MAX_REASON]: "tokens" for old, _ in plan.tokens.values()}
+    credit_refs = {f"credits:{c[0]}"[:MAX_REASON] for c in plan.credits.values()}
+
+    def query(db: Any) -> dict[str, int]:
+        sums = {"tokens": 0, "credit_quota": 0, "credit_used": 0}
+        for kind, ref, amount in db.execute(
+            "SELECT kind, ref, amount FROM transfers WHERE kind IN ('legacy_open', 'legacy_quota', 'legacy_used')"
+        ):
+            if kind == "legacy_open" and ref in refs:
+                sums["tokens"] += amount
+            elif kind == "legacy_quota" and ref in credit_refs:
+                sums["credit_quota"] += amount
+            elif kind == "legacy_used" and ref in credit_refs:
+                sums["credit_used"] += amount
+        return sums
+
+    return await ledger.store.read(query)
+
+
+def report(plan: Plan, already: set[tuple[str, str]], applied: Applied | None,
+           after: dict[str, int] | None = None) -> list[str]:
     sums = plan.sums()
     lines = ["import-legacy: " + ("applied in one transaction" if applied else
                                   "dry run, nothing written (--apply writes it)")]
@@ -322,6 +345,12 @@ def report(plan: Plan, already: set[tuple[str, str]], applied: Applied | None) -
         lines.append(f"already imported by an earlier run (left as they are): {len(already)}")
     if applied:
         lines.append(f"written: {applied.users} users, {applied.history} history rows")
+    if after is not None:
+        same = after == sums
+        lines.append(f"{'sums in the ledger equal the files' if same else 'SUMS DIFFER'}: tokens {after['tokens']:,}"
+                     f" (files {sums['tokens']:,}), quota {format_money(after['credit_quota'])} TL"
+                     f" (files {format_money(sums['credit_quota'])}), used {format_money(after['credit_used'])} TL"
+                     f" (files {format_money(sums['credit_used'])})")
     if plan.mismatched:
         lines.append(f"note: the old transactions of {len(plan.mismatched)} users do not add up to their balance"
                      f" (the balance is what is imported), e.g. {plan.mismatched[:5]}")

@@ -96,6 +96,8 @@ async def test_apply_brings_every_balance_once_and_sums_match(tmp_path, db_url):
     first = run(db_url, *files, "--apply")
     assert first.returncode == 0, first.stdout + first.stderr
     assert "applied in one transaction" in first.stdout and "written: 4 users, 6 history rows" in first.stdout
+    assert ("sums in the ledger equal the files: tokens 165 (files 165), quota 1500.00 TL (files 1500.00),"
+            " used 120.50 TL (files 120.50)") in first.stdout
     async with await Ledger.open(db_url) as ledger:
         tokens = {u: (await ledger.balance(u)).tokens for u in (1001, 1002, 1005, 1007)}
         assert tokens == {1001: 55, 1002: 80, 1005: 0, 1007: 30}
@@ -108,7 +110,7 @@ async def test_apply_brings_every_balance_once_and_sums_match(tmp_path, db_url):
         journal = [r async for r in ledger.journal()]
     again = run(db_url, *files, "--apply")
     assert again.returncode == 0 and "already imported by an earlier run (left as they are): 6" in again.stdout
-    assert "written: 0 users, 0 history rows" in again.stdout
+    assert "written: 0 users, 0 history rows" in again.stdout and "sums in the ledger equal the files" in again.stdout
     async with await Ledger.open(db_url) as ledger:
         assert [r async for r in ledger.journal()] == journal
         assert {u: (await ledger.balance(u)).tokens for u in tokens} == tokens
@@ -138,3 +140,14 @@ def test_unreadable_files_are_one_line_and_exit_2(tmp_path):
                  ("--credits", str(tmp_path / "not.db")), ()):
         out = cli("--db", url, "import-legacy", *args)
         assert out.returncode == 2 and len(out.stderr.strip().splitlines()) == 1, (args, out.stderr)
+
+
+async def test_the_sums_check_reads_the_ledger_not_the_plan(tmp_path, ledger):
+    from economy import legacy
+    plan = legacy.make_plan(*legacy_files(tmp_path))
+    before = await legacy.ledger_sums(ledger, plan)  # nothing imported yet
+    assert before == {"tokens": 0, "credit_quota": 0, "credit_used": 0} != plan.sums()
+    assert any(line.startswith("SUMS DIFFER") for line in legacy.report(plan, set(), None, before))
+    await legacy.apply(ledger, plan)
+    assert await legacy.ledger_sums(ledger, plan) == plan.sums() == {
+        "tokens": 165, "credit_quota": 150_000, "credit_used": 12_050}
