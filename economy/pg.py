@@ -469,7 +469,8 @@ def _v4(db: PgDb) -> None:
             reason TEXT NOT NULL DEFAULT '',
             updated_at BIGINT NOT NULL,
             CHECK ((state = 'delivered') = (message_id IS NOT NULL)),
-            CHECK ((state = 'refunded') = (refund_id IS NOT NULL))
+            CHECK (state = 'refunded' OR refund_id IS NULL),
+            CHECK (state <> 'refunded' OR refund_id IS NOT NULL OR reason = 'by_hand')
         );
         CREATE INDEX deliveries_pending ON deliveries(claimed_at) WHERE state = 'pending';
         CREATE FUNCTION deliveries_final() RETURNS trigger LANGUAGE plpgsql AS $$
