@@ -1,7 +1,10 @@
 """HTTP load on loopback: webhook updates/s and API requests/s (GET balance, POST spend) with
 p50/p99, against a bare aiohttp "return 200" server measured in the same run (the ceiling).
-Each server is a child process (one core), the client here is bounded (a fixed number of
-connections, a fixed number of requests). Prints a table and a JSON line; asserts nothing.
+The webhook is also measured against aiogram's own ceiling: the same web app and webhook route
+(secret check, Update validation, `dp.feed_update`) whose dispatcher has one handler that does
+nothing (no ledger, no reply), fed the same bodies in the same rounds. Each server is a child
+process (one core), the client here is bounded (a fixed number of connections, a fixed number
+of requests). Prints a table and a JSON line; asserts nothing.
 
     python bench/web_bench.py [--requests 10000] [--rounds 3] [--connections 64] [--users 2000]
 """
@@ -63,8 +66,12 @@ async def serve_ceiling(port: int) -> None:
     await _until_term()
 
 
-async def serve_app(port: int, db: Path, users: int) -> None:
-    """The real thing as app.py wires it in webhook mode, Telegram replaced by bot.fake."""
+async def serve_app(port: int, db: Path, users: int, noop: bool = False) -> None:
+    """The real thing as app.py wires it in webhook mode, Telegram replaced by bot.fake.
+    `noop`: the dispatcher is aiogram's alone, one handler doing nothing for messages and
+    callback queries (no middlewares, no ledger call, no reply); the rest is the same."""
+    from aiogram import Dispatcher, Router
+
     from app import build_dispatcher
     from bot.app import tune_gc
     from bot.config import Settings
@@ -81,7 +88,7 @@ async def serve_app(port: int, db: Path, users: int) -> None:
     s = Settings.from_env({"BOT_TOKEN": TOKEN, "ADMIN_IDS": "1", "DATABASE_URL": f"sqlite:///{db}",
                            "THROTTLE_BURST": "1000000", "THROTTLE_PER_MINUTE": "1000000"})
     ledger = await Ledger.open(db, catalog=s.catalog)
-    for start in range(0, users, 500):
+    for start in range(0, 0 if noop else users, 500):
         chunk = range(1000 + start, 1000 + min(start + 500, users))
         await asyncio.gather(*(ledger.register(u) for u in chunk))
         await asyncio.gather(*(ledger.grant(u, 1_000_000) for u in chunk))
@@ -89,7 +96,17 @@ async def serve_app(port: int, db: Path, users: int) -> None:
     _, key = await ApiKeys(ledger.store).create("bench", "write")
     bot = build_bot(s, LocalSession(FakeTelegram()))
     metrics = Metrics(ledger)
-    dp = build_dispatcher(s, ledger, metrics, sole_worker=False)
+    if noop:
+        async def nothing(event: object) -> None:
+            return None
+
+        router = Router()
+        router.message.register(nothing)
+        router.callback_query.register(nothing)
+        dp = Dispatcher(disable_fsm=True)  # as bot.factory builds it: no FSM
+        dp.include_router(router)
+    else:
+        dp = build_dispatcher(s, ledger, metrics, sole_worker=False)
     hook = Webhook(bot, dp, SECRET, lambda outcome: outcome == FAILED)
     health = Health(ledger, hook)
     health.registered = True
@@ -174,18 +191,23 @@ def workloads(n: int, users: int, key: str, run: int = 0) -> dict[str, list[tupl
 
 
 async def main(args: argparse.Namespace) -> None:
-    """Both servers run side by side; each workload alternates between them `rounds` times
-    (the machine's speed drifts), and the median of each side is reported."""
+    """The servers run side by side; each workload alternates between them `rounds` times
+    (the machine's speed drifts), and the median of each side is reported. The webhook's
+    rounds also alternate with the aiogram no-op webhook, which gets the same bodies."""
     results: dict[str, dict[str, float]] = {}
     with tempfile.TemporaryDirectory() as tmp:
         async with Server("app", "--db", str(Path(tmp) / "web.db"), "--users", str(args.users)) as app, \
-                Server("ceiling") as bare:
+                Server("ceiling") as bare, \
+                Server("noop", "--db", str(Path(tmp) / "noop.db"), "--users", "0") as noop:
             real = [workloads(args.requests, args.users, app.key, run) for run in range(args.rounds)]
             ceiling = workloads(args.requests, args.users, "-")
             for name in ceiling:
                 runs: dict[str, list[dict[str, float]]] = {name: [], f"ceiling_{name}": []}
                 for run in range(args.rounds):
                     runs[name].append(await load(app.base, real[run][name], args.connections))
+                    if name == "webhook":
+                        runs.setdefault("webhook_noop", []).append(
+                            await load(noop.base, real[run][name], args.connections))
                     runs[f"ceiling_{name}"].append(await load(bare.base, ceiling[name], args.connections))
                 for label, measured in runs.items():
                     measured.sort(key=lambda r: r["per_s"])
@@ -195,11 +217,14 @@ async def main(args: argparse.Namespace) -> None:
     print(f"{args.requests} requests per run, {args.rounds} runs alternating with the ceiling (medians),"
           f" {args.connections} connections, {args.users} users, {os.cpu_count()} cores; {verify}")
     print(f"{'':<18}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'ceiling/s':>11}{'ratio':>7}{'non-2xx':>9}")
-    for name in ("webhook", "api_get_balance", "api_post_spend"):
-        r, c = results[name], results[f"ceiling_{name}"]
+    for name in ("webhook", "webhook_noop", "api_get_balance", "api_post_spend"):
+        r, c = results[name], results[f"ceiling_{name.removesuffix('_noop')}"]
         r["ratio"] = r["per_s"] / c["per_s"]
         print(f"{name:<18}{r['per_s']:>9,.0f}{r['p50_ms']:>9.2f}{r['p99_ms']:>9.2f}{c['per_s']:>11,.0f}"
               f"{r['ratio']:>7.2f}{r['non_2xx']:>9.0f}")
+    aiogram = results["webhook"]["per_s"] / results["webhook_noop"]["per_s"]
+    results["webhook"]["ratio_to_noop"] = aiogram
+    print(f"webhook / aiogram no-op webhook (same route, same bodies): {aiogram:.2f}")
     print(json.dumps({k: {m: round(v, 3) for m, v in r.items()} for k, r in results.items()}))
 
 
@@ -209,13 +234,13 @@ if __name__ == "__main__":
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--users", type=int, default=2_000)
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--serve", choices=("app", "ceiling"), help=argparse.SUPPRESS)
+    parser.add_argument("--serve", choices=("app", "noop", "ceiling"), help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--db", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve == "ceiling":
         asyncio.run(serve_ceiling(args.port))
-    elif args.serve == "app":
-        asyncio.run(serve_app(args.port, args.db, args.users))
+    elif args.serve in ("app", "noop"):
+        asyncio.run(serve_app(args.port, args.db, args.users, noop=args.serve == "noop"))
     else:
         asyncio.run(main(args))
