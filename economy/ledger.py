@@ -423,6 +423,11 @@ class Ledger:
         return await self._write(op, None, "settle", transfer_id, state, message_id, reason,
                                  user=None)
 
+    async def recorded(self, key: Key | str) -> object | None:
+        """The first outcome kept under an idempotency key (None if unknown or expired)."""
+        value = key.value if isinstance(key, Key) else key
+        return await self.store.read(partial(queries.recorded, key=value, now=int(self.store.clock())))
+
     async def delivery(self, transfer_id: int) -> Delivery:
         return await self.store.read(partial(queries.delivery, transfer_id=transfer_id))
 

@@ -9,6 +9,7 @@ from economy.catalog import ITEM_CODES
 from economy.errors import NotFound
 from economy.models import (
     IMPORTED, Balance, ContentItem, CreditUser, Delivery, Entry, Page, Profile, Spender, Stats, Ticket, Window,
+    decode_outcome,
 )
 from economy.schema import (
     CREDIT, LEGACY_CREDIT, LEGACY_TOKENS, QUOTA_ISSUER, REVENUE, TOKEN, TOKEN_MINT, TOP_KEEP, USER_ACCOUNTS, XP,
@@ -190,6 +191,15 @@ def inbox_window(db: Db, offset: int, limit: int) -> Window:
     total = db.execute("SELECT COUNT(*) FROM support_messages WHERE answered_at IS NULL").fetchone()[0]
     offset = max(0, min(offset, total))
     return Window(tuple(inbox(db, limit, offset)), offset, total)
+
+
+def recorded(db: Db, key: str, now: int) -> object | None:
+    """What the write under idempotency key `key` returned (a result, or the refusal as an
+    exception instance), or None when the key is unknown or expired."""
+    row = db.execute("SELECT result, expires_at FROM idempotency WHERE key = ?", (key,)).fetchone()
+    if row is None or (row[1] is not None and row[1] <= now):
+        return None
+    return decode_outcome(row[0])
 
 
 def delivery(db: Db, transfer_id: int) -> Delivery:

@@ -11,7 +11,8 @@ from bot import delivery
 from bot.delivery import Deliveries
 from bot.config import Settings
 from bot.context import Ctx
-from economy import Ledger, parse_money
+from economy import IdempotencyConflict, Ledger, parse_money
+from economy.models import CreditChange
 from handlers.common import credit_figures, name_of, resolve_user, texts_for
 
 FILES = F.document | F.photo | F.video
@@ -38,8 +39,16 @@ async def charge(message: Message, command: CommandObject, ledger: Ledger, ctx: 
     note = args[2].strip() if len(args) > 2 else ""
     # Charge first (a refusal, "credit limit would be exceeded", sends nothing), with a pending
     # delivery recorded in the same transaction; then the file, then the outcome recorded.
-    done = await ledger.charge(who.user_id, amount, actor=ctx.user_id, note=note, deliver=True,
-                               worker=deliveries.worker, key=ctx.key())
+    try:
+        done = await ledger.charge(who.user_id, amount, actor=ctx.user_id, note=note, deliver=True,
+                                   worker=deliveries.worker, key=ctx.key())
+    except IdempotencyConflict:
+        # This update was handled before, when <user> named someone else (a username changed
+        # hands between a crash and this redelivery): finish what it did then.
+        first = await ledger.recorded(ctx.key())
+        if not isinstance(first, CreditChange):
+            raise
+        done, who = first, await ledger.profile(first.user_id)
     theirs = texts_for(who, settings.default_language)
     # The note is for admins (/user, the export): the user sees the charge, not the note.
     caption = theirs("user_charged", amount=theirs.money(done.amount), available=theirs.money(done.available))

@@ -235,3 +235,22 @@ async def test_the_user_card_shows_a_pending_delivery(h):
     await h.ledger.charge(ALICE.id, 15_000, actor=ADMIN.id, deliver=True, worker="w", key="x")
     card = await h.say(ADMIN, f"/user {ALICE.id}")
     assert "Delivery pending: 150.00 TL" in card
+
+
+async def test_a_redelivered_charge_finishes_for_its_first_user_after_the_username_moved(h):
+    from bot.fake import Person
+    ali, ayse = Person(1501, "Ali", "x_name", "en"), Person(1502, "Ayşe", "other", "en")
+    await h.send(ali, "/start")
+    await h.send(ayse, "/start")
+    await h.send(ADMIN, f"/quota {ali.id} 500")
+    update = _charge_update(h, "/charge @x_name 150 invoice")
+    # the first attempt charged Ali (@x_name then) and died before sending
+    await h.ledger.charge(ali.id, 15_000, actor=ADMIN.id, note="invoice", deliver=True, worker="crashed",
+                          key=f"u:{update['update_id']}")
+    ali.username, ayse.username = None, "x_name"  # the name changes hands before the redelivery
+    await h.send(ayse, "/balance")
+    sent = await h.feed(update)
+    assert len(_copies(h, ali.id)) == 1 and _copies(h, ayse.id) == []
+    assert "Charged 150.00 TL to Ali" in sent[-1].text
+    assert (await h.ledger.balance(ali.id)).credit_used == 15_000
+    assert (await h.ledger.balance(ayse.id)).credit_used == 0
