@@ -20,7 +20,7 @@ from economy.errors import (
 )
 from economy.journal import Tx
 from economy.models import (
-    Balance, ContentItem, Conversion, CreditChange, CreditUser, Done, Earning, Entry, Key, Page,
+    Balance, ContentItem, Conversion, CreditChange, CreditUser, DayTokens, Done, Earning, Entry, Key, Page,
     Profile, Purchase, Registration, Spender, Stats, Ticket,
 )
 from economy.schema import (
@@ -369,6 +369,17 @@ class Ledger:
     async def verify(self) -> list[str]:
         """Every invariant, checked against the journal; an empty list means all hold."""
         return await self.store.read(queries.verify)
+
+    # -- reads for the dashboard --
+    async def daily_tokens(self, days: int = 30) -> list[DayTokens]:
+        """Tokens earned (minted) and spent per UTC day, the last `days` days, oldest first."""
+        return await self.store.read(partial(queries.daily_tokens, now=int(self.store.clock()), days=days))
+
+    async def search_users(self, text: str = "", order: str = "used", page: int = 0, per_page: int = 20) -> Page:
+        """Users with a quota, or those matching `text` (id, @username prefix, name); `order`:
+        "available" or "used", biggest first."""
+        return await self.store.read(partial(queries.search_users, text=text, order=order, page=page,
+                                             per_page=per_page))
 
 
 __all__ = ["Ledger", "Entry", "CreditUser"]

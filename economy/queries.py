@@ -5,8 +5,8 @@ from __future__ import annotations
 import sqlite3
 
 from economy.catalog import ITEM_CODES
-from economy.errors import NotFound
-from economy.models import Balance, ContentItem, CreditUser, Entry, Page, Profile, Spender, Stats, Ticket
+from economy.errors import InvalidInput, NotFound
+from economy.models import Balance, ContentItem, CreditUser, DayTokens, Entry, Page, Profile, Spender, Stats, Ticket
 from economy.schema import (
     CREDIT, QUOTA_ISSUER, REVENUE, TOKEN, TOKEN_MINT, TOP_KEEP, USER_ACCOUNTS, XP, XP_CONVERTED, XP_ISSUER,
     account_id,
@@ -217,3 +217,72 @@ def verify(db: sqlite3.Connection) -> list[str]:
     if kept != true:
         problems.append(f"top spenders table {kept[:3]}... is not the top {TOP_KEEP} {true[:3]}...")
     return problems
+
+
+DAY = 86400
+#: How a list of users can be ordered: the column, biggest first.
+USER_ORDERS = {"available": "w.credit", "used": "w.credit_used"}
+
+
+def _first_transfer_at(db: sqlite3.Connection, since: int) -> int | None:
+    """Id of the first transfer stamped `since` or later, by binary search over ids (a batch
+    is stamped with one time when it commits, so times grow with ids); no index on ts."""
+    last = db.execute("SELECT MAX(id) FROM transfers").fetchone()[0]
+    if last is None:
+        return None
+    lo, hi = 1, last + 1
+    while lo < hi:
+        mid = (lo + hi) // 2
+        row = db.execute("SELECT ts FROM transfers WHERE id >= ? ORDER BY id LIMIT 1", (mid,)).fetchone()
+        if row is not None and row[0] >= since:
+            hi = mid
+        else:
+            lo = mid + 1
+    return lo if lo <= last else None
+
+
+def daily_tokens(db: sqlite3.Connection, now: int, days: int) -> list[DayTokens]:
+    """Tokens minted and spent per UTC day, the last `days` days up to today, oldest first,
+    from the journal (net of any reversal), so they add up to the stats' minted and spent."""
+    days = max(1, min(days, 366))
+    first = (now // DAY - days + 1) * DAY
+    start = _first_transfer_at(db, first)
+    mint, revenue = TOKEN_MINT, ", ".join(str(acc) for acc in REVENUE.values())
+    rows = db.execute(
+        f"SELECT ts / {DAY},"
+        f" SUM(CASE WHEN debit_id = {mint} THEN amount WHEN credit_id = {mint} THEN -amount ELSE 0 END),"
+        f" SUM(CASE WHEN credit_id IN ({revenue}) THEN amount WHEN debit_id IN ({revenue}) THEN -amount ELSE 0 END)"
+        f" FROM transfers WHERE id >= ? AND ts >= ? AND asset = 'TOKEN' GROUP BY ts / {DAY}",
+        (start, first),
+    ).fetchall() if start is not None else []
+    found = {day: (earned, spent) for day, earned, spent in rows}
+    return [DayTokens(day * DAY, *found.get(day, (0, 0))) for day in range(first // DAY, first // DAY + days)]
+
+
+def _like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def search_users(db: sqlite3.Connection, text: str, order: str, page: int, per_page: int) -> Page:
+    """Users with a quota (no `text`), or every user whose id is `text`, whose @username starts
+    with it or whose name or username contains it; biggest `order` figure first."""
+    if order not in USER_ORDERS:
+        raise InvalidInput(text=str(order)[:32], reason="bad_order")
+    text = (text or "").strip()[:64]
+    where, args = "w.credit_credits > 0", []
+    if text.startswith("@"):
+        where, args = "u.username LIKE ? ESCAPE '\\'", [_like(text[1:].lower()) + "%"]
+    elif text:
+        pattern = "%" + _like(text.lower()) + "%"
+        where, args = "lower(u.first_name) LIKE ? ESCAPE '\\' OR u.username LIKE ? ESCAPE '\\'", [pattern, pattern]
+        if text.isascii() and text.isdigit() and len(text) <= 16:
+            where, args = f"u.user_id = ? OR {where}", [int(text), *args]
+    source = f"FROM wallets w JOIN users u ON u.user_id = w.user_id WHERE {where}"
+    total = db.execute(f"SELECT COUNT(*) {source}", args).fetchone()[0]
+    page, pages, per_page = _page(total, page, per_page)
+    rows = db.execute(
+        f"SELECT w.user_id, u.first_name, u.username, w.credit, w.credit_used {source}"
+        f" ORDER BY {USER_ORDERS[order]} DESC, w.user_id LIMIT ? OFFSET ?", (*args, per_page, page * per_page),
+    ).fetchall()
+    items = tuple(CreditUser(uid, name, uname, avail + used, used) for uid, name, uname, avail, used in rows)
+    return Page(items, page, pages, total)
