@@ -158,4 +158,7 @@ TEXTS = {
     "unknown_command": "Bu komutu bilmiyorum. Bkz. /help.",
     "stale_button": "Bu düğme geçerli değil (artık).",
     "admin_only": "Bu komut adminler içindir.",
+    "dashboard_open": "📊 Yönetim paneli: kartlar, grafikler, kullanıcılar ve kredi işlemleri.",
+    "dashboard_button": "Paneli aç",
+    "dashboard_off": "Panel kurulmamış: DASHBOARD_URL'i (herkese açık https adresi) ayarlayıp botu yeniden başlatın.",
 }
