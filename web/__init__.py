@@ -1,0 +1,1 @@
+"""aiohttp: the web side of the bot (the admin dashboard). Imports economy, never bot/ or handlers."""
