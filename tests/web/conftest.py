@@ -96,7 +96,7 @@ async def start_site(folder: Path, clock: Clock, **env: str) -> Site:
     return Site(ledger, settings, telegram, clock, runner, f"http://127.0.0.1:{port}/dashboard/")
 
 
-HOSTILE = '<script>window.pwned=1</script><img src=x onerror="window.pwned=2">'
+HOSTILE = "<script>window.pwned=1</script><img src=x onerror=pwned=2>"  # within the 64 kept
 
 
 async def seed(ledger: Ledger, clock: Clock) -> dict[str, Any]:
@@ -104,9 +104,11 @@ async def seed(ledger: Ledger, clock: Clock) -> dict[str, Any]:
     and a user whose name is markup."""
     people = [(1001, "alice", "Alice", "en"), (1002, "ayse", "Ayşe", "tr"), (1003, None, "Bob", "de"),
               (1004, "mehmet", "Mehmet Yılmaz", "tr"), (1005, "evil", HOSTILE, "en")]
+    clock.advance(-30 * DAY)
     for uid, uname, name, lang in people:
         await ledger.register(uid, username=uname, first_name=name, language=lang)
         await ledger.grant(uid, 400, reason="weekly tasks")
+    clock.advance(30 * DAY)
     plan = [(27, 1001, "boost"), (20, 1002, "vip"), (14, 1004, "badge"), (9, 1005, "vip"), (5, 1001, "dm"),
             (2, 1002, "boost"), (0, 1004, "boost"), (0, 1005, "badge")]
     for back, uid, item in plan:

@@ -121,7 +121,9 @@ function renderOverview(o) {
     const li = make("li", "row");
     li.appendChild(make("span", "rank", String(i + 1)));
     const who = make("span", "who");
-    who.appendChild(make("span", "name", displayName(p) + (p.vip ? " ⭐" : "")));
+    const name = make("span", "name", displayName(p));
+    if (p.vip) name.appendChild(make("span", "pill", "VIP"));
+    who.appendChild(name);
     who.appendChild(make("span", "hint", (p.username ? "@" + p.username + " · " : "") + p.id));
     li.appendChild(who);
     li.appendChild(make("span", "num", Dash.number(p.spent) + " " + Dash.t("token_unit")));

@@ -26,7 +26,7 @@ function clear(node) { while (node.firstChild) node.removeChild(node.firstChild)
 Dash.drawDays = function (box, days) {
   clear(box);
   const W = Math.max(260, Math.floor(box.clientWidth || 320));
-  const H = W < 480 ? 190 : 230;
+  const H = W < 480 ? 190 : 280;
   const pad = { l: 40, r: 12, t: 12, b: 28 };
   const max = niceMax(Math.max(0, ...days.map((d) => Math.max(d.earned, d.spent))));
   const x = (i) => pad.l + (i * (W - pad.l - pad.r)) / Math.max(1, days.length - 1);
