@@ -7,6 +7,7 @@ import csv
 import re
 import time
 from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
 from typing import Any, TextIO
@@ -20,8 +21,8 @@ from economy.errors import (
 )
 from economy.journal import Tx
 from economy.models import (
-    Balance, ContentItem, Conversion, CreditChange, CreditUser, DayTokens, Done, Earning, Entry, Key, Page,
-    Profile, Purchase, Registration, Spender, Stats, Ticket,
+    Balance, ContentItem, Conversion, CreditChange, CreditUser, DayTokens, Delivery, Done, Earning, Entry, Key,
+    Page, Profile, Purchase, Registration, Spender, Stats, Ticket,
 )
 from economy.schema import (
     CREDIT, PERK_COLUMNS, QUOTA_ISSUER, REVENUE, TOKEN, TOKEN_MINT, USED, XP, XP_CONVERTED, XP_ISSUER,
@@ -43,6 +44,49 @@ def _clip(text: str | None, limit: int = MAX_TEXT) -> str:
 
 def _key(key: Key | str | None) -> Key | None:
     return Key(key) if isinstance(key, str) else key
+
+
+#: Seconds a claim on a pending delivery holds before a replay may take it over: longer than
+#: one bounded send with its retries.
+DELIVERY_LEASE = 60
+
+
+def _take_username(tx: Tx, user_id: int, username: str | None) -> None:
+    """Telegram usernames are unique at any moment: whoever held this one gave it up."""
+    if username is not None:
+        tx.write("UPDATE users SET username = NULL WHERE username = ? AND user_id <> ?", (username, user_id))
+
+
+def _pending_delivery(tx: Tx, transfer_id: int, user_id: int, kind: str) -> None:
+    tx.write("INSERT INTO deliveries(transfer_id, user_id, kind, state, claimed_at, updated_at)"
+             " VALUES (?, ?, ?, 'pending', ?, ?)", (transfer_id, user_id, kind, tx.now, tx.now))
+
+
+@dataclass(frozen=True, slots=True)
+class _Found:
+    delivery: Delivery
+    claimed_at: int
+    transfer: tuple[Any, ...]
+
+    @property
+    def state(self) -> str:
+        return self.delivery.state
+
+
+def _delivery(tx: Tx, transfer_id: int) -> _Found:
+    row = tx.db.execute(
+        "SELECT d.user_id, d.kind, d.state, d.claimed_at, d.message_id, d.refund_id, d.reason,"
+        " t.kind, t.asset, t.debit_id, t.credit_id, t.amount, t.user_id, t.ref"
+        " FROM deliveries d JOIN transfers t ON t.id = d.transfer_id WHERE d.transfer_id = ?", (transfer_id,),
+    ).fetchone()
+    if row is None:
+        raise NotFound(what="delivery", ref=str(transfer_id))
+    user_id, kind, state, claimed_at, message_id, refund_id, reason = row[:7]
+    transfer = tuple(row[7:])
+    ref = transfer[6]
+    return _Found(Delivery(transfer_id, user_id, kind, state, transfer[4],
+                           ref[len(CONTENT) + 1:] if ref.startswith(f"{CONTENT}:") else "",
+                           message_id, refund_id, reason), claimed_at, transfer)
 
 
 def _figures(tx: Tx, user_id: int) -> tuple[int, int]:
@@ -92,6 +136,7 @@ class Ledger:
         bonus = self.catalog.registration_bonus
 
         def op(tx: Tx) -> Registration:
+            _take_username(tx, user_id, uname)
             created = tx.write(
                 "INSERT INTO users(user_id, username, first_name, language, registered_at)"
                 " VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
@@ -108,6 +153,29 @@ class Ledger:
             return Registration(user_id, True, bonus, bonus)
 
         return await self._write(op, key, "register", user_id, user=user_id)
+
+    async def refresh_profile(self, user_id: int, *, username: str | None, first_name: str = "",
+                              language: str | None = None) -> Done:
+        """Keep a registered user's name, username and language as Telegram last showed them;
+        a username they now hold is taken from whoever had it before (usernames change hands).
+        Writes nothing when nothing changed or the user is not registered."""
+        check_user_id(user_id)
+        uname = username.lower()[:64] if username else None
+        name, lang = _clip(first_name, 64), _clip(language, 8) or None
+
+        def op(tx: Tx) -> Done:
+            row = tx.db.execute("SELECT username, first_name, language FROM users WHERE user_id = ?",
+                                (user_id,)).fetchone()
+            if row is None:
+                return Done("unknown", str(user_id))
+            if tuple(row) == (uname, name, lang):
+                return Done("unchanged", str(user_id))
+            _take_username(tx, user_id, uname)
+            tx.write("UPDATE users SET username = ?, first_name = ?, language = ? WHERE user_id = ?",
+                     (uname, name, lang, user_id))
+            return Done("refreshed", str(user_id))
+
+        return await self._write(op, None, "refresh_profile", user_id, uname, name, lang)
 
     async def daily(self, user_id: int, *, key: Key | str | None = None) -> Earning:
         """Pay the daily reward once per UTC day; doubled while a boost is active."""
@@ -161,8 +229,11 @@ class Ledger:
         return await self._write(op, key, "convert", user_id, amount, user=user_id)
 
     # -- the shop --
-    async def buy(self, user_id: int, code: str, ref: str = "", *, key: Key | str | None = None) -> Purchase:
-        """Buy an item: permanent ones once, timed ones extend; the price is the server's."""
+    async def buy(self, user_id: int, code: str, ref: str = "", *, deliver: bool = False,
+                  key: Key | str | None = None) -> Purchase:
+        """Buy an item: permanent ones once, timed ones extend; the price is the server's.
+        `deliver=True` (content only) records a pending delivery with the spend, settled later
+        by `delivered`, `refund_delivery` or `keep_delivery`."""
         check_user_id(user_id)
         item = self.catalog.item(code)
         ref = ref if item.per_ref else ""
@@ -182,7 +253,10 @@ class Ledger:
                 moved = tx.transfer("spend", "TOKEN", account_id(user_id, TOKEN), revenue, row[0], user_id,
                                     f"{CONTENT}:{ref}")
                 tx.write("INSERT INTO entitlements VALUES (?, ?, ?, ?, NULL)", (user_id, CONTENT, ref, tx.now))
-                return Purchase(user_id, CONTENT, ref, row[0], moved.debit_balance, None)  # type: ignore[arg-type]
+                if deliver:
+                    _pending_delivery(tx, moved.id, user_id, CONTENT)
+                return Purchase(user_id, CONTENT, ref, row[0], moved.debit_balance, None,  # type: ignore[arg-type]
+                                moved.id)
             w, perk = tx.wallet(user_id), PERK_COLUMNS[item.code]
             held = getattr(w, perk)
             if held is not None and item.duration is None:
@@ -194,9 +268,11 @@ class Ledger:
             else:
                 until = max(held or 0, tx.now) + item.duration
                 setattr(w, perk, until)
-            return Purchase(user_id, item.code, "", item.price, moved.debit_balance, until)  # type: ignore[arg-type]
+            return Purchase(user_id, item.code, "", item.price, moved.debit_balance, until,  # type: ignore[arg-type]
+                            moved.id)
 
-        return await self._write(op, key, "buy", user_id, item.code, ref, user=user_id)
+        return await self._write(op, key, "buy", user_id, item.code, ref, *(["deliver"] if deliver else []),
+                                 user=user_id)
 
     async def add_content(
         self, content_id: str, *, title: str, media: str, file_ref: str, price: int | None = None,
@@ -229,9 +305,10 @@ class Ledger:
         return await self._credit("quota_decrease", user_id, amount, actor, note, key)
 
     async def charge(self, user_id: int, amount: int, *, actor: int | None = None, note: str = "",
-                     key: Key | str | None = None) -> CreditChange:
-        """Charge a file to the user's credit; refused if used + amount would pass the quota."""
-        return await self._credit("file_charge", user_id, amount, actor, note, key)
+                     deliver: bool = False, key: Key | str | None = None) -> CreditChange:
+        """Charge a file to the user's credit; refused if used + amount would pass the quota.
+        `deliver=True` records a pending delivery with the charge (see `buy`)."""
+        return await self._credit("file_charge", user_id, amount, actor, note, key, deliver)
 
     async def refund(self, user_id: int, amount: int, *, actor: int | None = None, note: str = "",
                      key: Key | str | None = None) -> CreditChange:
@@ -239,7 +316,7 @@ class Ledger:
         return await self._credit("usage_remove", user_id, amount, actor, note, key)
 
     async def _credit(self, kind: str, user_id: int, amount: int, actor: int | None, note: str,
-                      key: Key | str | None) -> CreditChange:
+                      key: Key | str | None, deliver: bool = False) -> CreditChange:
         check_user_id(user_id)
         check_amount(amount)
         note = _clip(note)
@@ -259,10 +336,70 @@ class Ledger:
                 if kind == "usage_remove":
                     raise RefundTooLarge(amount=amount, used=spent) from None
                 raise QuotaBelowUsage(amount=amount, quota=quota, used=spent) from None
+            if deliver:
+                _pending_delivery(tx, moved.id, user_id, kind)
             quota, spent = _figures(tx, user_id)
             return CreditChange(user_id, kind, amount, quota, spent, moved.id)
 
-        return await self._write(op, key, kind, user_id, amount, note, actor, user=user_id)
+        return await self._write(op, key, kind, user_id, amount, note, actor, *(["deliver"] if deliver else []),
+                                 user=user_id)
+
+    # -- deliveries: what became of a charge or purchase that a file must follow --
+    async def claim_delivery(self, transfer_id: int, *, lease: int = DELIVERY_LEASE) -> Delivery:
+        """The delivery of `transfer_id`, claimed for the caller (`claimed=True`: send it now)
+        when it is pending and nobody claimed it in the last `lease` seconds (a claimer that
+        crashed, or an update delivered again after a crash). A settled one is returned as
+        recorded: the caller reports it and sends nothing."""
+        def op(tx: Tx) -> Delivery:
+            found = _delivery(tx, transfer_id)
+            if found.state != "pending" or found.claimed_at + lease > tx.now:
+                return found.delivery
+            tx.write("UPDATE deliveries SET claimed_at = ?, updated_at = ? WHERE transfer_id = ?",
+                     (tx.now, tx.now, transfer_id))
+            return replace(found.delivery, claimed=True)
+
+        return await self._write(op, None, "claim_delivery", transfer_id)
+
+    async def delivered(self, transfer_id: int, message_id: int) -> Delivery:
+        """The file arrived (Telegram gave it `message_id`)."""
+        return await self._settle(transfer_id, "delivered", message_id=message_id)
+
+    async def keep_delivery(self, transfer_id: int, reason: str) -> Delivery:
+        """A purchase stays paid without a send now: its owner takes it later (/mycontent)."""
+        return await self._settle(transfer_id, "kept", reason=reason)
+
+    async def refund_delivery(self, transfer_id: int, reason: str) -> Delivery:
+        """The file could not be delivered: reverse the charge or purchase (and take back the
+        content it entitled to), so the user pays nothing for it."""
+        return await self._settle(transfer_id, "refunded", reason=reason)
+
+    async def _settle(self, transfer_id: int, state: str, *, message_id: int | None = None,
+                      reason: str = "") -> Delivery:
+        reason = _clip(reason, 64)
+
+        def op(tx: Tx) -> Delivery:
+            found = _delivery(tx, transfer_id)
+            if found.state != "pending":
+                return found.delivery  # settled already (by a replay or another instance)
+            refund_id = None
+            if state == "refunded":
+                kind, asset, debit, credit, amount, user_id, ref = found.transfer
+                try:
+                    refund_id = tx.transfer("delivery_refund", asset, credit, debit, amount, user_id, ref).id
+                except InsufficientFunds:  # usage was refunded by hand meanwhile
+                    raise RefundTooLarge(amount=amount, used=_figures(tx, user_id)[1]) from None
+                if kind == "spend" and ref.startswith(f"{CONTENT}:"):
+                    tx.write("DELETE FROM entitlements WHERE user_id = ? AND item = ? AND ref = ?",
+                             (user_id, CONTENT, ref[len(CONTENT) + 1:]))
+            tx.write("UPDATE deliveries SET state = ?, message_id = ?, refund_id = ?, reason = ?, updated_at = ?"
+                     " WHERE transfer_id = ?", (state, message_id, refund_id, reason, tx.now, transfer_id))
+            return replace(found.delivery, state=state, message_id=message_id, refund_id=refund_id, reason=reason)
+
+        return await self._write(op, None, "settle", transfer_id, state, message_id, reason,
+                                 user=None)
+
+    async def delivery(self, transfer_id: int) -> Delivery:
+        return await self.store.read(partial(queries.delivery, transfer_id=transfer_id))
 
     # -- support --
     async def support(self, user_id: int, text: str, *, key: Key | str | None = None) -> Ticket:

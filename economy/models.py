@@ -74,6 +74,8 @@ class Purchase:
     price: int
     tokens: int
     until: int | None
+    #: the spend's journal line (0 in results stored before deliveries were recorded)
+    transfer_id: int = 0
     replayed: bool = REPLAYED
 
 
@@ -128,6 +130,27 @@ class Ticket:
 
 
 @dataclass(frozen=True, slots=True)
+class Delivery:
+    """What became of a file charge or content purchase (see schema.DELIVERY_STATES).
+    `claimed` is True for the one caller that should send the file now."""
+
+    transfer_id: int
+    user_id: int
+    kind: str
+    state: str
+    amount: int
+    ref: str = ""
+    message_id: int | None = None
+    refund_id: int | None = None
+    reason: str = ""
+    claimed: bool = False
+
+    @property
+    def settled(self) -> bool:
+        return self.state != "pending"
+
+
+@dataclass(frozen=True, slots=True)
 class Profile:
     user_id: int
     username: str | None
@@ -166,6 +189,8 @@ class Entry:
     delta: int
     ref: str
     actor: int | None
+    #: the content's title, for a content purchase (or its refund)
+    title: str = ""
 
 
 @dataclass(frozen=True, slots=True)

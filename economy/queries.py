@@ -6,7 +6,9 @@ import sqlite3
 
 from economy.catalog import ITEM_CODES
 from economy.errors import InvalidInput, NotFound
-from economy.models import Balance, ContentItem, CreditUser, DayTokens, Entry, Page, Profile, Spender, Stats, Ticket
+from economy.models import (
+    Balance, ContentItem, CreditUser, DayTokens, Delivery, Entry, Page, Profile, Spender, Stats, Ticket,
+)
 from economy.schema import (
     CREDIT, QUOTA_ISSUER, REVENUE, TOKEN, TOKEN_MINT, TOP_KEEP, USER_ACCOUNTS, XP, XP_CONVERTED, XP_ISSUER,
     account_id,
@@ -48,7 +50,7 @@ def profile(db: sqlite3.Connection, user_id: int) -> Profile:
 
 def find_user(db: sqlite3.Connection, username: str) -> Profile:
     name = username.lstrip("@").lower()[:64]
-    row = db.execute(f"{_PROFILE} WHERE username = ? ORDER BY registered_at DESC LIMIT 1", (name,)).fetchone()
+    row = db.execute(f"{_PROFILE} WHERE username = ?", (name,)).fetchone()  # unique since v4
     if row is None:
         raise NotFound(what="user", ref="@" + name)
     return _profile(row)
@@ -72,13 +74,15 @@ def history(db: sqlite3.Connection, user_id: int, page: int, per_page: int) -> P
         "WITH RECURSIVE chain(id, n) AS (SELECT ?1, 0 UNION ALL"
         " SELECT t.user_prev, chain.n + 1 FROM chain JOIN transfers t ON t.id = chain.id"
         " WHERE t.user_prev IS NOT NULL AND chain.n + 1 < ?2 + ?3)"
-        " SELECT t.id, t.ts, t.kind, t.asset, t.debit_id, t.amount, t.ref, t.actor FROM chain"
-        " JOIN transfers t ON t.id = chain.id WHERE chain.n >= ?2 ORDER BY chain.n",
+        " SELECT t.id, t.ts, t.kind, t.asset, t.debit_id, t.amount, t.ref, t.actor, c.title FROM chain"
+        " JOIN transfers t ON t.id = chain.id"
+        " LEFT JOIN content c ON t.ref LIKE 'content:%' AND c.content_id = substr(t.ref, 9)"
+        " WHERE chain.n >= ?2 ORDER BY chain.n",
         (last, skip, per_page),
     ).fetchall() if last is not None else []
     items = tuple(
-        Entry(tid, ts, kind, asset, -amount if debit in mine else amount, ref, actor)
-        for tid, ts, kind, asset, debit, amount, ref, actor in rows
+        Entry(tid, ts, kind, asset, -amount if debit in mine else amount, ref, actor, title or "")
+        for tid, ts, kind, asset, debit, amount, ref, actor, title in rows
     )
     return Page(items, page, pages, total)
 
@@ -153,6 +157,18 @@ def inbox(db: sqlite3.Connection, limit: int) -> list[Ticket]:
     return [Ticket(tid, uid, text, bool(prio), ts) for tid, uid, text, prio, ts in rows]
 
 
+def delivery(db: sqlite3.Connection, transfer_id: int) -> Delivery:
+    row = db.execute(
+        "SELECT d.user_id, d.kind, d.state, t.amount, t.ref, d.message_id, d.refund_id, d.reason FROM deliveries d"
+        " JOIN transfers t ON t.id = d.transfer_id WHERE d.transfer_id = ?", (transfer_id,),
+    ).fetchone()
+    if row is None:
+        raise NotFound(what="delivery", ref=str(transfer_id))
+    user_id, kind, state, amount, ref, message_id, refund_id, reason = row
+    return Delivery(transfer_id, user_id, kind, state, amount, ref[8:] if ref.startswith("content:") else "",
+                    message_id, refund_id, reason)
+
+
 def journal(db: sqlite3.Connection, after: int = 0, limit: int = 5000) -> list[tuple]:  # type: ignore[type-arg]
     return db.execute(
         "SELECT id, ts, kind, asset, debit_id, credit_id, amount, user_id, ref, actor FROM transfers"
@@ -209,6 +225,21 @@ def verify(db: sqlite3.Connection) -> list[str]:
         " WHERE w.last_transfer IS NOT j.last OR w.transfers <> COALESCE(j.n, 0) LIMIT 10"
     ):
         problems.append(f"user {user}: wallet says {count} transfers up to {last}, the journal does not")
+    for tid, state, problem in db.execute(
+        "SELECT * FROM (SELECT d.transfer_id, d.state, CASE WHEN t.id IS NULL THEN 'names no transfer'"
+        " WHEN t.kind NOT IN ('file_charge', 'spend') OR t.user_id IS NOT d.user_id THEN 'names another movement'"
+        " WHEN d.refund_id IS NOT NULL AND (r.id IS NULL OR r.kind <> 'delivery_refund' OR r.amount <> t.amount"
+        " OR r.debit_id <> t.credit_id OR r.credit_id <> t.debit_id) THEN 'has no matching refund' END"
+        " AS problem FROM deliveries d LEFT JOIN transfers t ON t.id = d.transfer_id"
+        " LEFT JOIN transfers r ON r.id = d.refund_id) WHERE problem IS NOT NULL LIMIT 10"
+    ):
+        problems.append(f"delivery of transfer {tid} ({state}) {problem}")
+    unmatched = db.execute(
+        "SELECT COUNT(*) FROM transfers t WHERE t.kind = 'delivery_refund'"
+        " AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.refund_id = t.id)"
+    ).fetchone()[0]
+    if unmatched:
+        problems.append(f"{unmatched} delivery refunds belong to no delivery")
     kept = db.execute("SELECT user_id, spent FROM top_spenders ORDER BY spent DESC, user_id").fetchall()
     true = db.execute(
         "SELECT user_id, token_debits FROM wallets WHERE token_debits > 0"

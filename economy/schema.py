@@ -222,7 +222,55 @@ def _v3(db: sqlite3.Connection) -> None:
     )
 
 
-MIGRATIONS = (_v1, _v2, _v3)
+#: What became of a movement that is worth something only once a file reaches the user (a file
+#: charge, a content purchase). The row is written with the movement, so a redelivered update
+#: finds it: `pending` until the send is settled, then `delivered` (with the message id),
+#: `refunded` (with the reversing transfer and the reason) or `kept` (a purchase the owner takes
+#: later with /mycontent). Only a pending row may change.
+DELIVERY_STATES = ("pending", "delivered", "refunded", "kept")
+
+
+def _v4(db: sqlite3.Connection) -> None:
+    """Deliveries, and a username belongs to one user at a time."""
+    states = ", ".join(f"'{s}'" for s in DELIVERY_STATES)
+    db.executescript(
+        f"""
+        CREATE TABLE deliveries (
+            transfer_id INTEGER PRIMARY KEY,
+            user_id INTEGER NOT NULL,
+            kind TEXT NOT NULL CHECK (kind IN ('file_charge', 'content')),
+            state TEXT NOT NULL CHECK (state IN ({states})),
+            claimed_at INTEGER NOT NULL,
+            message_id INTEGER,
+            refund_id INTEGER UNIQUE,
+            reason TEXT NOT NULL DEFAULT '',
+            updated_at INTEGER NOT NULL,
+            CHECK ((state = 'delivered') = (message_id IS NOT NULL)),
+            CHECK ((state = 'refunded') = (refund_id IS NOT NULL))
+        ) STRICT;
+        CREATE INDEX deliveries_pending ON deliveries(claimed_at) WHERE state = 'pending';
+        CREATE TRIGGER deliveries_final BEFORE UPDATE ON deliveries WHEN OLD.state <> 'pending'
+            BEGIN SELECT RAISE(ABORT, 'a delivery outcome is final'); END;
+        CREATE TRIGGER deliveries_no_delete BEFORE DELETE ON deliveries
+            BEGIN SELECT RAISE(ABORT, 'deliveries are kept'); END;
+        """
+    )
+    # Before v4 a username could stay with a user who had given it up; keep it with whoever
+    # registered last (the likelier holder), the next update from the others corrects them.
+    db.execute(
+        "UPDATE users SET username = NULL WHERE user_id IN (SELECT user_id FROM (SELECT user_id, ROW_NUMBER()"
+        " OVER (PARTITION BY username ORDER BY registered_at DESC, user_id DESC) AS n FROM users"
+        " WHERE username IS NOT NULL) WHERE n > 1)"
+    )
+    db.executescript(
+        """
+        DROP INDEX users_username;
+        CREATE UNIQUE INDEX users_username ON users(username) WHERE username IS NOT NULL;
+        """
+    )
+
+
+MIGRATIONS = (_v1, _v2, _v3, _v4)
 VERSION = len(MIGRATIONS)
 
 

@@ -228,3 +228,23 @@ async def test_a_v2_file_with_data_migrates_to_wallets_and_keeps_every_figure(tm
     db = sqlite3.connect(tmp_path / "v2.db")
     assert db.execute("SELECT COUNT(*) FROM accounts WHERE user_id IS NOT NULL").fetchone()[0] == 0
     assert db.execute("SELECT name FROM sqlite_master WHERE name = 'transfers_user'").fetchone() is None
+
+
+async def test_a_v3_file_with_a_username_held_twice_keeps_it_with_the_latest_registration(tmp_path):
+    db = sqlite3.connect(tmp_path / "v3.db", isolation_level=None)
+    db.execute("BEGIN")
+    for step in schema.MIGRATIONS[:3]:
+        schema._run_in_tx(db, step)
+    db.execute("PRAGMA user_version = 3")
+    db.execute("INSERT INTO users(user_id, username, first_name, registered_at) VALUES"
+               " (1, 'ayse_k', 'Ali', 10), (2, 'ayse_k', 'Ayşe', 20), (3, 'other', 'O', 5)")
+    db.execute("INSERT INTO wallets(user_id) VALUES (1), (2), (3)")
+    db.execute("COMMIT")
+    db.close()
+    ledger = await Ledger.open(tmp_path / "v3.db")
+    try:
+        assert (await ledger.find_user("@ayse_k")).user_id == 2
+        assert (await ledger.profile(1)).username is None and (await ledger.profile(3)).username == "other"
+        assert await ledger.verify() == []
+    finally:
+        await ledger.close()

@@ -31,8 +31,10 @@ class Emulator:
         self.acked: set[int] = set()
         self.polls = 0
         self.closing = False
-        #: faults for getUpdates, served one per call: an HTTP status, or "drop" (connection cut)
-        self.poll_faults: list[int | str] = []
+        #: faults per Bot API method, served one per call before the method runs (see `_fault`):
+        #: an HTTP status (a JSON error), ("retry_after", seconds) for a 429, "html" (a proxy's
+        #: HTML 502 page), "drop" (connection cut), ("redirect", url), "hang" (never answers)
+        self.faults: dict[str, list[Any]] = {}
         self._wake = asyncio.Event()
         self._runner: web.AppRunner | None = None
         self.url = ""
@@ -111,17 +113,33 @@ class Emulator:
         elif request.can_read_body:
             params = {k: v if isinstance(v, str) else __import__("json").dumps(v) for k, v in (await request.json()).items()}
         params.update({k: v for k, v in request.query.items()})
-        if method.lower() == "getupdates" and self.poll_faults:
-            fault = self.poll_faults.pop(0)
-            if fault == "drop":
-                assert request.transport is not None
-                request.transport.close()
-                raise ConnectionResetError("dropped by the emulator")
-            return web.json_response({"ok": False, "error_code": fault, "description": "Bad Gateway"}, status=fault)
+        queued = self.faults.get(method)
+        if queued:
+            return await self._fault(request, queued.pop(0))
         if method.lower() == "getupdates":
             return web.json_response({"ok": True, "result": await self._get_updates(params)})
         status, body = self.telegram.call(method, params)
         return web.json_response(body, status=status)
+
+    async def _fault(self, request: web.Request, fault: Any) -> web.StreamResponse:
+        if fault == "drop":
+            assert request.transport is not None
+            request.transport.close()
+            raise ConnectionResetError("dropped by the emulator")
+        if fault == "hang":
+            while not self.closing:
+                await asyncio.sleep(0.1)
+            raise ConnectionResetError("the emulator is closing")
+        if fault == "html":
+            return web.Response(status=502, content_type="text/html",
+                                text="<html><body><h1>502 Bad Gateway</h1>nginx</body></html>")
+        if isinstance(fault, tuple) and fault[0] == "retry_after":
+            return web.json_response({"ok": False, "error_code": 429, "description":
+                                      f"Too Many Requests: retry after {fault[1]}",
+                                      "parameters": {"retry_after": fault[1]}}, status=429)
+        if isinstance(fault, tuple) and fault[0] == "redirect":
+            raise web.HTTPFound(fault[1])
+        return web.json_response({"ok": False, "error_code": fault, "description": "Bad Gateway"}, status=fault)
 
     async def _get_updates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
         self.polls += 1

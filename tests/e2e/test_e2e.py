@@ -192,10 +192,10 @@ def test_a_missing_token_is_one_clear_line_and_exit_2(tmp_path):
 
 async def test_polling_recovers_from_5xx_and_dropped_connections(emu, bot, tmp_path):
     await ask(emu, POWER, "/start", "50 XP")
-    emu.poll_faults += [502, "drop", 500]
+    emu.faults["getUpdates"] = [502, "drop", 500]
     update = emu.say(POWER, "/daily")
     await emu.reply(POWER.id, 0, "+20 XP", timeout=40)
     await emu.idle()
-    assert update["update_id"] in emu.acked and not emu.poll_faults
+    assert update["update_id"] in emu.acked and not emu.faults["getUpdates"]
     assert "getUpdates failed" in bot.text()
     assert await bot.terminate() == 0
