@@ -112,3 +112,15 @@ async def test_search_pages(people):
 async def test_an_unknown_order_is_refused(people):
     with pytest.raises(InvalidInput):
         await people.search_users(order="credit; DROP TABLE users")
+
+
+async def test_a_refunded_content_purchase_is_not_counted_as_spent(ledger):
+    await ledger.register(1)
+    await ledger.grant(1, 100)
+    await ledger.convert(1, 100)
+    await ledger.add_content("v1", title="v", media="document", file_ref="f")
+    bought = await ledger.buy(1, "content", "v1", deliver=True)
+    assert (await ledger.daily_tokens(1))[-1].spent == 10
+    await ledger.refund_delivery(bought.transfer_id, "blocked")
+    today = (await ledger.daily_tokens(1))[-1]
+    assert (today.earned, today.spent) == (100, 0) == (100, (await ledger.stats()).tokens_spent)

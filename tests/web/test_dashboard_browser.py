@@ -275,5 +275,6 @@ async def test_screenshots_fit_the_width_and_follow_the_theme(page, site, size, 
     await page.click("button[data-action=raise]")
     assert await page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    await page.mouse.move(0, 0)
     await page.evaluate("window.scrollTo(0, 0)")
     await page.screenshot(path=str(SCREENSHOTS / f"dashboard-{size}-{scheme}.png"), full_page=True)
