@@ -8,6 +8,7 @@ request without a valid admin's initData gets 401/403 and no figure at all.
 from __future__ import annotations
 
 import json
+import logging
 import re
 import time
 from collections.abc import Awaitable, Callable
@@ -16,11 +17,12 @@ from typing import Any, Protocol
 
 from aiohttp import web
 
-from economy import EconomyError, Key, Ledger, parse_money
+from economy import EconomyError, Key, Ledger, format_money, parse_money
 from economy.amounts import MAX_USER_ID
 from economy.models import Balance, CreditChange, CreditUser, Entry, Profile, Stats
 from web.initdata import Forbidden, Unauthorized, Viewer, viewer_from
 
+log = logging.getLogger("web.dashboard")
 STATIC = Path(__file__).parent / "static"
 PREFIX = "/dashboard"
 #: The page's own files, and Telegram's script (https://core.telegram.org/bots/webapps#initializing-mini-apps).
@@ -167,8 +169,13 @@ class Dashboard:
         call = {"raise": self.ledger.raise_quota, "lower": self.ledger.lower_quota, "refund": self.ledger.refund}[action]
         done = await call(uid, kurus, actor=viewer.user_id, note="dashboard",
                           key=Key(f"dash:{viewer.user_id}:{key}", ttl=KEY_TTL, keep_refusals=False))
+        log.info("dashboard: admin %s %s %s for user %s: transfer %s%s", viewer.user_id, action,
+                 format_money(done.amount), uid, done.transfer_id, " (replayed)" if done.replayed else "")
         if not done.replayed:
-            await self.notify(done)
+            try:
+                await self.notify(done)
+            except Exception:  # the change is made and must be reported as made
+                log.exception("dashboard: could not notify user %s", uid)
         return _json({"action": action, "amount": done.amount, "quota": done.quota, "used": done.used,
                       "available": done.available, "transfer_id": done.transfer_id, "replayed": done.replayed})
 

@@ -80,14 +80,14 @@ class Site:
         await self.ledger.close()
 
 
-async def start_site(folder: Path, clock: Clock, **env: str) -> Site:
+async def start_site(folder: Path, clock: Clock, notify: Any = None, **env: str) -> Site:
     settings = Settings.from_env({"BOT_TOKEN": TOKEN, "ADMIN_IDS": f"{ADMIN_EN.id},{ADMIN_TR.id}",
                                   "DATABASE_URL": f"sqlite:///{folder}/dash.db", **env})
     ledger = await Ledger.open(folder / "dash.db", catalog=settings.catalog, clock=clock)
     telegram = FakeTelegram(clock=clock)
     bot = build_bot(settings, LocalSession(telegram))
     app = web.Application()
-    install(app, ledger, settings, credit_notifier(bot, ledger, settings.default_language))
+    install(app, ledger, settings, notify or credit_notifier(bot, ledger, settings.default_language))
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)

@@ -11,7 +11,7 @@ import aiohttp
 import pytest
 
 from tests.conftest import Clock
-from tests.web.conftest import ADMIN_EN, ADMIN_TR, STRANGER, TOKEN, Site, auth, init_data, seed, start_site
+from tests.web.conftest import ADMIN_EN, ADMIN_TR, STRANGER, Site, auth, init_data, seed, start_site
 from web.dashboard import STATIC
 
 READS = ["api/overview", "api/users", "api/users?q=ali&sort=available", "api/users/1001", "api/users/999"]
@@ -191,3 +191,16 @@ def test_no_cdn_and_no_html_from_data():
     assert urls == {"https://telegram.org/js/telegram-web-app.js", "http://www.w3.org/2000/svg"}
     for name, text in files.items():
         assert "innerHTML" not in text and "insertAdjacentHTML" not in text and "document.write" not in text, name
+
+
+async def test_a_failed_notice_does_not_turn_a_made_change_into_an_error(tmp_path, http):
+    async def broken(change) -> None:
+        raise RuntimeError("Telegram is down")
+
+    site = await start_site(tmp_path, Clock(time.time()), notify=broken)
+    try:
+        await seed(site.ledger, site.clock)
+        status, body = await _act(http, site, {"action": "raise", "amount": "1", "key": "h" * 32})
+        assert status == 200 and body["quota"] == 250_100 == (await site.ledger.balance(1002)).credit_quota
+    finally:
+        await site.close()

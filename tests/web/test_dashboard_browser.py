@@ -243,8 +243,8 @@ async def test_a_name_with_markup_shows_as_text(page, site):
 async def test_telegram_script_when_present_gives_init_data_and_theme(browser, site):
     """Inside Telegram the script hands over initData and themeParams (here a stand-in for it)."""
     data = init_data(ADMIN_EN)
-    stand_in = ("window.Telegram = {WebApp: {initData: %s, themeParams: %s, colorScheme: 'dark',"
-                " ready() { window.tgReady = true; }, expand() {}, onEvent() {}}};") % (json.dumps(data), json.dumps(DARK))
+    stand_in = (f"window.Telegram = {{WebApp: {{initData: {json.dumps(data)}, themeParams: {json.dumps(DARK)},"
+                " colorScheme: 'dark', ready() { window.tgReady = true; }, expand() {}, onEvent() {}}};")
     page = await browser.new_page()
     await page.route("https://telegram.org/js/telegram-web-app.js",
                      lambda route: route.fulfill(body=stand_in, content_type="application/javascript"))
