@@ -17,9 +17,10 @@ from bot.texts import Texts, join
 from economy import Ledger, parse_money, parse_units
 from economy.catalog import ITEM_CODES
 from economy.models import CreditChange
-from handlers.common import credit_figures, edit, name_of, notify_once, resolve_user
+from handlers.common import credit_figures, edit, entry_line, name_of, notify_once, resolve_user
 
 USERS_PAGE = 20
+USER_CARD_MOVES = 5
 
 
 def _args(command: CommandObject, at_least: int, split: int = -1) -> list[str] | None:
@@ -87,12 +88,16 @@ async def user_card(message: Message, command: CommandObject, ledger: Ledger, ct
         return
     who = await resolve_user(ledger, args[0])
     b = await ledger.balance(who.user_id)
+    recent = await ledger.history(who.user_id, 0, USER_CARD_MOVES)
     t = ctx.t
-    await message.answer(t(
+    card = t(
         "user_card", name=who.first_name or "-", username=f"@{who.username}" if who.username else "",
         user=str(who.user_id), since=t.when(who.registered_at), active=who.active, xp=b.xp, tokens=b.tokens,
         quota=t.money(b.credit_quota), used=t.money(b.credit_used), available=t.money(b.credit_available),
-    ))
+    )
+    if recent.items:  # admins see their notes on credit movements here (users never do)
+        card = join(card, ["", t("user_card_history"), *(entry_line(t, e, notes=True) for e in recent.items)])
+    await message.answer(card)
 
 
 async def _users(ledger: Ledger, ctx: Ctx, page: int) -> tuple[str, object]:

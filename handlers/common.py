@@ -12,7 +12,8 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
 from bot.texts import Raw, Texts, pick_language
 from economy import InvalidInput, Ledger
-from economy.models import CreditChange, Profile
+from economy.catalog import CONTENT
+from economy.models import CreditChange, Entry, Profile
 
 log = logging.getLogger("bot.handlers")
 
@@ -59,6 +60,44 @@ async def notify_once(bot: Bot, who: Profile, default_language: str, done: Any,
     write is a replay (a redelivered update) they were told the first time."""
     if not done.replayed:
         await notify(bot, who.user_id, render(texts_for(who, default_language)))
+
+
+#: Journal kinds whose `ref` is an admin's note: for admins only (/user, the export).
+NOTE_KINDS = frozenset({"quota_increase", "quota_decrease", "file_charge", "usage_remove"})
+#: `ref`s the ledger itself writes for an XP earning.
+EARN_REFS = frozenset({"registration", "daily", "grant"})
+
+
+def describe(t: Texts, e: Entry) -> str:
+    """A journal line in the reader's words: what it was, never an internal code. A reward's
+    reason (typed by an admin for the user) is shown; a credit note (for admins) is not."""
+    content = e.ref[len(CONTENT) + 1:] if e.ref.startswith(f"{CONTENT}:") else None
+    if e.kind == "earn":
+        if e.ref in EARN_REFS:
+            return t(f"reason_{e.ref}")
+        return t("reason_grant_for", reason=e.ref[:80])
+    if e.kind == "convert":
+        return t("reason_convert")
+    if e.kind == "spend":
+        return t("reason_content", title=(e.title or content or "")[:60]) if content is not None else t.item(e.ref)
+    if e.kind == "delivery_refund":
+        if content is not None:
+            return t("reason_refund_content", title=(e.title or content)[:60])
+        return t("reason_refund_file")
+    if e.kind in NOTE_KINDS:
+        return t(f"reason_{e.kind}")
+    return t("reason_other")
+
+
+def entry_line(t: Texts, e: Entry, *, notes: bool = False) -> str:
+    """One history line; `notes=True` (admins) adds the admin's note of a credit movement."""
+    sign = "+" if e.delta > 0 else "−"
+    amount = t.money(abs(e.delta)).text if e.asset == "CREDIT" else t.number(abs(e.delta))
+    line = t("history_line", when=t.when(e.ts), what=Raw(describe(t, e)), delta=Raw(sign + amount),
+             asset="" if e.asset == "CREDIT" else e.asset)
+    if notes and e.kind in NOTE_KINDS and e.ref:
+        line += t("history_note", note=e.ref[:80])
+    return line
 
 
 def target(event: Message | CallbackQuery) -> int:

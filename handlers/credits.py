@@ -6,10 +6,10 @@ from __future__ import annotations
 import logging
 
 from aiogram import Bot, F, Router
-from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError
 from aiogram.filters import Command, CommandObject
 from aiogram.types import Message
 
+from bot import delivery
 from bot.config import Settings
 from bot.context import Ctx
 from economy import Ledger, parse_money
@@ -38,24 +38,29 @@ async def charge(message: Message, command: CommandObject, ledger: Ledger, ctx: 
     ctx.money = True
     amount = parse_money(args[1])
     note = args[2].strip() if len(args) > 2 else ""
-    # Charge first: a refusal ("credit limit would be exceeded") sends nothing.
-    done = await ledger.charge(who.user_id, amount, actor=ctx.user_id, note=note, key=ctx.key())
+    # Charge first (a refusal, "credit limit would be exceeded", sends nothing), with a pending
+    # delivery recorded in the same transaction; then the file, then the outcome recorded.
+    done = await ledger.charge(who.user_id, amount, actor=ctx.user_id, note=note, deliver=True, key=ctx.key())
     theirs = texts_for(who, settings.default_language)
-    caption = theirs("user_charged", amount=theirs.money(done.amount), available=theirs.money(done.available),
-                     note=f" ({note[:200]})" if note else "")
-    try:
-        await bot.copy_message(who.user_id, message.chat.id, message.message_id, caption=caption)
-    except (TelegramForbiddenError, TelegramBadRequest) as exc:
-        # The user blocked the bot (or never opened a chat): undo the charge, keyed to
-        # this update so a redelivery cannot refund twice.
-        log.info("delivery to %s failed (%s): refunding", who.user_id, exc)
-        await ledger.refund(who.user_id, amount, actor=ctx.user_id, note="delivery failed", key=ctx.key(":refund"))
-        await ledger.set_active(who.user_id, False)
-        reason = "delivery_blocked" if isinstance(exc, TelegramForbiddenError) else "delivery_failed"
-        await message.answer(ctx.t("charge_refunded", name=name_of(who), amount=ctx.t.money(amount),
-                                   reason=ctx.t.raw(reason)))
-        return
-    await message.answer(ctx.t("charged", name=name_of(who), **credit_figures(ctx.t, done)))
+    # The note is for admins (/user, the export): the user sees the charge, not the note.
+    caption = theirs("user_charged", amount=theirs.money(done.amount), available=theirs.money(done.available))
+
+    async def send() -> int:
+        sent = await bot.copy_message(who.user_id, message.chat.id, message.message_id, caption=caption,
+                                      request_timeout=delivery.SEND_TIMEOUT)
+        return sent.message_id
+
+    outcome = await delivery.complete(ledger, done.transfer_id, send, first=not done.replayed)
+    t = ctx.t
+    if outcome.state == "delivered":
+        await message.answer(t("charged", name=name_of(who), **credit_figures(t, done)))
+    elif outcome.state == "refunded":
+        if outcome.reason == delivery.BLOCKED:
+            await ledger.set_active(who.user_id, False)
+        await message.answer(t("charge_refunded", name=name_of(who), amount=t.money(amount),
+                               reason=t.raw(f"delivery_{outcome.reason}")))
+    else:  # another worker holds the claim: its outcome will be recorded
+        await message.answer(t("charge_pending", name=name_of(who), amount=t.money(amount)))
 
 
 async def add_content(message: Message, command: CommandObject, ledger: Ledger, ctx: Ctx) -> None:

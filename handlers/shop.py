@@ -8,7 +8,7 @@ from aiogram import Bot, Router
 from aiogram.filters import Command, CommandObject
 from aiogram.types import CallbackQuery, Message
 
-from bot import keyboards
+from bot import delivery, keyboards
 from bot.callbacks import Buy
 from bot.config import Settings
 from bot.context import Ctx
@@ -38,19 +38,48 @@ async def show_shop(event: Message | CallbackQuery, *, ledger: Ledger, ctx: Ctx,
                            reply_markup=keyboards.shop(t, settings.catalog, content))
 
 
-async def deliver(bot: Bot, chat_id: int, item: ContentItem, caption: str) -> None:
-    """Send a premium content item (the file the admin registered) to a chat."""
+async def deliver(bot: Bot, chat_id: int, item: ContentItem, caption: str) -> int:
+    """Send a premium content item (the file the admin registered) to a chat; its message id."""
     send = {"photo": bot.send_photo, "video": bot.send_video}.get(item.media, bot.send_document)
-    await send(chat_id, item.file_ref, caption=caption)
+    sent = await send(chat_id, item.file_ref, caption=caption, request_timeout=delivery.SEND_TIMEOUT)
+    return sent.message_id
 
 
-async def _bought(bot: Bot, ledger: Ledger, ctx: Ctx, chat_id: int, done: Purchase) -> None:
+async def _content_bought(bot: Bot, ledger: Ledger, ctx: Ctx, chat_id: int, done: Purchase,
+                          tapped_again: bool) -> None:
+    """Deliver bought content to the buyer's private chat (never to a group), then say what
+    became of it: delivered, kept for /mycontent (they cannot be written to privately yet), or
+    refunded. A replay reads the recorded outcome and sends nothing again."""
+    t = ctx.t
+    item = await ledger.content(done.ref)
+    if done.transfer_id:
+        outcome = await delivery.complete(
+            ledger, done.transfer_id, lambda: deliver(bot, done.user_id, item, t("content_caption", title=item.title)),
+            first=not done.replayed, keep_if_blocked=chat_id != done.user_id)
+        state, reason = outcome.state, outcome.reason
+    else:  # bought before deliveries were recorded, and sent then
+        state, reason = "delivered", ""
+    figures = {"title": item.title, "price": done.price, "tokens": done.tokens}
+    if state == "refunded":
+        await bot.send_message(chat_id, t("content_refunded", title=item.title, price=done.price,
+                                          reason=t.raw(f"delivery_{reason}")))
+    elif tapped_again:
+        await bot.send_message(chat_id, t("already_bought", name=item.content_id))
+    elif state == "delivered":
+        await bot.send_message(chat_id, t("bought_content" if chat_id == done.user_id else "bought_content_private",
+                                          **figures))
+    elif state == "kept":
+        await bot.send_message(chat_id, t("bought_content_kept", **figures))
+    else:
+        await bot.send_message(chat_id, t("content_pending", title=item.title))
+
+
+async def _bought(bot: Bot, ledger: Ledger, ctx: Ctx, chat_id: int, done: Purchase, tapped_again: bool = False) -> None:
     t = ctx.t
     if done.item == CONTENT:
-        item = await ledger.content(done.ref)
-        await bot.send_message(chat_id, t("bought_content", title=item.title, price=done.price, tokens=done.tokens))
-        # Premium content goes to the buyer's private chat, never to a group.
-        await deliver(bot, done.user_id, item, t("content_caption", title=item.title))
+        await _content_bought(bot, ledger, ctx, chat_id, done, tapped_again)
+    elif tapped_again:
+        await bot.send_message(chat_id, t("already_bought", name=t.item(done.item)))
     elif done.until:
         await bot.send_message(chat_id, t("bought_until", name=t.item(done.item), price=done.price,
                                           tokens=done.tokens, until=t.when(done.until)))
@@ -68,7 +97,8 @@ async def buy(message: Message, command: CommandObject, ledger: Ledger, ctx: Ctx
     ref = args[1] if len(args) == 2 else ""
     if code in settings.catalog.items:
         ctx.subject = ctx.t.item(code)
-    done = await ledger.buy(message.from_user.id, code, ref, key=ctx.key())  # type: ignore[union-attr]
+    done = await ledger.buy(message.from_user.id, code, ref, deliver=code == CONTENT,  # type: ignore[union-attr]
+                            key=ctx.key())
     await _bought(bot, ledger, ctx, message.chat.id, done)
 
 
@@ -83,12 +113,8 @@ async def buy_button(query: CallbackQuery, callback_data: Buy, ledger: Ledger, c
     # button works once the user has the tokens.
     message_id = query.message.message_id if query.message is not None else 0
     key = Key(f"shop:{query.from_user.id}:{chat}:{message_id}:{code}:{ref}"[:200], keep_refusals=False)
-    done = await ledger.buy(query.from_user.id, code, ref, key=key)
-    if done.replayed:
-        name = ctx.t.item(code) if code != CONTENT else ref
-        await bot.send_message(chat, ctx.t("already_bought", name=name))
-        return
-    await _bought(bot, ledger, ctx, chat, done)
+    done = await ledger.buy(query.from_user.id, code, ref, deliver=code == CONTENT, key=key)
+    await _bought(bot, ledger, ctx, chat, done, tapped_again=done.replayed)
 
 
 async def mycontent(message: Message, ledger: Ledger, ctx: Ctx, bot: Bot) -> None:

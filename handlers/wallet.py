@@ -11,10 +11,10 @@ from aiogram.types import CallbackQuery, Message
 from bot import keyboards
 from bot.callbacks import Convert, HistoryPage
 from bot.context import Ctx
-from bot.texts import Raw, join
+from bot.texts import join
 from economy import Key, Ledger, parse_units
 from economy.models import Conversion
-from handlers.common import edit, target
+from handlers.common import edit, entry_line, target
 
 HISTORY_PAGE = 10
 TOP = 10
@@ -85,13 +85,7 @@ async def _history(ledger: Ledger, ctx: Ctx, user_id: int, page: int) -> tuple[s
     p = await ledger.history(user_id, page, HISTORY_PAGE)
     if not p.total:
         return t("history_empty"), None
-    lines = [
-        t("history_line", when=t.when(e.ts), kind=t.raw(f"kind_{e.kind}") if f"kind_{e.kind}" in t.catalog else e.kind,
-          delta=Raw(("+" if e.delta > 0 else "−") + (t.money(abs(e.delta)).text if e.asset == "CREDIT"
-                                                      else t.number(abs(e.delta)))),
-          asset="" if e.asset == "CREDIT" else e.asset, ref=f" · {e.ref[:40]}" if e.ref else "")
-        for e in p.items
-    ]
+    lines = [entry_line(t, e) for e in p.items]
     text = join(t("history_title", page=p.page + 1, pages=p.pages), lines)
     return text, keyboards.pager(t, p.page, p.pages, HistoryPage)
 

@@ -22,7 +22,7 @@ async def test_a_console_session_plays_a_user_and_an_admin(tmp_path):
     assert "Hoş geldin" in text and "50 XP → 50 token" in text
     assert "[1] VIP statü – 25" in text and "VIP statü 25 tokene alındı. Kalan token: 25" in text
     assert "Görev boost'u (2x günlük XP) 5 tokene alındı" in text
-    assert "(to 1001): [document] Kredine bir dosya ücreti yansıdı: 12,50 TL (invoice). Kalan: 87,50 TL." in text
+    assert "(to 1001): [document] Kredine bir dosya ücreti yansıdı: 12,50 TL. Kalan: 87,50 TL." in text
     assert "Token: 20" in text and "no such button" in text and "usage: /as" in text
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.bot.conftest import ALICE, AYSE, BOB, GROUP
+from tests.bot.conftest import ADMIN, ALICE, AYSE, BOB, GROUP
 
 
 async def test_start_registers_once_and_greets_in_the_users_language(h):
@@ -33,8 +33,8 @@ async def test_new_user_journey_ends_with_55_tokens(h):
     assert "+20 XP" in await h.say(ALICE, "/daily")
     assert "Converted 70 XP into 70 tokens" in await h.say(ALICE, "/convert all")
     sent = await h.send(ALICE, "/buy content premium_video_001")
-    assert "Video &lt;1&gt;" not in sent[0].text and "Video <1> bought for 10 tokens. Tokens left: 60" in sent[0].text
-    assert sent[1].method == "sendVideo" and sent[1].html == "vid-1"
+    assert sent[0].method == "sendVideo" and sent[0].html == "vid-1"  # the file, then what became of it
+    assert "Video &lt;1&gt;" not in sent[1].text and "Video <1> bought for 10 tokens. Tokens left: 60" in sent[1].text
     assert "Tokens left: 55" in await h.say(ALICE, "/buy boost")
     text = await h.say(ALICE, "/balance")
     assert "XP: 0" in text and "Tokens: 55" in text and "Boost active until" in text and "Premium content: 1" in text
@@ -105,7 +105,7 @@ async def test_history_pages_with_buttons(h):
     for _ in range(12):
         await h.ledger.grant(ALICE.id, 1, reason="t")
     first = (await h.send(ALICE, "/history"))[0]
-    assert "page 1/2" in first.text and first.text.count("earned") == 10
+    assert "page 1/2" in first.text and first.text.count("Reward: t") == 10
     sent = await h.press(ALICE, first, h.button(first, "Next"))
     assert sent[0].method == "editMessageText" and "page 2/2" in sent[0].text
     assert "Previous" in sent[0].buttons()[0][0]
@@ -140,3 +140,37 @@ async def test_support_goes_to_admins_with_priority_while_the_perk_lasts(h):
     sent = await h.send(ALICE, "/support urgent")
     assert any("ÖNCELİKLİ" in s.text for s in sent if s.chat_id == 9000)
     assert "as priority" in [s for s in sent if s.chat_id == ALICE.id][0].text
+
+
+async def test_history_speaks_the_users_words_and_hides_admin_notes(h):
+    await h.file(ADMIN, "/addcontent video1 Yaz <filmi>", media="video")
+    for who in (ALICE, AYSE):
+        await h.send(who, "/start")
+        await h.send(who, "/daily")
+        await h.send(ADMIN, f"/grant {who.id} 100 <b>weekly</b> tasks")
+        await h.send(who, "/convert all")
+        await h.send(who, "/buy vip")
+        await h.send(who, "/buy content video1")
+        await h.send(ADMIN, f"/quota {who.id} 500 fraud risk")
+        await h.file(ADMIN, f"/charge {who.id} 20 internal memo")
+    en = (await h.send(ALICE, "/history"))[0]
+    tr = (await h.send(AYSE, "/history"))[0]
+    for w in ["Registration bonus", "Daily task", "Reward: <b>weekly</b> tasks", "XP → token conversion",
+              "VIP status", "Premium content: Yaz <filmi>", "Quota raised", "File charge"]:
+        assert w in en.text, (w, en.text)
+    for w in ["Kayıt bonusu", "Günlük görev", "Ödül: <b>weekly</b> tasks", "XP → token çevrimi", "VIP statü",
+              "Premium içerik: Yaz <filmi>", "Kota artışı", "Dosya ücreti"]:
+        assert w in tr.text, (w, tr.text)
+    for page in (en, tr):
+        assert "&lt;b&gt;weekly" in page.html  # the admin's reason, escaped
+        for code in ("registration", "daily", "content:video1", "video1", "vip ", "quota_increase", "file_charge", "fraud", "memo"):
+            assert code not in page.text, (code, page.text)
+    # admins see their notes on the user's card; the export keeps the codes
+    card = await h.say(ADMIN, f"/user {ALICE.id}")
+    assert "fraud risk" in card and "internal memo" in card and "Last movements" in card
+    export = (await h.send(ADMIN, "/export"))[0]
+    assert export.method == "sendDocument"
+    import io
+    out = io.StringIO()
+    await h.ledger.export_csv(out)
+    assert "registration" in out.getvalue() and "content:video1" in out.getvalue() and "fraud risk" in out.getvalue()
