@@ -75,7 +75,7 @@ def _card(who: Profile, b: Balance, history: Any) -> dict[str, Any]:
         "dm_until": b.dm_until, "content": list(b.content),
         "history": {"page": history.page, "pages": history.pages, "total": history.total,
                     "entries": [{"id": e.id, "ts": e.ts, "kind": e.kind, "asset": e.asset, "delta": e.delta,
-                                 "ref": e.ref} for e in entries]},
+                                 "ref": e.ref, "title": e.title} for e in entries]},
     }
 
 

@@ -116,6 +116,12 @@ async def test_a_turkish_admin_gets_turkish(page, site):
     assert await page.locator(".card[data-stat=credit_quota] .label").text_content() == "Toplam kredi kotası"
     assert await page.locator(".card[data-stat=credit_quota] .value").text_content() == money(stats.credit_quota, "tr")
     assert await page.locator("html").get_attribute("lang") == "tr"
+    await page.locator("#user-list .user-row[data-id='1002']").click()
+    await page.wait_for_selector("#user:not([hidden])")
+    lines = await page.locator("#u-history .row .name").all_text_contents()
+    assert lines[:3] == ["Dosya ücreti · invoice", "Kota artışı", "Premium içerik: Video"]
+    assert await page.locator("#u-history .row .num").first.text_content() == "-2.000,00 TL"
+    assert await page.locator("#u-perks").inner_text() == "VIP\n1 premium içerik"
 
 
 async def test_the_charts_have_a_point_per_day_and_a_bar_per_item(page, site):

@@ -191,9 +191,21 @@ async function loadUsers() {
 }
 
 /* -- one user's card -- */
-function kindText(e) {
-  const name = Dash.t("kind_" + e.kind);
-  return name.startsWith("kind_") ? e.kind : name;
+const NOTE_KINDS = ["quota_increase", "quota_decrease", "file_charge", "usage_remove"];
+const EARN_REFS = ["registration", "daily", "grant"];
+
+/* A journal line in the bot's words (handlers/common.py describe), with the admin's note of a
+   credit movement, as /user shows it. */
+function describe(e) {
+  const content = e.ref.startsWith("content:") ? e.ref.slice(8) : null;
+  if (e.kind === "earn") return EARN_REFS.includes(e.ref) ? Dash.t("reason_" + e.ref) : Dash.t("reason_grant_for", { reason: e.ref.slice(0, 80) });
+  if (e.kind === "convert") return Dash.t("reason_convert");
+  if (e.kind === "spend") return content !== null ? Dash.t("reason_content", { title: (e.title || content).slice(0, 60) }) : Dash.t("item_" + e.ref);
+  if (e.kind === "delivery_refund") {
+    return content !== null ? Dash.t("reason_refund_content", { title: (e.title || content).slice(0, 60) }) : Dash.t("reason_refund_file");
+  }
+  if (NOTE_KINDS.includes(e.kind)) return Dash.t("reason_" + e.kind) + (e.ref ? " · " + e.ref.slice(0, 80) : "");
+  return Dash.t("reason_other");
 }
 
 function deltaText(e) {
@@ -227,7 +239,7 @@ function renderUser(u) {
   for (const e of u.history.entries) {
     const li = make("li", "row");
     const what = make("span", "who");
-    what.appendChild(make("span", "name", kindText(e) + (e.ref ? " · " + e.ref : "")));
+    what.appendChild(make("span", "name", describe(e)));
     what.appendChild(make("span", "hint", Dash.when(e.ts)));
     li.appendChild(what);
     li.appendChild(make("span", "num " + (e.delta < 0 ? "neg" : "pos"), deltaText(e)));
