@@ -19,6 +19,7 @@ from aiogram.types import CallbackQuery, Message, TelegramObject, Update, User
 
 from bot import callbacks, errors
 from bot.context import Ctx
+from bot.profiles import Profiles
 from bot.texts import Texts, pick_language
 from economy.errors import EconomyError
 
@@ -69,8 +70,10 @@ def describe(update: Update) -> str:
 class UpdateMiddleware(BaseMiddleware):
     """Outer middleware of `dp.update`."""
 
-    def __init__(self, admins: frozenset[int], default_language: str, throttle: Throttle) -> None:
+    def __init__(self, admins: frozenset[int], default_language: str, throttle: Throttle,
+                 profiles: Profiles | None = None) -> None:
         self.admins, self.default_language, self.throttle = admins, default_language, throttle
+        self.profiles = profiles or Profiles()
 
     async def __call__(
         self, handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]], update: TelegramObject,
@@ -111,6 +114,9 @@ class UpdateMiddleware(BaseMiddleware):
                 elif first:
                     await self._tell(update, ctx.t("throttled"))
                 return "throttled"
+        user: User | None = data.get("event_from_user")
+        if user is not None and "ledger" in data:
+            await self.profiles.refresh(data["ledger"], user)
         if query is not None:
             parsed = callbacks.parse(query.data, admin=ctx.is_admin)
             # Every button gets its answer first, before any work: the spinner stops at once.

@@ -156,3 +156,48 @@ async def test_admin_buttons_are_refused_to_users(h):
     raw = h.updates.callback(AYSE, "u:1", ayse_start)
     assert await h.feed(raw) == []
     assert h.telegram.answered[raw["callback_query"]["id"]]["text"] == "Bu düğme geçerli değil (artık)."
+
+
+async def test_a_username_that_changed_hands_names_its_holder_now(h):
+    from bot.fake import Person
+    ali = Person(1101, "Ali", "ayse_k", "en")
+    ayse = Person(1102, "Ayşe", "ayse_real", "tr")
+    await h.send(ali, "/start")
+    await h.send(ayse, "/start")
+    # Ali gives up @ayse_k (no /start again); Ayşe takes it and only checks her balance
+    ali.username, ayse.username = "ali_new", "ayse_k"
+    await h.send(ayse, "/balance")
+    text = await h.say(ADMIN, "/quota @ayse_k 500")
+    assert "Ayşe" in text and "Ali" not in text
+    assert (await h.ledger.balance(ayse.id)).credit_quota == 50_000
+    assert (await h.ledger.balance(ali.id)).credit_quota == 0
+    # Ali is seen again under his new name and language: notices follow
+    ali.language_code, ali.first_name = "tr", "Ali Veli"
+    await h.send(ali, "/balance")
+    assert "Ali Veli" in await h.say(ADMIN, "/grant @ali_new 5")
+    assert h.telegram.last(ali.id).text == "5 XP kazandın. 55 XP'n var."  # in his language now
+
+
+async def test_profiles_are_read_once_and_written_only_on_a_change(h):
+    await h.send(ALICE, "/start")
+    calls = {"read": 0, "write": 0}
+    read, write = h.ledger.profile, h.ledger.refresh_profile
+
+    async def counting_read(*a, **k):
+        calls["read"] += 1
+        return await read(*a, **k)
+
+    async def counting_write(*a, **k):
+        calls["write"] += 1
+        return await write(*a, **k)
+
+    h.ledger.profile, h.ledger.refresh_profile = counting_read, counting_write
+    for _ in range(5):
+        await h.send(ALICE, "/balance")
+    assert calls == {"read": 1, "write": 0}
+    ALICE.first_name = "Alice B"
+    try:
+        await h.send(ALICE, "/balance")
+        assert calls == {"read": 2, "write": 1}
+    finally:
+        ALICE.first_name = "Alice"
