@@ -15,6 +15,7 @@ from typing import Any, TextIO
 from economy import queries
 from economy.amounts import check_amount, check_user_id
 from economy.catalog import CONTENT, Catalog
+from economy.daily import TokenDays
 from economy.errors import (
     AlreadyClaimed, AlreadyExists, AlreadyOwned, InsufficientFunds, InvalidInput, NotFound,
     QuotaBelowUsage, QuotaExceeded, RefundTooLarge,
@@ -508,9 +509,14 @@ class Ledger:
         return await self.store.read(queries.verify)
 
     # -- reads for the dashboard --
+    _token_days: TokenDays | None = None
+
     async def daily_tokens(self, days: int = 30) -> list[DayTokens]:
-        """Tokens earned (minted) and spent per UTC day, the last `days` days, oldest first."""
-        return await self.store.read(partial(queries.daily_tokens, now=int(self.store.clock()), days=days))
+        """Tokens earned (minted) and spent per UTC day, the last `days` days, oldest first
+        (summed once, then only what was committed since is read: economy/daily.py)."""
+        if self._token_days is None:
+            self._token_days = TokenDays()
+        return await self._token_days.last(self.store, days)
 
     async def search_users(self, text: str = "", order: str = "used", page: int = 0, per_page: int = 20) -> Page:
         """Users with a quota, or those matching `text` (id, @username prefix, name); `order`:

@@ -7,7 +7,7 @@ import sqlite3
 from economy.catalog import ITEM_CODES
 from economy.errors import InvalidInput, NotFound
 from economy.models import (
-    Balance, ContentItem, CreditUser, DayTokens, Delivery, Entry, Page, Profile, Spender, Stats, Ticket,
+    Balance, ContentItem, CreditUser, Delivery, Entry, Page, Profile, Spender, Stats, Ticket,
 )
 from economy.schema import (
     CREDIT, QUOTA_ISSUER, REVENUE, TOKEN, TOKEN_MINT, TOP_KEEP, USER_ACCOUNTS, XP, XP_CONVERTED, XP_ISSUER,
@@ -272,22 +272,24 @@ def _first_transfer_at(db: sqlite3.Connection, since: int) -> int | None:
     return lo if lo <= last else None
 
 
-def daily_tokens(db: sqlite3.Connection, now: int, days: int) -> list[DayTokens]:
-    """Tokens minted and spent per UTC day, the last `days` days up to today, oldest first,
-    from the journal (net of any reversal), so they add up to the stats' minted and spent."""
-    days = max(1, min(days, 366))
-    first = (now // DAY - days + 1) * DAY
-    start = _first_transfer_at(db, first)
+def token_days(db: sqlite3.Connection, after: int | None, since: int, chunk: int) -> tuple[int, dict[int, list[int]]]:
+    """Tokens minted and spent (net of reversals) per UTC day, among at most `chunk` transfers
+    following id `after` (None: from the first one stamped `since` or later); and the last id
+    read. Ids grow in commit order, so a caller that goes on from there never misses one."""
+    last = db.execute("SELECT COALESCE(MAX(id), 0) FROM transfers").fetchone()[0]
+    if after is None:
+        first = _first_transfer_at(db, since)
+        after = last if first is None else first - 1
+    end = min(last, after + max(1, chunk))
     mint, revenue = TOKEN_MINT, ", ".join(str(acc) for acc in REVENUE.values())
     rows = db.execute(
         f"SELECT ts / {DAY},"
         f" SUM(CASE WHEN debit_id = {mint} THEN amount WHEN credit_id = {mint} THEN -amount ELSE 0 END),"
         f" SUM(CASE WHEN credit_id IN ({revenue}) THEN amount WHEN debit_id IN ({revenue}) THEN -amount ELSE 0 END)"
-        f" FROM transfers WHERE id >= ? AND ts >= ? AND asset = 'TOKEN' GROUP BY ts / {DAY}",
-        (start, first),
-    ).fetchall() if start is not None else []
-    found = {day: (earned, spent) for day, earned, spent in rows}
-    return [DayTokens(day * DAY, *found.get(day, (0, 0))) for day in range(first // DAY, first // DAY + days)]
+        f" FROM transfers WHERE id > ? AND id <= ? AND ts >= ? AND asset = 'TOKEN' GROUP BY ts / {DAY}",
+        (after, end, since),
+    ).fetchall()
+    return end, {day * DAY: [earned, spent] for day, earned, spent in rows}
 
 
 def _like(text: str) -> str:

@@ -124,3 +124,37 @@ async def test_a_refunded_content_purchase_is_not_counted_as_spent(ledger):
     await ledger.refund_delivery(bought.transfer_id, "blocked")
     today = (await ledger.daily_tokens(1))[-1]
     assert (today.earned, today.spent) == (100, 0) == (100, (await ledger.stats()).tokens_spent)
+
+
+async def test_the_sums_are_kept_and_only_new_transfers_are_read(ledger, clock):
+    from economy.daily import TokenDays
+
+    ledger._token_days = TokenDays(chunk=3)  # a few transfers per read, to walk many chunks
+    await ledger.register(1)
+    await ledger.grant(1, 1000)
+    for _ in range(5):
+        clock.advance(DAY // 2)
+        await ledger.convert(1, 7)
+        await ledger.buy(1, "boost")
+    first = await ledger.daily_tokens(30)
+    assert {d.day: [d.earned, d.spent] for d in first if d.earned} == await _journal_days(ledger, first[0].day // DAY)
+    reads = 0
+    real_read = ledger.store.read
+
+    async def counted(query):
+        nonlocal reads
+        reads += 1
+        return await real_read(query)
+
+    ledger.store.read = counted
+    assert await ledger.daily_tokens(30) == first and reads == 1  # nothing new: one look at MAX(id)
+    await ledger.convert(1, 11)
+    clock.advance(DAY)  # a new day: the window moves on, yesterday's figures stay
+    await ledger.convert(1, 13)
+    await ledger.buy(1, "boost")
+    reads = 0
+    later = await ledger.daily_tokens(30)
+    assert reads == 2  # the 5 new transfers in two chunks of 3, nothing before them again
+    assert later[-1].earned == 13 and later[-2].earned == first[-1].earned + 11
+    assert {d.day: [d.earned, d.spent] for d in later if d.earned} == await _journal_days(ledger, later[0].day // DAY)
+    assert [d.day for d in later] == [d.day for d in first][1:] + [first[-1].day + DAY]
