@@ -42,7 +42,7 @@ function applyTheme(theme) {
 }
 
 const params = launch();
-const state = { overview: null, q: "", sort: "used", page: 0, user: null, hpage: 0, action: null, key: null };
+const state = { overview: null, q: "", sort: "used", page: 0, usersAsked: 0, user: null, hpage: 0, action: null, key: null };
 
 class Denied extends Error {}
 
@@ -157,8 +157,9 @@ async function loadOverview() {
 /* -- users with credit -- */
 async function loadUsers() {
   const query = new URLSearchParams({ q: state.q, sort: state.sort, page: String(state.page) });
+  const asked = ++state.usersAsked;
   const r = await api("api/users?" + query);
-  if (!r.ok) return;
+  if (!r.ok || asked !== state.usersAsked) return;  // a later search has been sent: its answer counts
   const list = $("user-list");
   clear(list);
   if (!r.data.users.length) list.appendChild(make("li", "empty hint", Dash.t("users_empty")));
@@ -253,16 +254,17 @@ function renderUser(u) {
 
 async function loadUser(id, page) {
   const r = await api("api/users/" + encodeURIComponent(id) + "?page=" + (page || 0));
-  if (!r.ok) { text($("action-result"), Dash.t("err_NotFound")); return; }
+  if (!r.ok) return false;
   state.user = r.data;
   renderUser(r.data);
+  return true;
 }
 
 async function openUser(id) {
   closeConfirm();
   text($("action-result"), "");
   $("amount").value = "";
-  await loadUser(id, 0);
+  if (!(await loadUser(id, 0))) return;
   $("user").hidden = false;
   $("user").scrollIntoView({ behavior: "smooth", block: "start" });
 }
