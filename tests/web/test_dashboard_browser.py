@@ -122,6 +122,12 @@ async def test_a_turkish_admin_gets_turkish(page, site):
     assert lines[:3] == ["Dosya ücreti · invoice", "Kota artışı", "Premium içerik: Video"]
     assert await page.locator("#u-history .row .num").first.text_content() == "-2.000,00 TL"
     assert await page.locator("#u-perks").inner_text() == "VIP\n1 premium içerik"
+    history = await site.ledger.history(1002, 1, 10)
+    assert history.pages == 2 and await page.locator("#h-page").text_content() == f"Sayfa 1/2 · {history.total} hareket"
+    await page.click("#h-next")
+    await until(page, "document.querySelector('#h-page').textContent.startsWith('Sayfa 2/2')")
+    assert await page.locator("#u-history .row").count() == len(history.items)
+    assert await page.locator("#h-next").is_disabled()
 
 
 async def test_the_charts_have_a_point_per_day_and_a_bar_per_item(page, site):
