@@ -6,7 +6,10 @@ import asyncio
 import gc
 import logging
 import signal
+from collections.abc import Coroutine
+from typing import Any
 
+from aiogram import Bot
 from aiogram.exceptions import TelegramUnauthorizedError
 
 from bot.config import Settings
@@ -26,14 +29,9 @@ async def run(settings: Settings) -> int:
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     try:
-        me = await _get_me(bot, stop)
-        if me is None:
+        # Start-up talks to Telegram too: a stop signal ends it even when nothing answers.
+        if not await _until_stopped(_start(bot, ledger, settings, stop), stop):
             return 0
-        purged = await ledger.purge_keys()
-        log.info("bot @%s (id %s) started: %s, %d expired keys purged", me.username, me.id, settings, purged)
-        # A webhook left set would make getUpdates fail with 409; pending updates are kept.
-        await bot.delete_webhook(drop_pending_updates=False)
-        await set_commands(bot, settings)
         tune_gc()
         poller = Poller(bot, dp)
         await poller.run(stop)
@@ -45,6 +43,32 @@ async def run(settings: Settings) -> int:
     finally:
         await bot.session.close()
         await ledger.close()
+
+
+async def _start(bot: Bot, ledger: Ledger, settings: Settings, stop: asyncio.Event) -> bool:
+    me = await _get_me(bot, stop)
+    if me is None:
+        return False
+    purged = await ledger.purge_keys()
+    log.info("bot @%s (id %s) started: %s, %d expired keys purged", me.username, me.id, settings, purged)
+    # A webhook left set would make getUpdates fail with 409; pending updates are kept.
+    await bot.delete_webhook(drop_pending_updates=False)
+    await set_commands(bot, settings)
+    return True
+
+
+async def _until_stopped(work: Coroutine[Any, Any, bool], stop: asyncio.Event) -> bool:
+    """`work`'s result, or False as soon as `stop` is set (the work is then cancelled)."""
+    task, stopping = asyncio.ensure_future(work), asyncio.ensure_future(stop.wait())
+    try:
+        await asyncio.wait({task, stopping}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        stopping.cancel()
+    if task.done():
+        return task.result()
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+    return False
 
 
 def tune_gc() -> None:
