@@ -256,14 +256,17 @@ async def test_telegram_script_when_present_gives_init_data_and_theme(browser, s
     """Inside Telegram the script hands over initData and themeParams (here a stand-in for it)."""
     data = init_data(ADMIN_EN)
     stand_in = (f"window.Telegram = {{WebApp: {{initData: {json.dumps(data)}, themeParams: {json.dumps(DARK)},"
-                " colorScheme: 'dark', ready() { window.tgReady = true; }, expand() {}, onEvent() {}}};")
+                " colorScheme: 'dark', ready() { window.tgReady = true; }, expand() {}, onEvent() {},"
+                " isVersionAtLeast() { return true; }, setHeaderColor(c) { window.tgHeader = c; },"
+                " setBackgroundColor(c) { window.tgBackground = c; }}};")
     page = await browser.new_page()
     await page.route("https://telegram.org/js/telegram-web-app.js",
                      lambda route: route.fulfill(body=stand_in, content_type="application/javascript"))
     try:
         await page.goto(site.url)
         await until(page, "document.body.dataset.state === 'ready'")
-        assert await page.evaluate("window.tgReady") is True
+        assert await page.evaluate("[window.tgReady, window.tgHeader, window.tgBackground]") == \
+            [True, "secondary_bg_color", "secondary_bg_color"]
         assert await page.evaluate("getComputedStyle(document.body).backgroundColor") == "rgb(15, 15, 15)"
         assert await page.evaluate("document.documentElement.dataset.scheme") == "dark"
     finally:

@@ -365,6 +365,10 @@ async function start() {
   if (tg) {
     tg.ready();
     tg.expand();
+    if (tg.isVersionAtLeast && tg.isVersionAtLeast("6.1")) {
+      tg.setHeaderColor("secondary_bg_color");  // Telegram's bar in the page's own background
+      tg.setBackgroundColor("secondary_bg_color");
+    }
     tg.onEvent("themeChanged", () => { applyTheme(tg.themeParams); drawCharts(); });
   }
   if (!params.initData) { deny("denied"); return; }
