@@ -19,7 +19,7 @@ from aiohttp import web
 
 from economy import EconomyError, Key, Ledger, format_money, parse_money
 from economy.amounts import MAX_USER_ID
-from economy.models import Balance, CreditChange, CreditUser, Entry, Profile, Stats
+from economy.models import Balance, CreditChange, CreditUser, Entry, Page, Profile, Stats
 from web.initdata import Forbidden, Unauthorized, Viewer, viewer_from
 
 log = logging.getLogger("web.dashboard")
@@ -43,9 +43,12 @@ Notify = Callable[[CreditChange], Awaitable[None]]
 class DashboardSettings(Protocol):
     """What the dashboard needs of the bot's settings (bot.config.Settings has it)."""
 
-    bot_token: str
-    admin_ids: frozenset[int]
-    default_language: str
+    @property
+    def bot_token(self) -> str: ...
+    @property
+    def admin_ids(self) -> frozenset[int]: ...
+    @property
+    def default_language(self) -> str: ...
 
 
 def _json(data: Any, status: int = 200) -> web.Response:
@@ -65,7 +68,7 @@ def _stats(s: Stats) -> dict[str, Any]:
             "xp_converted": s.xp_converted, "xp_outstanding": s.xp_outstanding, "spent_per_item": s.spent_per_item}
 
 
-def _card(who: Profile, b: Balance, history: Any) -> dict[str, Any]:
+def _card(who: Profile, b: Balance, history: Page) -> dict[str, Any]:
     entries: list[Entry] = list(history.items)
     return {
         "id": who.user_id, "name": who.first_name, "username": who.username, "language": who.language,
