@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+import uuid
 from collections.abc import Awaitable, Callable
 
 from aiogram.exceptions import (
@@ -67,31 +68,40 @@ async def send_with_retries(send: Callable[[], Awaitable[int]], what: str) -> in
     raise AssertionError("unreachable")
 
 
-async def complete(
-    ledger: Ledger, transfer_id: int, send: Callable[[], Awaitable[int]], *, first: bool,
-    keep_if_blocked: bool = False,
-) -> Delivery:
-    """Settle the delivery of `transfer_id` and return it as recorded.
+class Deliveries:
+    """Delivers for one worker (this process). `sole`: no other worker can hold a claim (one
+    polling process: a claim left by an earlier run is a crashed one, taken over at once);
+    with several webhook instances a fresh claim of another one is waited for."""
 
-    `first`: the caller made the charge just now and holds the claim. Otherwise (a replay) the
-    recorded outcome is returned when there is one; a pending delivery is claimed (waiting up
-    to CLAIM_WAIT seconds while another worker's claim is fresh) and sent. `keep_if_blocked`: a
-    purchase stays paid when the user cannot be written to privately (they take it later)."""
-    if not first:
-        deadline = time.monotonic() + CLAIM_WAIT
-        while True:
-            found = await ledger.claim_delivery(transfer_id)
-            if found.claimed or found.settled or time.monotonic() >= deadline:
-                break
-            await asyncio.sleep(1.0)
-        if not found.claimed:
-            return found
-    what = f"delivery of transfer {transfer_id}"
-    try:
-        message_id = await send_with_retries(send, what)
-    except Undeliverable as exc:
-        if exc.reason == BLOCKED and keep_if_blocked:
-            return await ledger.keep_delivery(transfer_id, exc.reason)
-        log.info("%s: %s, refunding", what, exc.reason)
-        return await ledger.refund_delivery(transfer_id, exc.reason)
-    return await ledger.delivered(transfer_id, message_id)
+    def __init__(self, ledger: Ledger, *, sole: bool, worker: str | None = None) -> None:
+        self.ledger, self.sole = ledger, sole
+        self.worker = worker or uuid.uuid4().hex[:16]
+
+    async def complete(self, transfer_id: int, send: Callable[[], Awaitable[int]], *, first: bool,
+                       keep_if_blocked: bool = False) -> Delivery:
+        """Settle the delivery of `transfer_id` and return it as recorded.
+
+        `first`: this worker made the charge just now and holds the claim. Otherwise (a
+        replay) the recorded outcome is returned when there is one; a pending delivery is
+        claimed (waiting up to CLAIM_WAIT seconds while another worker's claim is fresh) and
+        sent. `keep_if_blocked`: a purchase stays paid when the user cannot be written to
+        privately (they take it later with /mycontent)."""
+        ledger = self.ledger
+        if not first:
+            deadline = time.monotonic() + CLAIM_WAIT
+            while True:
+                found = await ledger.claim_delivery(transfer_id, worker=self.worker, take_over=self.sole)
+                if found.claimed or found.settled or time.monotonic() >= deadline:
+                    break
+                await asyncio.sleep(1.0)
+            if not found.claimed:
+                return found
+        what = f"delivery of transfer {transfer_id}"
+        try:
+            message_id = await send_with_retries(send, what)
+        except Undeliverable as exc:
+            if exc.reason == BLOCKED and keep_if_blocked:
+                return await ledger.keep_delivery(transfer_id, exc.reason)
+            log.info("%s: %s, refunding", what, exc.reason)
+            return await ledger.refund_delivery(transfer_id, exc.reason)
+        return await ledger.delivered(transfer_id, message_id)

@@ -15,6 +15,7 @@ from aiogram.types import (
 )
 
 from bot.config import Settings
+from bot.delivery import Deliveries
 from bot.middlewares import RetryAfter, Throttle, UpdateMiddleware
 from economy import Ledger
 from handlers import routers
@@ -55,10 +56,13 @@ def build_bot(settings: Settings, session: BaseSession | None = None) -> Bot:
                                             link_preview=LinkPreviewOptions(is_disabled=True)))
 
 
-def build_dispatcher(settings: Settings, ledger: Ledger) -> Dispatcher:
+def build_dispatcher(settings: Settings, ledger: Ledger, *, sole_worker: bool = True) -> Dispatcher:
+    """`sole_worker`: this process is the only one handling updates (long polling); False
+    when several webhook instances share the database."""
     # No FSM: nothing here is a conversation, and aiogram's memory storage would keep an entry
     # (and a lock) for every user ever seen.
-    dp = Dispatcher(ledger=ledger, settings=settings, disable_fsm=True)
+    dp = Dispatcher(ledger=ledger, settings=settings, deliveries=Deliveries(ledger, sole=sole_worker),
+                    disable_fsm=True)
     dp.update.outer_middleware(UpdateMiddleware(
         settings.admin_ids, settings.default_language,
         Throttle(settings.throttle_burst, settings.throttle_per_minute),

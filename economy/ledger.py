@@ -58,15 +58,16 @@ def _take_username(tx: Tx, user_id: int, username: str | None) -> None:
         tx.write("UPDATE users SET username = NULL WHERE username = ? AND user_id <> ?", (username, user_id))
 
 
-def _pending_delivery(tx: Tx, transfer_id: int, user_id: int, kind: str) -> None:
-    tx.write("INSERT INTO deliveries(transfer_id, user_id, kind, state, claimed_at, updated_at)"
-             " VALUES (?, ?, ?, 'pending', ?, ?)", (transfer_id, user_id, kind, tx.now, tx.now))
+def _pending_delivery(tx: Tx, transfer_id: int, user_id: int, kind: str, worker: str) -> None:
+    tx.write("INSERT INTO deliveries(transfer_id, user_id, kind, state, claimed_at, claimed_by, updated_at)"
+             " VALUES (?, ?, ?, 'pending', ?, ?, ?)", (transfer_id, user_id, kind, tx.now, worker, tx.now))
 
 
 @dataclass(frozen=True, slots=True)
 class _Found:
     delivery: Delivery
     claimed_at: int
+    claimed_by: str
     transfer: tuple[Any, ...]
 
     @property
@@ -76,18 +77,18 @@ class _Found:
 
 def _delivery(tx: Tx, transfer_id: int) -> _Found:
     row = tx.db.execute(
-        "SELECT d.user_id, d.kind, d.state, d.claimed_at, d.message_id, d.refund_id, d.reason,"
+        "SELECT d.user_id, d.kind, d.state, d.claimed_at, d.claimed_by, d.message_id, d.refund_id, d.reason,"
         " t.kind, t.asset, t.debit_id, t.credit_id, t.amount, t.user_id, t.ref"
         " FROM deliveries d JOIN transfers t ON t.id = d.transfer_id WHERE d.transfer_id = ?", (transfer_id,),
     ).fetchone()
     if row is None:
         raise NotFound(what="delivery", ref=str(transfer_id))
-    user_id, kind, state, claimed_at, message_id, refund_id, reason = row[:7]
-    transfer = tuple(row[7:])
+    user_id, kind, state, claimed_at, claimed_by, message_id, refund_id, reason = row[:8]
+    transfer = tuple(row[8:])
     ref = transfer[6]
     return _Found(Delivery(transfer_id, user_id, kind, state, transfer[4],
                            ref[len(CONTENT) + 1:] if ref.startswith(f"{CONTENT}:") else "",
-                           message_id, refund_id, reason), claimed_at, transfer)
+                           message_id, refund_id, reason), claimed_at, claimed_by, transfer)
 
 
 def _figures(tx: Tx, user_id: int) -> tuple[int, int]:
@@ -230,11 +231,11 @@ class Ledger:
         return await self._write(op, key, "convert", user_id, amount, user=user_id)
 
     # -- the shop --
-    async def buy(self, user_id: int, code: str, ref: str = "", *, deliver: bool = False,
+    async def buy(self, user_id: int, code: str, ref: str = "", *, deliver: bool = False, worker: str = "",
                   key: Key | str | None = None) -> Purchase:
         """Buy an item: permanent ones once, timed ones extend; the price is the server's.
-        `deliver=True` (content only) records a pending delivery with the spend, settled later
-        by `delivered`, `refund_delivery` or `keep_delivery`."""
+        `deliver=True` (content only) records a pending delivery with the spend, claimed by
+        `worker`, settled later by `delivered`, `refund_delivery` or `keep_delivery`."""
         check_user_id(user_id)
         item = self.catalog.item(code)
         ref = ref if item.per_ref else ""
@@ -255,7 +256,7 @@ class Ledger:
                                     f"{CONTENT}:{ref}")
                 tx.write("INSERT INTO entitlements VALUES (?, ?, ?, ?, NULL)", (user_id, CONTENT, ref, tx.now))
                 if deliver:
-                    _pending_delivery(tx, moved.id, user_id, CONTENT)
+                    _pending_delivery(tx, moved.id, user_id, CONTENT, worker)
                 return Purchase(user_id, CONTENT, ref, row[0], moved.debit_balance, None,  # type: ignore[arg-type]
                                 moved.id)
             w, perk = tx.wallet(user_id), PERK_COLUMNS[item.code]
@@ -306,10 +307,10 @@ class Ledger:
         return await self._credit("quota_decrease", user_id, amount, actor, note, key)
 
     async def charge(self, user_id: int, amount: int, *, actor: int | None = None, note: str = "",
-                     deliver: bool = False, key: Key | str | None = None) -> CreditChange:
+                     deliver: bool = False, worker: str = "", key: Key | str | None = None) -> CreditChange:
         """Charge a file to the user's credit; refused if used + amount would pass the quota.
         `deliver=True` records a pending delivery with the charge (see `buy`)."""
-        return await self._credit("file_charge", user_id, amount, actor, note, key, deliver)
+        return await self._credit("file_charge", user_id, amount, actor, note, key, deliver, worker)
 
     async def refund(self, user_id: int, amount: int, *, actor: int | None = None, note: str = "",
                      key: Key | str | None = None) -> CreditChange:
@@ -317,7 +318,7 @@ class Ledger:
         return await self._credit("usage_remove", user_id, amount, actor, note, key)
 
     async def _credit(self, kind: str, user_id: int, amount: int, actor: int | None, note: str,
-                      key: Key | str | None, deliver: bool = False) -> CreditChange:
+                      key: Key | str | None, deliver: bool = False, worker: str = "") -> CreditChange:
         check_user_id(user_id)
         check_amount(amount)
         note = _clip(note)
@@ -338,7 +339,7 @@ class Ledger:
                     raise RefundTooLarge(amount=amount, used=spent) from None
                 raise QuotaBelowUsage(amount=amount, quota=quota, used=spent) from None
             if deliver:
-                _pending_delivery(tx, moved.id, user_id, kind)
+                _pending_delivery(tx, moved.id, user_id, kind, worker)
             quota, spent = _figures(tx, user_id)
             return CreditChange(user_id, kind, amount, quota, spent, moved.id)
 
@@ -346,20 +347,23 @@ class Ledger:
                                  user=user_id)
 
     # -- deliveries: what became of a charge or purchase that a file must follow --
-    async def claim_delivery(self, transfer_id: int, *, lease: int = DELIVERY_LEASE) -> Delivery:
-        """The delivery of `transfer_id`, claimed for the caller (`claimed=True`: send it now)
-        when it is pending and nobody claimed it in the last `lease` seconds (a claimer that
-        crashed, or an update delivered again after a crash). A settled one is returned as
-        recorded: the caller reports it and sends nothing."""
+    async def claim_delivery(self, transfer_id: int, *, worker: str = "", take_over: bool = False,
+                             lease: int = DELIVERY_LEASE) -> Delivery:
+        """The delivery of `transfer_id`, claimed for `worker` (`claimed=True`: send it now) when
+        it is pending and its claim is this worker's own, or older than `lease` seconds, or
+        `take_over` says no other worker can be alive (one polling process). A settled one is
+        returned as recorded: the caller reports it and sends nothing."""
         def op(tx: Tx) -> Delivery:
             found = _delivery(tx, transfer_id)
-            if found.state != "pending" or found.claimed_at + lease > tx.now:
+            if found.state != "pending":
                 return found.delivery
-            tx.write("UPDATE deliveries SET claimed_at = ?, updated_at = ? WHERE transfer_id = ?",
-                     (tx.now, tx.now, transfer_id))
+            if not (take_over or found.claimed_by == worker or found.claimed_at + lease <= tx.now):
+                return found.delivery
+            tx.write("UPDATE deliveries SET claimed_at = ?, claimed_by = ?, updated_at = ? WHERE transfer_id = ?",
+                     (tx.now, worker, tx.now, transfer_id))
             return replace(found.delivery, claimed=True)
 
-        return await self._write(op, None, "claim_delivery", transfer_id)
+        return await self._write(op, None, "claim_delivery", transfer_id, worker, take_over)
 
     async def delivered(self, transfer_id: int, message_id: int) -> Delivery:
         """The file arrived (Telegram gave it `message_id`)."""

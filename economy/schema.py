@@ -241,6 +241,7 @@ def _v4(db: sqlite3.Connection) -> None:
             kind TEXT NOT NULL CHECK (kind IN ('file_charge', 'content')),
             state TEXT NOT NULL CHECK (state IN ({states})),
             claimed_at INTEGER NOT NULL,
+            claimed_by TEXT NOT NULL DEFAULT '',
             message_id INTEGER,
             refund_id INTEGER UNIQUE,
             reason TEXT NOT NULL DEFAULT '',

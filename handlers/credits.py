@@ -3,19 +3,17 @@
 
 from __future__ import annotations
 
-import logging
-
 from aiogram import Bot, F, Router
 from aiogram.filters import Command, CommandObject
 from aiogram.types import Message
 
 from bot import delivery
+from bot.delivery import Deliveries
 from bot.config import Settings
 from bot.context import Ctx
 from economy import Ledger, parse_money
 from handlers.common import credit_figures, name_of, resolve_user, texts_for
 
-log = logging.getLogger("bot.credits")
 FILES = F.document | F.photo | F.video
 
 
@@ -29,7 +27,7 @@ def media_of(message: Message) -> tuple[str, str]:
 
 
 async def charge(message: Message, command: CommandObject, ledger: Ledger, ctx: Ctx, bot: Bot,
-                 settings: Settings) -> None:
+                 settings: Settings, deliveries: Deliveries) -> None:
     args = (command.args or "").split(maxsplit=2)
     if len(args) < 2:
         await message.answer(ctx.t("usage_charge"))
@@ -40,7 +38,8 @@ async def charge(message: Message, command: CommandObject, ledger: Ledger, ctx: 
     note = args[2].strip() if len(args) > 2 else ""
     # Charge first (a refusal, "credit limit would be exceeded", sends nothing), with a pending
     # delivery recorded in the same transaction; then the file, then the outcome recorded.
-    done = await ledger.charge(who.user_id, amount, actor=ctx.user_id, note=note, deliver=True, key=ctx.key())
+    done = await ledger.charge(who.user_id, amount, actor=ctx.user_id, note=note, deliver=True,
+                               worker=deliveries.worker, key=ctx.key())
     theirs = texts_for(who, settings.default_language)
     # The note is for admins (/user, the export): the user sees the charge, not the note.
     caption = theirs("user_charged", amount=theirs.money(done.amount), available=theirs.money(done.available))
@@ -50,7 +49,7 @@ async def charge(message: Message, command: CommandObject, ledger: Ledger, ctx: 
                                       request_timeout=delivery.SEND_TIMEOUT)
         return sent.message_id
 
-    outcome = await delivery.complete(ledger, done.transfer_id, send, first=not done.replayed)
+    outcome = await deliveries.complete(done.transfer_id, send, first=not done.replayed)
     t = ctx.t
     if outcome.state == "delivered":
         await message.answer(t("charged", name=name_of(who), **credit_figures(t, done)))

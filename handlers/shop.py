@@ -5,10 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from aiogram import Bot, Router
+from aiogram.exceptions import TelegramForbiddenError
 from aiogram.filters import Command, CommandObject
 from aiogram.types import CallbackQuery, Message
 
 from bot import delivery, keyboards
+from bot.delivery import Deliveries
 from bot.callbacks import Buy
 from bot.config import Settings
 from bot.context import Ctx
@@ -45,16 +47,16 @@ async def deliver(bot: Bot, chat_id: int, item: ContentItem, caption: str) -> in
     return sent.message_id
 
 
-async def _content_bought(bot: Bot, ledger: Ledger, ctx: Ctx, chat_id: int, done: Purchase,
-                          tapped_again: bool) -> None:
+async def _content_bought(bot: Bot, ledger: Ledger, deliveries: Deliveries, ctx: Ctx, chat_id: int,
+                          done: Purchase, tapped_again: bool) -> None:
     """Deliver bought content to the buyer's private chat (never to a group), then say what
     became of it: delivered, kept for /mycontent (they cannot be written to privately yet), or
     refunded. A replay reads the recorded outcome and sends nothing again."""
     t = ctx.t
     item = await ledger.content(done.ref)
     if done.transfer_id:
-        outcome = await delivery.complete(
-            ledger, done.transfer_id, lambda: deliver(bot, done.user_id, item, t("content_caption", title=item.title)),
+        outcome = await deliveries.complete(
+            done.transfer_id, lambda: deliver(bot, done.user_id, item, t("content_caption", title=item.title)),
             first=not done.replayed, keep_if_blocked=chat_id != done.user_id)
         state, reason = outcome.state, outcome.reason
     else:  # bought before deliveries were recorded, and sent then
@@ -74,10 +76,11 @@ async def _content_bought(bot: Bot, ledger: Ledger, ctx: Ctx, chat_id: int, done
         await bot.send_message(chat_id, t("content_pending", title=item.title))
 
 
-async def _bought(bot: Bot, ledger: Ledger, ctx: Ctx, chat_id: int, done: Purchase, tapped_again: bool = False) -> None:
+async def _bought(bot: Bot, ledger: Ledger, deliveries: Deliveries, ctx: Ctx, chat_id: int, done: Purchase,
+                  tapped_again: bool = False) -> None:
     t = ctx.t
     if done.item == CONTENT:
-        await _content_bought(bot, ledger, ctx, chat_id, done, tapped_again)
+        await _content_bought(bot, ledger, deliveries, ctx, chat_id, done, tapped_again)
     elif tapped_again:
         await bot.send_message(chat_id, t("already_bought", name=t.item(done.item)))
     elif done.until:
@@ -88,7 +91,7 @@ async def _bought(bot: Bot, ledger: Ledger, ctx: Ctx, chat_id: int, done: Purcha
 
 
 async def buy(message: Message, command: CommandObject, ledger: Ledger, ctx: Ctx, bot: Bot,
-              settings: Settings) -> None:
+              settings: Settings, deliveries: Deliveries) -> None:
     args = (command.args or "").split()
     if not args or len(args) > 2 or (args[0].lower() == CONTENT) != (len(args) == 2):
         await message.answer(ctx.t("buy_usage"))
@@ -98,12 +101,12 @@ async def buy(message: Message, command: CommandObject, ledger: Ledger, ctx: Ctx
     if code in settings.catalog.items:
         ctx.subject = ctx.t.item(code)
     done = await ledger.buy(message.from_user.id, code, ref, deliver=code == CONTENT,  # type: ignore[union-attr]
-                            key=ctx.key())
-    await _bought(bot, ledger, ctx, message.chat.id, done)
+                            worker=deliveries.worker, key=ctx.key())
+    await _bought(bot, ledger, deliveries, ctx, message.chat.id, done)
 
 
 async def buy_button(query: CallbackQuery, callback_data: Buy, ledger: Ledger, ctx: Ctx, bot: Bot,
-                     settings: Settings) -> None:
+                     settings: Settings, deliveries: Deliveries) -> None:
     code, ref = callback_data.item, callback_data.ref
     if code in settings.catalog.items:
         ctx.subject = ctx.t.item(code)
@@ -113,8 +116,9 @@ async def buy_button(query: CallbackQuery, callback_data: Buy, ledger: Ledger, c
     # button works once the user has the tokens.
     message_id = query.message.message_id if query.message is not None else 0
     key = Key(f"shop:{query.from_user.id}:{chat}:{message_id}:{code}:{ref}"[:200], keep_refusals=False)
-    done = await ledger.buy(query.from_user.id, code, ref, deliver=code == CONTENT, key=key)
-    await _bought(bot, ledger, ctx, chat, done, tapped_again=done.replayed)
+    done = await ledger.buy(query.from_user.id, code, ref, deliver=code == CONTENT, worker=deliveries.worker,
+                            key=key)
+    await _bought(bot, ledger, deliveries, ctx, chat, done, tapped_again=done.replayed)
 
 
 async def mycontent(message: Message, ledger: Ledger, ctx: Ctx, bot: Bot) -> None:
@@ -123,8 +127,11 @@ async def mycontent(message: Message, ledger: Ledger, ctx: Ctx, bot: Bot) -> Non
         await message.answer(ctx.t("mycontent_empty"))
         return
     await message.answer(ctx.t("mycontent_title", count=len(owned)))
-    for item in owned[:MYCONTENT]:
-        await deliver(bot, message.from_user.id, item, ctx.t("content_caption", title=item.title))
+    try:
+        for item in owned[:MYCONTENT]:  # always to the private chat, never to a group
+            await deliver(bot, message.from_user.id, item, ctx.t("content_caption", title=item.title))
+    except TelegramForbiddenError:  # asked in a group by someone who never opened a private chat
+        await message.answer(ctx.t("mycontent_private"))
 
 
 def router() -> Router:

@@ -18,12 +18,16 @@ async def _credit_user(ledger, user=1, quota=100_000):
 
 async def test_a_charge_with_delivery_starts_pending_and_claimed_by_its_caller(ledger):
     await _credit_user(ledger)
-    done = await ledger.charge(1, 15_000, actor=9, deliver=True, key="u:1")
+    done = await ledger.charge(1, 15_000, actor=9, deliver=True, worker="a", key="u:1")
     d = await ledger.delivery(done.transfer_id)
     assert (d.state, d.kind, d.amount, d.user_id, d.settled) == ("pending", "file_charge", 15_000, 1, False)
-    # the caller that charged holds the claim: a replay soon after may not send too
-    again = await ledger.claim_delivery(done.transfer_id)
+    # the worker that charged holds the claim: another one may not send too while it is fresh
+    again = await ledger.claim_delivery(done.transfer_id, worker="b")
     assert not again.claimed and again.state == "pending"
+    # the same worker (its own replay) may, and so may one that knows it is alone
+    assert (await ledger.claim_delivery(done.transfer_id, worker="a")).claimed
+    assert (await ledger.claim_delivery(done.transfer_id, worker="b", take_over=True)).claimed
+    assert not (await ledger.claim_delivery(done.transfer_id, worker="a")).claimed  # b holds it now
 
 
 async def test_delivered_is_final_and_a_replay_reads_it(ledger, clock):
@@ -34,7 +38,7 @@ async def test_delivered_is_final_and_a_replay_reads_it(ledger, clock):
     replay = await ledger.charge(1, 15_000, actor=9, deliver=True, key="u:1")
     assert replay.replayed and replay.transfer_id == done.transfer_id
     clock.advance(3600)  # long after the lease: still nothing to send
-    claim = await ledger.claim_delivery(done.transfer_id)
+    claim = await ledger.claim_delivery(done.transfer_id, take_over=True)
     assert (claim.claimed, claim.state, claim.message_id) == (False, "delivered", 777)
     # nothing settles a settled delivery again
     assert (await ledger.refund_delivery(done.transfer_id, "late")).state == "delivered"
@@ -53,7 +57,7 @@ async def test_refunded_charge_leaves_nothing_used_and_the_outcome_stays(ledger,
     for settle in (ledger.refund_delivery(done.transfer_id, "again"), ledger.delivered(done.transfer_id, 5)):
         assert (await settle).state == "refunded"
     clock.advance(3600)
-    assert not (await ledger.claim_delivery(done.transfer_id)).claimed
+    assert not (await ledger.claim_delivery(done.transfer_id, take_over=True)).claimed
     assert (await ledger.balance(1)).credit_used == 0
     history = await ledger.history(1)
     assert [e.kind for e in history.items][:2] == ["delivery_refund", "file_charge"]
@@ -62,9 +66,9 @@ async def test_refunded_charge_leaves_nothing_used_and_the_outcome_stays(ledger,
 
 async def test_a_stale_claim_is_taken_over_once(ledger, clock):
     await _credit_user(ledger)
-    done = await ledger.charge(1, 100, actor=9, deliver=True, key="u:1")
+    done = await ledger.charge(1, 100, actor=9, deliver=True, worker="dead", key="u:1")
     clock.advance(61)
-    claims = await asyncio.gather(*(ledger.claim_delivery(done.transfer_id) for _ in range(5)))
+    claims = await asyncio.gather(*(ledger.claim_delivery(done.transfer_id, worker=f"w{i}") for i in range(5)))
     assert sum(c.claimed for c in claims) == 1
 
 
@@ -126,7 +130,7 @@ async def test_the_database_refuses_to_change_a_settled_delivery(ledger):
     with pytest.raises(sqlite3.IntegrityError, match="kept"):
         db.execute("DELETE FROM deliveries")
     with pytest.raises(sqlite3.IntegrityError):  # delivered needs a message id
-        db.execute("INSERT INTO deliveries VALUES (999, 1, 'file_charge', 'delivered', 0, NULL, NULL, '', 0)")
+        db.execute("INSERT INTO deliveries VALUES (999, 1, 'file_charge', 'delivered', 0, '', NULL, NULL, '', 0)")
     db.close()
 
 

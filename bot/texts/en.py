@@ -98,6 +98,8 @@ TEXTS = {
     "buy_usage": "Usage: /buy vip, /buy boost, /buy badge, /buy dm or /buy content &lt;id&gt;. See /shop.",
     "mycontent_empty": "You own no premium content yet. See /shop.",
     "mycontent_title": "Your premium content ({count}):",
+    "mycontent_private": "I cannot write to you privately yet: open a private chat with me, press Start, then"
+                         " send /mycontent there.",
     "content_caption": "🎬 {title}",
     # -- support --
     "support_usage": "Usage: /support &lt;your message&gt;",

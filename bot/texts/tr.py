@@ -97,6 +97,8 @@ TEXTS = {
     "buy_usage": "Kullanım: /buy vip, /buy boost, /buy badge, /buy dm ya da /buy content &lt;id&gt;. Bkz. /shop.",
     "mycontent_empty": "Henüz premium içeriğin yok. Bkz. /shop.",
     "mycontent_title": "Premium içeriklerin ({count}):",
+    "mycontent_private": "Sana henüz özelden yazamıyorum: benimle özel sohbet aç, Başlat'a bas, sonra orada"
+                         " /mycontent gönder.",
     "content_caption": "🎬 {title}",
     # -- destek --
     "support_usage": "Kullanım: /support &lt;mesajın&gt;",
