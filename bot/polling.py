@@ -37,7 +37,10 @@ MAX_BACKOFF = 30.0
 
 
 def _owner(update: Update) -> int | None:
-    event = update.event
+    try:
+        event = update.event
+    except Exception:  # noqa: BLE001 - a kind of update this aiogram does not know: no owner
+        return None
     user = getattr(event, "from_user", None)
     return user.id if user is not None else None
 
@@ -61,6 +64,12 @@ class Poller:
 
     async def _handle_user(self, updates: list[Update]) -> None:
         for update in updates:
+            try:
+                update.event_type  # noqa: B018 - raises for a kind of update aiogram does not know
+            except Exception:  # noqa: BLE001
+                self.skipped += 1
+                log.warning("update %s is of no kind this bot knows; skipped", update.update_id)
+                continue
             try:
                 await self.dp.feed_update(self.bot, update)
             except Exception:  # the update middleware already answered; never stop the batch
@@ -143,6 +152,8 @@ class Poller:
         batch = asyncio.ensure_future(work)
         await asyncio.wait({batch, stopping}, return_when=asyncio.FIRST_COMPLETED)
         if batch.done():
+            if batch.exception() is not None:  # handle_batch catches every update's failure itself
+                log.error("a batch failed outside its updates", exc_info=batch.exception())
             return True
         try:
             await asyncio.wait_for(asyncio.shield(batch), STOP_GRACE)

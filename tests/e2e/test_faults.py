@@ -100,3 +100,19 @@ async def test_sigterm_during_start_up_with_no_answer_from_telegram_exits_at_onc
     started = time.monotonic()
     assert await proc.terminate(timeout=30) == 0
     assert time.monotonic() - started < 5
+
+
+async def test_an_update_of_no_known_kind_does_not_cost_its_batch(emu, bot, tmp_path):
+    other = Person(1202, "Ece", None, "en")
+    await ask(emu, USER, "/start", "50 XP")
+    await ask(emu, other, "/start", "50 XP")
+    await emu.idle()
+    a = emu.say(USER, "/daily")
+    weird = emu.push({"update_id": next(emu.updates.ids)})  # no event this aiogram knows
+    b = emu.say(other, "/daily")
+    await emu.idle()
+    assert {a["update_id"], weird["update_id"], b["update_id"]} <= emu.acked
+    assert await bot.terminate() == 0
+    db = tmp_path / "e2e.db"
+    assert [json.loads(cli(db, "balance", str(p.id)).stdout)["xp"] for p in (USER, other)] == [70, 70]
+    assert f"update {weird['update_id']} is of no kind this bot knows; skipped" in bot.text()
