@@ -11,7 +11,7 @@ import aiohttp
 import pytest
 
 from tests.conftest import Clock
-from tests.web.conftest import ADMIN_EN, ADMIN_TR, STRANGER, Site, auth, init_data, seed, start_site
+from tests.web.dashsite import ADMIN_EN, ADMIN_TR, STRANGER, Site, auth, init_data, seed, start_site
 from web.dashboard import STATIC
 
 READS = ["api/overview", "api/users", "api/users?q=ali&sort=available", "api/users/1001", "api/users/999"]

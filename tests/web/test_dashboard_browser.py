@@ -23,7 +23,7 @@ from playwright.async_api import BrowserContext, Page, async_playwright
 from bot.texts import money, number
 from economy import format_money
 from tests.conftest import Clock
-from tests.web.conftest import (
+from tests.web.dashsite import (
     ADMIN_EN, ADMIN_TR, DARK, HOSTILE, LIGHT, SCREENSHOTS, STRANGER, Site, auth, fragment, init_data, seed, start_site,
 )
 

@@ -1,6 +1,7 @@
-"""The dashboard served for real on 127.0.0.1: its routes installed on an aiohttp application as
-the bot's web server installs them, a real ledger, notices through the in-process Bot API, and
-initData signed here with the test bot token the way Telegram signs it."""
+"""Helpers for the dashboard tests: the dashboard served for real on 127.0.0.1 (its routes
+installed on an aiohttp application as the bot's web server installs them), a real ledger,
+notices through the in-process Bot API, and initData signed with the test bot token the way
+Telegram signs it."""
 
 from __future__ import annotations
 
