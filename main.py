@@ -6,11 +6,13 @@ import argparse
 import asyncio
 import logging
 import os
+import sqlite3
 import sys
 
 from dotenv import load_dotenv
 
-from bot.config import Settings, SettingsError
+from bot.config import TOKEN_SHAPE, Settings, SettingsError
+from economy.redact import Redactor
 
 CONSOLE_TOKEN = "1:console-mode-token-not-used-anywhere-00000"
 
@@ -24,19 +26,33 @@ def main(argv: list[str] | None = None) -> int:
     env = dict(os.environ)
     if args.console and not env.get("BOT_TOKEN", "").strip():
         env["BOT_TOKEN"] = CONSOLE_TOKEN
+    # The token and any password in a URL never reach a log line or an error message.
+    redact = Redactor(secrets=_token_parts(env.get("BOT_TOKEN", "")), patterns=[TOKEN_SHAPE])
     try:
         settings = Settings.from_env(env)
     except SettingsError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {redact(str(exc))}", file=sys.stderr)
         return 2
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    redact.install()
     logging.getLogger("aiogram.event").setLevel(logging.WARNING)  # our middleware logs one line per update
     if args.console:
         logging.getLogger().setLevel(logging.WARNING)
-        from bot.console import run_console
-        return asyncio.run(run_console(settings))
-    from bot.app import run
-    return asyncio.run(run(settings))
+        from bot.console import run_console as run
+    else:
+        from bot.app import run
+    try:
+        return asyncio.run(run(settings))
+    except sqlite3.DatabaseError as exc:  # a damaged file: one line, not a traceback
+        from economy.store import open_failure
+        print(f"error: {redact(open_failure(settings.database_url, exc))}", file=sys.stderr)
+        return 2
+
+
+def _token_parts(token: str) -> list[str]:
+    """The token and its secret half (which survives the `:` being URL-encoded)."""
+    token = token.strip()
+    return [token, token.partition(":")[2]]
 
 
 if __name__ == "__main__":

@@ -19,6 +19,9 @@ from economy import Ledger
 
 log = logging.getLogger("bot")
 
+#: How often expired idempotency keys are deleted while the bot runs (they live 48 h).
+PURGE_EVERY = 3600.0
+
 
 async def run(settings: Settings) -> int:
     ledger = await Ledger.open(settings.database_url, catalog=settings.catalog)
@@ -33,8 +36,13 @@ async def run(settings: Settings) -> int:
         if not await _until_stopped(_start(bot, ledger, settings, stop), stop):
             return 0
         tune_gc()
+        purger = asyncio.create_task(purge_keys_every(ledger, stop))
         poller = Poller(bot, dp)
-        await poller.run(stop)
+        try:
+            await poller.run(stop)
+        finally:
+            purger.cancel()
+            await asyncio.gather(purger, return_exceptions=True)
         log.info("stopped after %d updates", poller.handled)
         return 0
     except TelegramUnauthorizedError:
@@ -43,6 +51,21 @@ async def run(settings: Settings) -> int:
     finally:
         await bot.session.close()
         await ledger.close()
+
+
+async def purge_keys_every(ledger: Ledger, stop: asyncio.Event, seconds: float = PURGE_EVERY) -> None:
+    """Delete expired idempotency keys every `seconds` until `stop` (a bot that runs for
+    weeks would otherwise keep every key since its start)."""
+    while not stop.is_set():
+        try:
+            await asyncio.wait_for(stop.wait(), timeout=seconds)
+        except asyncio.TimeoutError:
+            try:
+                purged = await ledger.purge_keys()
+            except Exception as exc:  # e.g. the disk is full: try again next time
+                log.warning("purging expired keys failed: %s", exc)
+            else:
+                log.info("%d expired keys purged", purged)
 
 
 async def _start(bot: Bot, ledger: Ledger, settings: Settings, stop: asyncio.Event) -> bool:

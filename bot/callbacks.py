@@ -24,11 +24,18 @@ class HistoryPage(CallbackData, prefix="h"):
 
 
 class UsersPage(CallbackData, prefix="u"):
-    page: int
+    offset: int  # position of the first user shown (pages are as long as what fits)
 
 
-FACTORIES: dict[str, type[CallbackData]] = {f.__prefix__: f for f in (Menu, Buy, Convert, HistoryPage, UsersPage)}
-ADMIN_ONLY = frozenset({UsersPage.__prefix__})
+class InboxPage(CallbackData, prefix="i"):
+    offset: int
+
+
+#: Largest position a list button may carry.
+MAX_OFFSET = 10**7
+FACTORIES: dict[str, type[CallbackData]] = {f.__prefix__: f for f in (Menu, Buy, Convert, HistoryPage, UsersPage,
+                                                                       InboxPage)}
+ADMIN_ONLY = frozenset({UsersPage.__prefix__, InboxPage.__prefix__})
 MENU_ACTIONS = ("balance", "daily", "shop", "convert", "history", "top")
 
 
@@ -45,6 +52,8 @@ def parse(data: str | None, *, admin: bool) -> CallbackData | None:
         return None
     if isinstance(parsed, Menu) and parsed.action not in MENU_ACTIONS:
         return None
-    if isinstance(parsed, (HistoryPage, UsersPage)) and not 0 <= parsed.page < 10**6:
+    if isinstance(parsed, HistoryPage) and not 0 <= parsed.page < 10**6:
+        return None
+    if isinstance(parsed, (UsersPage, InboxPage)) and not 0 <= parsed.offset < MAX_OFFSET:
         return None
     return parsed

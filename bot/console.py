@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
+import time
 from typing import TextIO
 
 from aiogram.types import Update
@@ -25,10 +26,14 @@ HELP = ("You are user {user}. Type commands as in Telegram (/start, /help, ...).
 
 async def run_console(settings: Settings, stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout) -> int:
     ledger = await Ledger.open(settings.database_url, catalog=settings.catalog)
-    telegram = FakeTelegram()
+    # Ids never repeat from one session to the next (a repeated update id is a replay to the
+    # ledger, a repeated message id an already-used button): they start at the clock, in
+    # microseconds, far above Telegram's own update ids, and grow by one per update.
+    first = time.time_ns() // 1000
+    telegram = FakeTelegram(first_message_id=first)
     bot = build_bot(settings, LocalSession(telegram))
     dp = build_dispatcher(settings, ledger)
-    updates = Updates()
+    updates = Updates(start=first, first_message_id=first)
     me = Person(min(settings.admin_ids) if settings.admin_ids else 1001, language_code=settings.default_language)
     buttons: list[tuple[Sent, str]] = []
 

@@ -20,7 +20,7 @@ from aiogram.exceptions import (
     TelegramBadRequest, TelegramForbiddenError, TelegramNetworkError, TelegramRetryAfter, TelegramServerError,
 )
 
-from economy import Ledger
+from economy import Ledger, StorageBusy
 from economy.ledger import DELIVERY_LEASE
 from economy.models import Delivery
 
@@ -30,12 +30,18 @@ log = logging.getLogger("bot.delivery")
 #: session's RetryAfter middleware inside one try).
 ATTEMPTS = 3
 #: Pause before the second and third try.
-BACKOFF = (1.0, 3.0)
-#: Seconds one send may take (copying a file Telegram already has is quick).
-SEND_TIMEOUT = 15
+BACKOFF = (1.0, 2.0)
+#: Tries to record an outcome while the database says it is busy, and the pauses between.
+SETTLE_ATTEMPTS = 3
+SETTLE_BACKOFF = (0.5, 2.0)
+#: Seconds between background tries to record what could not be recorded at once.
+SETTLE_LATER = 5.0
+#: Seconds one send may take (copying a file Telegram already has is quick). All tries together
+#: stay under the ledger's claim lease, so no other worker takes over a send still under way.
+SEND_TIMEOUT = 10
 #: Seconds a replay waits for another worker's fresh claim to settle before it reports the
 #: delivery as still under way (a claim that old is taken over).
-CLAIM_WAIT = DELIVERY_LEASE + 5
+CLAIM_WAIT = DELIVERY_LEASE + 3
 #: Reasons recorded with a refund (each has a `delivery_<reason>` text).
 BLOCKED, REFUSED, FLOOD, UNAVAILABLE = "blocked", "refused", "flood", "unavailable"
 
@@ -50,7 +56,7 @@ async def send_with_retries(send: Callable[[], Awaitable[int]], what: str) -> in
     """`send()` returns the message id; raise Undeliverable once it is clear it will not pass."""
     for attempt in range(ATTEMPTS):
         try:
-            return await send()
+            return await asyncio.wait_for(send(), SEND_TIMEOUT + 2)  # a 429 waited out inside counts too
         except TelegramForbiddenError:
             raise Undeliverable(BLOCKED) from None
         except TelegramBadRequest as exc:
@@ -68,6 +74,15 @@ async def send_with_retries(send: Callable[[], Awaitable[int]], what: str) -> in
     raise AssertionError("unreachable")
 
 
+class Unrecorded(Exception):
+    """The send was settled (`intended`: delivered, kept or refunded) but the database did not
+    take the record; the worker keeps trying in the background and a replay tries again."""
+
+    def __init__(self, transfer_id: int, intended: str, reason: str) -> None:
+        super().__init__(f"delivery of transfer {transfer_id}: {intended} not recorded")
+        self.transfer_id, self.intended, self.reason = transfer_id, intended, reason
+
+
 class Deliveries:
     """Delivers for one worker (this process). `sole`: no other worker can hold a claim (one
     polling process: a claim left by an earlier run is a crashed one, taken over at once);
@@ -76,6 +91,9 @@ class Deliveries:
     def __init__(self, ledger: Ledger, *, sole: bool, worker: str | None = None) -> None:
         self.ledger, self.sole = ledger, sole
         self.worker = worker or uuid.uuid4().hex[:16]
+        #: outcomes sent but not yet recorded (the database failed): transfer id -> (state, how)
+        self.unsettled: dict[int, tuple[str, str, Callable[[], Awaitable[Delivery]]]] = {}
+        self._settler: asyncio.Task[None] | None = None
 
     async def complete(self, transfer_id: int, send: Callable[[], Awaitable[int]], *, first: bool,
                        keep_if_blocked: bool = False) -> Delivery:
@@ -85,8 +103,12 @@ class Deliveries:
         replay) the recorded outcome is returned when there is one; a pending delivery is
         claimed (waiting up to CLAIM_WAIT seconds while another worker's claim is fresh) and
         sent. `keep_if_blocked`: a purchase stays paid when the user cannot be written to
-        privately (they take it later with /mycontent)."""
+        privately (they take it later with /mycontent). Raises Unrecorded when the outcome
+        could not be written (it is then retried in the background, never sent again)."""
         ledger = self.ledger
+        if transfer_id in self.unsettled:  # sent (or given up) already: only the record is missing
+            state, reason, how = self.unsettled[transfer_id]
+            return await self._record(transfer_id, state, reason, how)
         if not first:
             deadline = time.monotonic() + CLAIM_WAIT
             while True:
@@ -100,8 +122,53 @@ class Deliveries:
         try:
             message_id = await send_with_retries(send, what)
         except Undeliverable as exc:
-            if exc.reason == BLOCKED and keep_if_blocked:
-                return await ledger.keep_delivery(transfer_id, exc.reason)
-            log.info("%s: %s, refunding", what, exc.reason)
-            return await ledger.refund_delivery(transfer_id, exc.reason)
-        return await ledger.delivered(transfer_id, message_id)
+            reason = exc.reason  # `exc` is gone after this block; the record may be retried later
+            if reason == BLOCKED and keep_if_blocked:
+                return await self._record(transfer_id, "kept", reason,
+                                          lambda: ledger.keep_delivery(transfer_id, reason))
+            log.info("%s: %s, refunding", what, reason)
+            return await self._record(transfer_id, "refunded", reason,
+                                      lambda: ledger.refund_delivery(transfer_id, reason))
+        return await self._record(transfer_id, "delivered", "", lambda: ledger.delivered(transfer_id, message_id))
+
+    async def _record(self, transfer_id: int, state: str, reason: str,
+                      how: Callable[[], Awaitable[Delivery]]) -> Delivery:
+        for attempt in range(SETTLE_ATTEMPTS):
+            try:
+                done = await how()
+            except StorageBusy:
+                if attempt < SETTLE_ATTEMPTS - 1:
+                    await asyncio.sleep(SETTLE_BACKOFF[attempt])
+                continue
+            self.unsettled.pop(transfer_id, None)
+            return done
+        log.error("delivery of transfer %s: %s, but the database did not take it; retrying in the background",
+                  transfer_id, state)
+        self.unsettled[transfer_id] = (state, reason, how)
+        if self._settler is None or self._settler.done():
+            self._settler = asyncio.create_task(self._settle_later())
+        raise Unrecorded(transfer_id, state, reason)
+
+    async def _settle_later(self) -> None:
+        while self.unsettled:
+            await asyncio.sleep(SETTLE_LATER)
+            for transfer_id, (state, _, how) in list(self.unsettled.items()):
+                try:
+                    await how()
+                except StorageBusy:
+                    continue
+                except Exception:  # noqa: BLE001 - e.g. a refund no longer possible: leave it to an admin
+                    log.exception("delivery of transfer %s: recording %s failed", transfer_id, state)
+                self.unsettled.pop(transfer_id, None)
+                log.info("delivery of transfer %s: %s recorded at last", transfer_id, state)
+
+    async def close(self) -> None:
+        """One last try for what is not recorded yet (at a stop)."""
+        if self._settler is not None:
+            self._settler.cancel()
+            await asyncio.gather(self._settler, return_exceptions=True)
+        for transfer_id, (state, _, how) in list(self.unsettled.items()):
+            try:
+                await how()
+            except Exception:  # noqa: BLE001
+                log.error("delivery of transfer %s stays pending: %s was not recorded", transfer_id, state)

@@ -12,6 +12,8 @@ from economy.errors import (
 def render(ctx: Ctx, exc: EconomyError) -> str:
     t = ctx.t
     match exc:
+        case InsufficientFunds(asset="XP", available=0):
+            return t("no_xp_at_all")
         case InsufficientFunds(asset="XP"):
             return t("no_xp", needed=exc.needed, available=exc.available)
         case InsufficientFunds() if ctx.subject:
@@ -35,6 +37,8 @@ def render(ctx: Ctx, exc: EconomyError) -> str:
             return t("no_content", ref=exc.ref)
         case NotFound():
             return t("no_item", ref=exc.ref)
+        case AlreadyOwned(item="content"):
+            return t("already_owned", name=f"{t.item(exc.item)} {exc.ref}")
         case AlreadyOwned():
             return t("already_owned", name=ctx.subject or t.item(exc.item))
         case AlreadyClaimed():

@@ -66,6 +66,7 @@ def build_dispatcher(settings: Settings, ledger: Ledger, *, sole_worker: bool = 
     dp.update.outer_middleware(UpdateMiddleware(
         settings.admin_ids, settings.default_language,
         Throttle(settings.throttle_burst, settings.throttle_per_minute),
+        commands=frozenset(name for name, _ in USER_COMMANDS["en"]),
     ))
     dp.include_routers(*routers(settings.admin_ids))
     return dp

@@ -104,7 +104,8 @@ class Sent:
 
 
 class FakeTelegram:
-    def __init__(self, bot_id: int = BOT_ID, username: str = BOT_USERNAME, clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, bot_id: int = BOT_ID, username: str = BOT_USERNAME, clock: Callable[[], float] = time.time,
+                 first_message_id: int = 1) -> None:
         self.bot_id, self.username, self.clock = bot_id, username, clock
         self.calls: list[tuple[str, dict[str, Any]]] = []
         self.sent: list[Sent] = []
@@ -116,7 +117,7 @@ class FakeTelegram:
         #: faults to inject: method name -> list of ApiError raised (one per call) before serving it
         self.faults: dict[str, list[ApiError]] = {}
         self.listeners: list[Callable[[Sent], None]] = []
-        self._ids = itertools.count(1)
+        self._ids = itertools.count(first_message_id)
 
     # -- the API --
     def call(self, method: str, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
@@ -351,9 +352,10 @@ class Person:
 class Updates:
     """Update JSON as Telegram sends it (dicts: the e2e emulator serves them, tests validate them)."""
 
-    def __init__(self, start: int = 1000, clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, start: int = 1000, clock: Callable[[], float] = time.time,
+                 first_message_id: int = 1_000_000) -> None:
         self.ids = itertools.count(start)
-        self.message_ids = itertools.count(1_000_000)
+        self.message_ids = itertools.count(first_message_id)
         self.clock = clock
 
     def message(self, who: Person, text: str | None = None, *, chat: int | None = None, caption: str | None = None,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.callbacks import MENU_ACTIONS, Buy, Convert, HistoryPage, Menu, UsersPage
+from bot.callbacks import MENU_ACTIONS, Buy, Convert, HistoryPage, InboxPage, Menu, UsersPage
 from bot.texts import Texts
 from economy import Catalog
 from economy.models import ContentItem
@@ -40,10 +40,18 @@ def convert(t: Texts, xp: int) -> InlineKeyboardMarkup:
                                 [[_button(t.catalog["convert_all"].format(xp=t.number(xp)), Convert(amount="all"))]])
 
 
-def pager(t: Texts, page: int, pages: int, factory: type[HistoryPage] | type[UsersPage]) -> InlineKeyboardMarkup | None:
+def pager(t: Texts, page: int, pages: int, factory: type[HistoryPage]) -> InlineKeyboardMarkup | None:
     row = []
     if page > 0:
         row.append(_button(t.catalog["prev"], factory(page=page - 1)))
     if page + 1 < pages:
         row.append(_button(t.catalog["next"], factory(page=page + 1)))
+    return InlineKeyboardMarkup(inline_keyboard=[row]) if row else None
+
+
+def offsets(t: Texts, prev: int | None, next_: int | None,
+            factory: type[UsersPage] | type[InboxPage]) -> InlineKeyboardMarkup | None:
+    """Previous / next buttons of a list whose pages start where the last one stopped."""
+    row = [_button(t.catalog[label], factory(offset=at)) for label, at in (("prev", prev), ("next", next_))
+           if at is not None]
     return InlineKeyboardMarkup(inline_keyboard=[row]) if row else None

@@ -25,6 +25,10 @@ from economy.errors import EconomyError
 
 log = logging.getLogger("bot.updates")
 
+#: Telegram's stand-ins for a message sent on behalf of a chat: an anonymous group admin
+#: (GroupAnonymousBot) and a channel (Channel_Bot). They are not a person with a wallet.
+CHAT_SENDERS = frozenset({1087968824, 136817688})
+
 
 class Throttle:
     """A token bucket per user: `burst` commands at once, then `per_minute`."""
@@ -71,9 +75,11 @@ class UpdateMiddleware(BaseMiddleware):
     """Outer middleware of `dp.update`."""
 
     def __init__(self, admins: frozenset[int], default_language: str, throttle: Throttle,
-                 profiles: Profiles | None = None) -> None:
+                 profiles: Profiles | None = None, commands: frozenset[str] = frozenset()) -> None:
         self.admins, self.default_language, self.throttle = admins, default_language, throttle
         self.profiles = profiles or Profiles()
+        #: the user commands (lower case): on behalf of a chat they get a short answer
+        self.commands = commands
 
     async def __call__(
         self, handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]], update: TelegramObject,
@@ -106,6 +112,15 @@ class UpdateMiddleware(BaseMiddleware):
     async def _run(self, handler: Callable[..., Awaitable[Any]], update: Update, data: dict[str, Any],
                    ctx: Ctx) -> str:
         query = update.callback_query
+        if update.message is not None and update.message.from_user is None:
+            return "no_sender"  # nobody to answer or to charge: not an error
+        if update.message is not None and (update.message.sender_chat is not None
+                                           or update.message.from_user.id in CHAT_SENDERS):  # type: ignore[union-attr]
+            # An anonymous group admin or a channel: one "user" shared by everyone who may
+            # speak for the chat. Nothing is done on its behalf; our own commands get an answer.
+            if await self._ours(update.message, data["bot"]):
+                await self._tell(update, ctx.t("on_behalf_of_chat"))
+            return "on_behalf_of_chat"
         if ctx.user_id is not None and not ctx.is_admin and (update.message or query):
             allowed, first = self.throttle.take(ctx.user_id)
             if not allowed:
@@ -125,6 +140,16 @@ class UpdateMiddleware(BaseMiddleware):
                 return "stale_button"
         result = await handler(update, data)
         return "ignored" if result is UNHANDLED else "ok"
+
+    async def _ours(self, message: Message, bot: Bot) -> bool:
+        """Whether the message is one of our user commands (not another bot's)."""
+        text = message.text or message.caption or ""
+        if not text.startswith("/") or len(text) < 2:
+            return False
+        name, _, mention = text[1:].split(maxsplit=1)[0].partition("@")
+        if name.lower() not in self.commands:
+            return False
+        return not mention or mention.lower() == ((await bot.me()).username or "").lower()
 
     async def _tell(self, update: Update, text: str) -> None:
         """A reply where the update came from (the user's private chat for a button)."""
@@ -147,23 +172,42 @@ async def _answer(query: CallbackQuery, text: str | None) -> None:
 
 
 class RetryAfter(BaseRequestMiddleware):
-    """429 Too Many Requests: wait `retry_after` and send again (aiogram does not)."""
+    """429 Too Many Requests: wait `retry_after` and send again (aiogram does not). A chat's
+    flood wait is remembered: the next request to that chat waits for its end instead of
+    drawing another 429, and only requests to that chat wait (the poller keeps other chats'
+    updates going meanwhile)."""
 
-    def __init__(self, attempts: int = 5, max_wait: float = 60.0) -> None:
-        self.attempts, self.max_wait = attempts, max_wait
+    def __init__(self, attempts: int = 5, max_wait: float = 60.0, clock: Callable[[], float] = time.monotonic) -> None:
+        self.attempts, self.max_wait, self.clock = attempts, max_wait, clock
+        self.flooded: dict[int | str, float] = {}  # chat -> end of its flood wait
 
     async def __call__(
         self, make_request: NextRequestMiddlewareType[TelegramType], bot: Bot, method: TelegramMethod[TelegramType],
     ) -> Any:
+        chat = getattr(method, "chat_id", None)
+        if not isinstance(chat, (int, str)):
+            chat = None
+        if chat is not None and chat in self.flooded:
+            left = self.flooded[chat] - self.clock()
+            if left > 0:
+                await asyncio.sleep(min(left, self.max_wait))
         for attempt in range(self.attempts):
             try:
                 return await make_request(bot, method)
             except TelegramRetryAfter as exc:
+                if chat is not None:
+                    self._flood(chat, exc.retry_after)
                 if attempt == self.attempts - 1 or exc.retry_after > self.max_wait:
                     raise
                 log.warning("429 on %s: retrying in %ss", type(method).__name__, exc.retry_after)
                 await asyncio.sleep(exc.retry_after)
         raise AssertionError("unreachable")
+
+    def _flood(self, chat: int | str, seconds: float) -> None:
+        now = self.clock()
+        if len(self.flooded) > 10_000:
+            self.flooded = {c: end for c, end in self.flooded.items() if end > now}
+        self.flooded[chat] = now + seconds
 
 
 __all__ = ["UpdateMiddleware", "Throttle", "RetryAfter", "Message"]

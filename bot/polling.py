@@ -12,13 +12,20 @@ timeout, a 5xx) is logged in one line and retried with a growing pause, and an u
 cannot be decoded is logged by its id, confirmed and skipped. On a stop signal the batch in
 hand gets a few seconds to finish; whatever is cut short is not confirmed (it is delivered
 again and replayed), and the last confirmation is bounded too, so the process always exits.
+
+A batch is waited for BATCH_WAIT seconds at most. An update still running then (one chat
+waiting out its flood limit, a 429 with a long retry_after) goes on in the background while
+the next batches are fetched and handled, so other chats are answered meanwhile. The offset
+never passes it: getUpdates confirms everything below its offset, so it stays at the oldest
+update still running; the updates Telegram then sends again are known (running, or done and
+not yet confirmed) and skipped, and one user's updates still run in order.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections import defaultdict
+from functools import partial
 from typing import Any
 
 from aiogram import Bot, Dispatcher
@@ -34,6 +41,12 @@ STOP_GRACE = 4.0
 #: Seconds the confirming getUpdates may take when stopping.
 CONFIRM_TIMEOUT = 2
 MAX_BACKOFF = 30.0
+#: Seconds a batch is waited for before the poller goes on; what still runs then continues
+#: in the background, unconfirmed.
+BATCH_WAIT = 1.0
+#: Pause before polling again while updates still run and the last batch brought nothing new
+#: (Telegram answers at once then: the running ones are not confirmed yet).
+IDLE_POLL = 0.5
 
 
 def _owner(update: Update) -> int | None:
@@ -61,26 +74,62 @@ class Poller:
         self.offset: int | None = None
         self.handled = 0
         self.skipped = 0
+        #: updates being handled (id -> task), and those done but not confirmed yet
+        self.running: dict[int, asyncio.Task[None]] = {}
+        self.done: set[int] = set()
+        #: each user's last update task: the next one of the same user waits for it
+        self.tails: dict[int | None, asyncio.Task[None]] = {}
+        self.highest: int | None = None
 
-    async def _handle_user(self, updates: list[Update]) -> None:
-        for update in updates:
-            try:
-                update.event_type  # noqa: B018 - raises for a kind of update aiogram does not know
-            except Exception:  # noqa: BLE001
-                self.skipped += 1
-                log.warning("update %s is of no kind this bot knows; skipped", update.update_id)
-                continue
-            try:
-                await self.dp.feed_update(self.bot, update)
-            except Exception:  # the update middleware already answered; never stop the batch
-                log.exception("update %s raised", update.update_id)
-            self.handled += 1
+    async def _handle_one(self, update: Update) -> None:
+        try:
+            update.event_type  # noqa: B018 - raises for a kind of update aiogram does not know
+        except Exception:  # noqa: BLE001
+            self.skipped += 1
+            log.warning("update %s is of no kind this bot knows; skipped", update.update_id)
+            return
+        try:
+            await self.dp.feed_update(self.bot, update)
+        except Exception:  # the update middleware already answered; never stop the batch
+            log.exception("update %s raised", update.update_id)
+        self.handled += 1
 
-    async def handle_batch(self, updates: list[Update]) -> None:
-        by_user: dict[int | None, list[Update]] = defaultdict(list)
+    def _start(self, updates: list[Update]) -> list[asyncio.Task[None]]:
+        """A task for each update not already running or done; a user's in order."""
+        started = []
         for update in updates:
-            by_user[_owner(update)].append(update)
-        await asyncio.gather(*(self._handle_user(group) for group in by_user.values()))
+            uid = update.update_id
+            if uid in self.running or uid in self.done:
+                continue  # sent again because an older one is still running
+            owner = _owner(update)
+            task = asyncio.create_task(self._after(self.tails.get(owner), update))
+            self.running[uid] = self.tails[owner] = task
+            task.add_done_callback(partial(self._finished, uid, owner))
+            started.append(task)
+        return started
+
+    async def _after(self, before: asyncio.Task[None] | None, update: Update) -> None:
+        if before is not None:
+            await asyncio.wait({before})
+        await self._handle_one(update)
+
+    def _finished(self, uid: int, owner: int | None, task: asyncio.Task[None]) -> None:
+        self.running.pop(uid, None)
+        if not task.cancelled():
+            self.done.add(uid)
+        if self.tails.get(owner) is task:
+            del self.tails[owner]
+
+    def _confirmable(self) -> int | None:
+        """The offset that confirms exactly what is done: below the oldest update running."""
+        if self.running:
+            offset = min(self.running)
+        elif self.highest is not None:
+            offset = self.highest + 1
+        else:
+            return self.offset
+        self.done = {uid for uid in self.done if uid >= offset}
+        return offset
 
     def _decode_each(self, raw: list[Any]) -> tuple[list[Update], int | None]:
         """Updates one by one, when the batch as a whole did not decode: the bad ones are
@@ -137,33 +186,34 @@ class Poller:
                     backoff = min(backoff * 2, MAX_BACKOFF)
                     continue
                 backoff = 1.0
-                if updates and not await self._finish(self.handle_batch(updates), stopping):
-                    break  # cut short by a stop: not confirmed, so delivered again and replayed
+                started = self._start(updates)
                 if last is not None:
-                    self.offset = last + 1
+                    self.highest = last if self.highest is None else max(self.highest, last)
+                if started:  # (gather, not wait: `stopping` must end the wait, not be waited for)
+                    batch = asyncio.gather(*started, return_exceptions=True)
+                    await asyncio.wait({batch, stopping}, timeout=BATCH_WAIT, return_when=asyncio.FIRST_COMPLETED)
+                elif self.running:  # nothing new: poll again when one finishes, or a little later
+                    await asyncio.wait({*self.running.values(), stopping}, timeout=IDLE_POLL,
+                                       return_when=asyncio.FIRST_COMPLETED)
+                self.offset = self._confirmable()
         finally:
             stopping.cancel()
+            await self._finish_running()  # also when polling ends in an error (401): no task left behind
         await self.confirm()
 
-    @staticmethod
-    async def _finish(work: Any, stopping: asyncio.Task[Any]) -> bool:
-        """Run a batch to its end; once a stop is asked, give it STOP_GRACE seconds more.
-        False if it had to be cut short."""
-        batch = asyncio.ensure_future(work)
-        await asyncio.wait({batch, stopping}, return_when=asyncio.FIRST_COMPLETED)
-        if batch.done():
-            if batch.exception() is not None:  # handle_batch catches every update's failure itself
-                log.error("a batch failed outside its updates", exc_info=batch.exception())
-            return True
-        try:
-            await asyncio.wait_for(asyncio.shield(batch), STOP_GRACE)
-            return True
-        except asyncio.TimeoutError:
-            batch.cancel()
-            await asyncio.gather(batch, return_exceptions=True)
-            log.warning("stopping: the batch in hand did not finish within %.0fs; it will be delivered again",
-                        STOP_GRACE)
-            return False
+    async def _finish_running(self) -> None:
+        """On a stop: what still runs gets STOP_GRACE seconds; what is cut short then is not
+        confirmed (it is delivered again and replayed)."""
+        if self.running:
+            await asyncio.wait(set(self.running.values()), timeout=STOP_GRACE)
+        cut = sorted(self.running)
+        self.offset = cut[0] if cut else self._confirmable()
+        for task in list(self.running.values()):
+            task.cancel()
+        await asyncio.gather(*self.running.values(), return_exceptions=True)
+        if cut:
+            log.warning("stopping: %d updates did not finish within %.0fs; they will be delivered again",
+                        len(cut), STOP_GRACE)
 
     async def confirm(self) -> None:
         """Tell Telegram the last batch is done (the next getUpdates would do it too). Bounded:

@@ -9,6 +9,8 @@ profile changed, and written only when it differs from the stored one.
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Callable
 
 from aiogram.types import User
 
@@ -26,9 +28,18 @@ def _shown(user: User) -> tuple[str | None, str, str | None]:
             (user.language_code or "")[:8] or None)
 
 
+#: Seconds a remembered profile is trusted: another instance (webhook mode) may have moved a
+#: username meanwhile, so each user's stored profile is read again at least this often.
+TRUST = 60.0
+
+
 class Profiles:
-    def __init__(self) -> None:
-        self.stored: dict[int, tuple[str | None, str, str | None]] = {}
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self.clock = clock
+        #: user -> (profile as last stored, when it was read)
+        self.stored: dict[int, tuple[tuple[str | None, str, str | None], float]] = {}
+        #: username -> the user this process last stored it for
+        self.holder: dict[str, int] = {}
 
     async def refresh(self, ledger: Ledger, user: User) -> None:
         """Bring the stored profile of `user` up to date (a registered user; others are left
@@ -36,7 +47,9 @@ class Profiles:
         if user.is_bot:
             return
         shown = _shown(user)
-        if self.stored.get(user.id) == shown:
+        known = self.stored.get(user.id)
+        now = self.clock()
+        if known is not None and known[0] == shown and now - known[1] < TRUST:
             return
         try:
             p = await ledger.profile(user.id)
@@ -47,4 +60,10 @@ class Profiles:
             return
         if len(self.stored) >= REMEMBER:
             self.stored.clear()
-        self.stored[user.id] = shown
+            self.holder.clear()
+        self.stored[user.id] = (shown, now)
+        if shown[0] is not None:  # whoever this process saw with the name before has lost it
+            previous = self.holder.get(shown[0])
+            if previous is not None and previous != user.id:
+                self.stored.pop(previous, None)
+            self.holder[shown[0]] = user.id

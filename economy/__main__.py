@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import logging
 import os
+import sqlite3
 import sys
 import tempfile
 from dataclasses import asdict
@@ -16,7 +18,11 @@ from economy.amounts import format_money
 from economy.catalog import Catalog
 from economy.errors import EconomyError
 from economy.ledger import Ledger
-from economy.store import DEFAULT_URL
+from economy.redact import Redactor
+from economy.store import DEFAULT_URL, open_failure, path_from_url
+
+#: Commands that only read: they never create a database where there is none.
+READ_ONLY = frozenset({"balance", "history", "stats", "export", "verify"})
 
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m economy", description="Inspect and check the economy ledger.")
@@ -36,6 +42,14 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
+def _missing(where: str) -> Path | None:
+    """The SQLite file `where` names, if it does not exist (None for other databases)."""
+    if "://" in where and not where.startswith("sqlite:"):
+        return None
+    path = path_from_url(where) if where.startswith("sqlite:") else Path(where)
+    return None if path.exists() else path
+
+
 def _money(fields: dict[str, Any], *names: str) -> dict[str, Any]:
     return {k: format_money(v) if k in names else v for k, v in fields.items()}
 
@@ -44,7 +58,16 @@ async def _run(args: argparse.Namespace) -> int:
     if args.command == "demo":
         return await demo()
     where = args.db or os.environ.get("DATABASE_URL") or DEFAULT_URL
-    ledger = await Ledger.open(where, catalog=Catalog.from_mapping(os.environ))
+    catalog = Catalog.from_mapping(os.environ)
+    if args.command in READ_ONLY and (missing := _missing(where)) is not None:
+        raise ValueError(f"no database at {missing}: check --db or DATABASE_URL (reading never creates one)")
+    try:
+        ledger = await Ledger.open(where, catalog=catalog)
+    except sqlite3.DatabaseError as exc:
+        if args.command == "verify" and not isinstance(exc, sqlite3.OperationalError):
+            print(f"damaged: {exc}")  # the damage is what verify reports
+            return 1
+        raise
     try:
         if args.command == "balance":
             b = await ledger.balance(args.user_id)
@@ -132,14 +155,21 @@ async def demo() -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    # Passwords in a database URL (and a bot token in the environment) never reach the output.
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    redact = Redactor(secrets=[os.environ.get("BOT_TOKEN", "").strip()]).install()
     args = _parser().parse_args(argv)
     try:
         return asyncio.run(_run(args))
     except EconomyError as exc:
-        print(f"error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        print(f"error: {type(exc).__name__}: {redact(str(exc))}", file=sys.stderr)
         return 2
     except ValueError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {redact(str(exc))}", file=sys.stderr)
+        return 2
+    except sqlite3.DatabaseError as exc:
+        where = args.db or os.environ.get("DATABASE_URL") or DEFAULT_URL
+        print(f"error: {redact(open_failure(where, exc))}", file=sys.stderr)
         return 2
 
 

@@ -19,6 +19,10 @@ MAX_USER_ID = 2**52
 
 _INT = re.compile(r"[0-9]{1,20}", re.ASCII)
 _MONEY = re.compile(r"([0-9]{1,20})(?:[.,]([0-9]{1,2}))?", re.ASCII)
+#: How the bot shows money, thousands grouped: `1.000,00` (tr) and `1,000.00` (en). Grouped
+#: input needs its decimals: `1.000` alone could be a thousand or one, so it is refused.
+_GROUPED = (re.compile(r"[0-9]{1,3}(?:\.[0-9]{3}){1,6},[0-9]{1,2}", re.ASCII),
+            re.compile(r"[0-9]{1,3}(?:,[0-9]{3}){1,6}\.[0-9]{1,2}", re.ASCII))
 
 
 def check_amount(value: int, text: str | None = None) -> int:
@@ -42,11 +46,18 @@ def parse_units(text: str) -> int:
 
 
 def parse_money(text: str) -> int:
-    """Parse TL with at most two decimals into kuruş ("12.5" -> 1250, "1000" -> 100000)."""
+    """Parse TL with at most two decimals into kuruş ("12.5" -> 1250, "1000" -> 100000,
+    "1.000,00" and "1,000.00" -> 100000)."""
     raw = (text or "").strip()
-    if not _MONEY.fullmatch(raw):
+    if _MONEY.fullmatch(raw):
+        plain = raw.replace(",", ".")
+    elif _GROUPED[0].fullmatch(raw):
+        plain = raw.replace(".", "").replace(",", ".")
+    elif _GROUPED[1].fullmatch(raw):
+        plain = raw.replace(",", "")
+    else:
         raise InvalidAmount(text=raw[:32], reason="not_money")
-    kurus = Decimal(raw.replace(",", ".")) * 100
+    kurus = Decimal(plain) * 100
     return check_amount(int(kurus), raw[:32])
 
 

@@ -26,6 +26,9 @@ class Item:
 CONTENT, VIP, BOOST, BADGE, DM = "content", "vip", "boost", "badge", "dm"
 ITEM_CODES = (CONTENT, VIP, BOOST, BADGE, DM)
 
+#: The longest a timed perk may last (ten years): expiry times stay far inside 64 bits.
+MAX_HOURS = 10 * 366 * 24
+
 #: XP amounts paid by the ledger itself.
 REGISTRATION_BONUS = 50
 DAILY_REWARD = 20
@@ -77,6 +80,8 @@ class Catalog:
             items[code] = replace(item, price=number(f"PRICE_{code.upper()}", item.price))
         for code, name in ((BOOST, "BOOST_HOURS"), (DM, "DM_HOURS")):
             hours = number(name, items[code].duration // 3600)  # type: ignore[operator]
+            if hours > MAX_HOURS:
+                raise ValueError(f"{name} must be a whole number of hours from 1 to {MAX_HOURS}, got {hours}")
             items[code] = replace(items[code], duration=check_amount(hours * 3600))
         return cls(
             items=items,

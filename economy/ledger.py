@@ -3,7 +3,6 @@ idempotency key; every refusal is raised before anything of it is kept."""
 
 from __future__ import annotations
 
-import csv
 import re
 import time
 from collections.abc import AsyncIterator, Callable
@@ -12,7 +11,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any, TextIO
 
-from economy import queries
+from economy import export, queries
 from economy.amounts import check_amount, check_user_id
 from economy.catalog import CONTENT, Catalog
 from economy.daily import TokenDays
@@ -23,16 +22,13 @@ from economy.errors import (
 from economy.journal import Tx
 from economy.models import (
     Balance, ContentItem, Conversion, CreditChange, CreditUser, DayTokens, Delivery, Done, Earning, Entry, Key,
-    Page, Profile, Purchase, Registration, Spender, Stats, Ticket,
+    Page, Profile, Purchase, Registration, Spender, Stats, Ticket, Window,
 )
 from economy.schema import (
     CREDIT, PERK_COLUMNS, QUOTA_ISSUER, REVENUE, TOKEN, TOKEN_MINT, USED, XP, XP_CONVERTED, XP_ISSUER,
     account_id,
 )
 from economy.store import Store, path_from_url
-
-EXPORT_COLUMNS = ("id", "ts", "kind", "asset", "debit_account", "credit_account", "amount", "user_id", "ref", "actor")
-
 
 CONTENT_ID = re.compile(r"[A-Za-z0-9_.-]{1,40}", re.ASCII)
 MAX_TEXT = 200
@@ -47,9 +43,11 @@ def _key(key: Key | str | None) -> Key | None:
     return Key(key) if isinstance(key, str) else key
 
 
+#: The reason of a refunded delivery whose usage an admin had already refunded by hand.
+BY_HAND = "by_hand"
 #: Seconds a claim on a pending delivery holds before a replay may take it over: longer than
 #: one bounded send with its retries.
-DELIVERY_LEASE = 60
+DELIVERY_LEASE = 45
 
 
 def _take_username(tx: Tx, user_id: int, username: str | None) -> None:
@@ -386,25 +384,30 @@ class Ledger:
             found = _delivery(tx, transfer_id)
             if found.state != "pending":
                 return found.delivery  # settled already (by a replay or another instance)
-            refund_id = None
+            refund_id, why = None, reason
             if state == "refunded":
                 kind, asset, debit, credit, amount, user_id, ref = found.transfer
                 try:
                     refund_id = tx.transfer("delivery_refund", asset, credit, debit, amount, user_id, ref).id
-                except InsufficientFunds:  # usage was refunded by hand meanwhile
-                    raise RefundTooLarge(amount=amount, used=_figures(tx, user_id)[1]) from None
+                except InsufficientFunds:
+                    # An admin took the usage off by hand meanwhile: the user pays nothing for
+                    # this file already, there is nothing left to reverse.
+                    why = BY_HAND
                 if kind == "spend" and ref.startswith(f"{CONTENT}:"):
                     tx.write("DELETE FROM entitlements WHERE user_id = ? AND item = ? AND ref = ?",
                              (user_id, CONTENT, ref[len(CONTENT) + 1:]))
             tx.write("UPDATE deliveries SET state = ?, message_id = ?, refund_id = ?, reason = ?, updated_at = ?"
-                     " WHERE transfer_id = ?", (state, message_id, refund_id, reason, tx.now, transfer_id))
-            return replace(found.delivery, state=state, message_id=message_id, refund_id=refund_id, reason=reason)
+                     " WHERE transfer_id = ?", (state, message_id, refund_id, why, tx.now, transfer_id))
+            return replace(found.delivery, state=state, message_id=message_id, refund_id=refund_id, reason=why)
 
         return await self._write(op, None, "settle", transfer_id, state, message_id, reason,
                                  user=None)
 
     async def delivery(self, transfer_id: int) -> Delivery:
         return await self.store.read(partial(queries.delivery, transfer_id=transfer_id))
+
+    async def pending_deliveries(self, user_id: int) -> list[Delivery]:
+        return await self.store.read(partial(queries.pending_deliveries, user_id=check_user_id(user_id)))
 
     # -- support --
     async def support(self, user_id: int, text: str, *, key: Key | str | None = None) -> Ticket:
@@ -490,6 +493,14 @@ class Ledger:
     async def inbox(self, limit: int = 20) -> list[Ticket]:
         return await self.store.read(partial(queries.inbox, limit=limit))
 
+    async def credit_users_window(self, offset: int = 0, limit: int = 50) -> Window:
+        """Credit users from position `offset` (pages as long as what fits on a screen)."""
+        return await self.store.read(partial(queries.credit_users_window, offset=offset, limit=limit))
+
+    async def inbox_window(self, offset: int = 0, limit: int = 50) -> Window:
+        """Open support messages from position `offset`, with how many are open."""
+        return await self.store.read(partial(queries.inbox_window, offset=offset, limit=limit))
+
     async def journal(self, chunk: int = 5000) -> AsyncIterator[tuple[Any, ...]]:
         """Every transfer in id order (ids grow in commit order, so chunks never miss one)."""
         after = 0
@@ -499,18 +510,13 @@ class Ledger:
             after = rows[-1][0]
 
     async def export_csv(self, out: TextIO) -> int:
-        """Write the whole journal as CSV to `out`; return the number of transfers."""
-        writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(EXPORT_COLUMNS)
-        rows = 0
-        async for row in self.journal():
-            writer.writerow(row)
-            rows += 1
-        return rows
+        """Write the whole journal as CSV to `out` (see economy.export); return the number of
+        transfers."""
+        return await export.write_csv(self.journal(), out)
 
     async def verify(self) -> list[str]:
         """Every invariant, checked against the journal; an empty list means all hold."""
-        return await self.store.read(queries.verify)
+        return await self.store.read(partial(queries.verify, now=int(self.store.clock())))
 
     # -- reads for the dashboard --
     _token_days: TokenDays | None = None

@@ -144,6 +144,8 @@ class Delivery:
     refund_id: int | None = None
     reason: str = ""
     claimed: bool = False
+    #: when the charge or purchase was made (set by reads that list deliveries)
+    since: int | None = None
 
     @property
     def settled(self) -> bool:
@@ -191,6 +193,16 @@ class Entry:
     actor: int | None
     #: the content's title, for a content purchase (or its refund)
     title: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    """Up to `limit` items of a list from position `offset` (0-based), and the list's length:
+    a caller shows as many as fit and continues from what it showed."""
+
+    items: tuple[Any, ...]
+    offset: int
+    total: int
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,7 +7,7 @@ import sqlite3
 from economy.catalog import ITEM_CODES
 from economy.errors import InvalidInput, NotFound
 from economy.models import (
-    Balance, ContentItem, CreditUser, Delivery, Entry, Page, Profile, Spender, Stats, Ticket,
+    Balance, ContentItem, CreditUser, Delivery, Entry, Page, Profile, Spender, Stats, Ticket, Window,
 )
 from economy.schema import (
     CREDIT, QUOTA_ISSUER, REVENUE, TOKEN, TOKEN_MINT, TOP_KEEP, USER_ACCOUNTS, XP, XP_CONVERTED, XP_ISSUER,
@@ -118,13 +118,23 @@ def credit_users(db: sqlite3.Connection, page: int, per_page: int) -> Page:
     """Users who were ever given a quota, with their figures, by user id."""
     total = db.execute("SELECT COUNT(*) FROM wallets WHERE credit_credits > 0").fetchone()[0]
     page, pages, per_page = _page(total, page, per_page)
+    return Page(_credit_users(db, page * per_page, per_page), page, pages, total)
+
+
+def credit_users_window(db: sqlite3.Connection, offset: int, limit: int) -> Window:
+    """`credit_users` from any position (for pages as long as what fits)."""
+    total = db.execute("SELECT COUNT(*) FROM wallets WHERE credit_credits > 0").fetchone()[0]
+    offset = max(0, min(offset, total))
+    return Window(_credit_users(db, offset, max(1, min(limit, MAX_PER_PAGE))), offset, total)
+
+
+def _credit_users(db: sqlite3.Connection, offset: int, limit: int) -> tuple[CreditUser, ...]:
     rows = db.execute(
         "SELECT w.user_id, u.first_name, u.username, w.credit, w.credit_used FROM wallets w"
         " JOIN users u ON u.user_id = w.user_id WHERE w.credit_credits > 0 ORDER BY w.user_id LIMIT ? OFFSET ?",
-        (per_page, page * per_page),
+        (limit, offset),
     ).fetchall()
-    items = tuple(CreditUser(uid, name, uname, avail + used, used) for uid, name, uname, avail, used in rows)
-    return Page(items, page, pages, total)
+    return tuple(CreditUser(uid, name, uname, avail + used, used) for uid, name, uname, avail, used in rows)
 
 
 _CONTENT = "SELECT content_id, title, media, file_ref, price FROM content"
@@ -148,13 +158,20 @@ def owned_content(db: sqlite3.Connection, user_id: int) -> list[ContentItem]:
         " ORDER BY content_id", (user_id,))]
 
 
-def inbox(db: sqlite3.Connection, limit: int) -> list[Ticket]:
+def inbox(db: sqlite3.Connection, limit: int, offset: int = 0) -> list[Ticket]:
     """Open support messages: priority ones first, then oldest first."""
     rows = db.execute(
         "SELECT id, user_id, text, priority, created_at FROM support_messages WHERE answered_at IS NULL"
-        " ORDER BY priority DESC, id LIMIT ?", (max(1, min(limit, MAX_PER_PAGE)),),
+        " ORDER BY priority DESC, id LIMIT ? OFFSET ?", (max(1, min(limit, MAX_PER_PAGE)), max(0, offset)),
     ).fetchall()
     return [Ticket(tid, uid, text, bool(prio), ts) for tid, uid, text, prio, ts in rows]
+
+
+def inbox_window(db: sqlite3.Connection, offset: int, limit: int) -> Window:
+    """`inbox` from any position, with the number of open messages."""
+    total = db.execute("SELECT COUNT(*) FROM support_messages WHERE answered_at IS NULL").fetchone()[0]
+    offset = max(0, min(offset, total))
+    return Window(tuple(inbox(db, limit, offset)), offset, total)
 
 
 def delivery(db: sqlite3.Connection, transfer_id: int) -> Delivery:
@@ -167,6 +184,16 @@ def delivery(db: sqlite3.Connection, transfer_id: int) -> Delivery:
     user_id, kind, state, amount, ref, message_id, refund_id, reason = row
     return Delivery(transfer_id, user_id, kind, state, amount, ref[8:] if ref.startswith("content:") else "",
                     message_id, refund_id, reason)
+
+
+def pending_deliveries(db: sqlite3.Connection, user_id: int, limit: int = 5) -> list[Delivery]:
+    """A user's deliveries not settled yet, oldest first."""
+    rows = db.execute(
+        "SELECT d.transfer_id, d.kind, t.amount, t.ref, t.ts FROM deliveries d JOIN transfers t ON t.id = d.transfer_id"
+        " WHERE d.user_id = ? AND d.state = 'pending' ORDER BY d.transfer_id LIMIT ?", (user_id, limit),
+    ).fetchall()
+    return [Delivery(tid, user_id, kind, "pending", amount, ref[8:] if ref.startswith("content:") else "",
+                     since=ts) for tid, kind, amount, ref, ts in rows]
 
 
 def journal(db: sqlite3.Connection, after: int = 0, limit: int = 5000) -> list[tuple]:  # type: ignore[type-arg]
@@ -183,12 +210,26 @@ def _asset_of(column: str) -> str:
             f" ELSE (SELECT asset FROM accounts WHERE id = {column}) END")
 
 
-def verify(db: sqlite3.Connection) -> list[str]:
-    """Check every invariant; return what is wrong (empty when all hold)."""
+#: A delivery still pending this long after its charge was given up by every worker.
+STUCK_AFTER = 3600
+
+
+def verify(db: sqlite3.Connection, now: int | None = None) -> list[str]:
+    """Check every invariant; return what is wrong (empty when all hold). With `now`, a delivery
+    pending for over STUCK_AFTER seconds is reported too (nobody will settle it by itself)."""
     problems: list[str] = []
-    check = db.execute("PRAGMA integrity_check").fetchall()
-    if check != [("ok",)]:
-        problems.append("integrity_check: " + "; ".join(r[0] for r in check[:5]))
+    try:
+        check = db.execute("PRAGMA integrity_check").fetchall()
+        if check != [("ok",)]:
+            lines = [line for (row,) in check for line in str(row).splitlines()]
+            problems.append(f"damaged: integrity_check found {len(lines)} problems: " + "; ".join(lines[:5]))
+        _verify_ledger(db, problems)
+    except sqlite3.DatabaseError as exc:  # a damaged page: what was found so far, and that
+        problems.append(f"damaged: the ledger cannot be read to the end ({exc})")
+    return problems
+
+
+def _verify_ledger(db: sqlite3.Connection, problems: list[str]) -> None:
     sums = "SELECT acc, SUM(d), SUM(c) FROM (SELECT debit_id AS acc, amount AS d, 0 AS c FROM transfers" \
            " UNION ALL SELECT credit_id, 0, amount FROM transfers) GROUP BY acc"
     journal_sums = {acc: (d, c) for acc, d, c in db.execute(sums)}
@@ -227,13 +268,20 @@ def verify(db: sqlite3.Connection) -> list[str]:
         problems.append(f"user {user}: wallet says {count} transfers up to {last}, the journal does not")
     for tid, state, problem in db.execute(
         "SELECT * FROM (SELECT d.transfer_id, d.state, CASE WHEN t.id IS NULL THEN 'names no transfer'"
-        " WHEN t.kind NOT IN ('file_charge', 'spend') OR t.user_id IS NOT d.user_id THEN 'names another movement'"
+        " WHEN t.kind NOT IN ('file_charge', 'spend') OR t.user_id IS DISTINCT FROM d.user_id"
+        " THEN 'names another movement'"
         " WHEN d.refund_id IS NOT NULL AND (r.id IS NULL OR r.kind <> 'delivery_refund' OR r.amount <> t.amount"
         " OR r.debit_id <> t.credit_id OR r.credit_id <> t.debit_id) THEN 'has no matching refund' END"
         " AS problem FROM deliveries d LEFT JOIN transfers t ON t.id = d.transfer_id"
         " LEFT JOIN transfers r ON r.id = d.refund_id) WHERE problem IS NOT NULL LIMIT 10"
     ):
         problems.append(f"delivery of transfer {tid} ({state}) {problem}")
+    if now is not None:
+        for tid, user, claimed in db.execute(
+            "SELECT transfer_id, user_id, claimed_at FROM deliveries WHERE state = 'pending' AND claimed_at < ?"
+            " ORDER BY transfer_id LIMIT 10", (now - STUCK_AFTER,),
+        ):
+            problems.append(f"delivery of transfer {tid} to user {user} pending since {claimed}: settle it by hand")
     unmatched = db.execute(
         "SELECT COUNT(*) FROM transfers t WHERE t.kind = 'delivery_refund'"
         " AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.refund_id = t.id)"
@@ -247,7 +295,6 @@ def verify(db: sqlite3.Connection) -> list[str]:
     ).fetchall()
     if kept != true:
         problems.append(f"top spenders table {kept[:3]}... is not the top {TOP_KEEP} {true[:3]}...")
-    return problems
 
 
 DAY = 86400

@@ -247,7 +247,8 @@ def _v4(db: sqlite3.Connection) -> None:
             reason TEXT NOT NULL DEFAULT '',
             updated_at INTEGER NOT NULL,
             CHECK ((state = 'delivered') = (message_id IS NOT NULL)),
-            CHECK ((state = 'refunded') = (refund_id IS NOT NULL))
+            CHECK (state = 'refunded' OR refund_id IS NULL),
+            CHECK (state <> 'refunded' OR refund_id IS NOT NULL OR reason = 'by_hand')
         ) STRICT;
         CREATE INDEX deliveries_pending ON deliveries(claimed_at) WHERE state = 'pending';
         CREATE TRIGGER deliveries_final BEFORE UPDATE ON deliveries WHEN OLD.state <> 'pending'

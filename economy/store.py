@@ -75,16 +75,25 @@ class Store:
 
     async def open(self) -> Store:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._writer = await self._connect()
-        await self._writer._execute(schema.migrate, self._writer._conn)
-        await self._writer._execute(self._writer._conn.execute, "PRAGMA wal_autocheckpoint = 0")
-        self._reader = await self._connect()
-        self._checkpointer = await self._connect()
+        try:
+            self._writer = await self._connect()
+            await self._writer._execute(schema.migrate, self._writer._conn)
+            await self._writer._execute(self._writer._conn.execute, "PRAGMA wal_autocheckpoint = 0")
+            self._reader = await self._connect()
+            self._checkpointer = await self._connect()
+        except BaseException:
+            # e.g. a damaged file: a connection left open keeps its thread, and the process, alive
+            await self.close()
+            raise
         return self
 
     async def _connect(self) -> aiosqlite.Connection:
         conn = await aiosqlite.connect(self.path, isolation_level=None, timeout=self.busy_timeout_ms / 1000)
-        await conn._execute(self._setup, conn)
+        try:
+            await conn._execute(self._setup, conn)
+        except BaseException:
+            await conn.close()
+            raise
         return conn
 
     def _setup(self, conn: aiosqlite.Connection) -> None:
@@ -218,7 +227,11 @@ class Store:
             try:
                 return query(db)
             finally:
-                db.execute("COMMIT")
+                try:
+                    db.execute("COMMIT")
+                except sqlite3.DatabaseError:  # a read keeps nothing: a damaged file's own error stands
+                    if db.in_transaction:
+                        db.execute("ROLLBACK")
 
         try:
             return await self._reader._execute(run)
@@ -234,3 +247,11 @@ def _reason(exc: sqlite3.Error) -> str:
         if word.replace(" ", "") in text.replace(" ", ""):
             return word
     return "error"
+
+
+def open_failure(where: str, exc: sqlite3.DatabaseError) -> str:
+    """One line about a database that cannot be opened or read (for a start-up error)."""
+    if isinstance(exc, sqlite3.OperationalError):
+        return f"cannot open the database {where}: {exc}"
+    return (f"the database {where} is damaged ({exc}): restore it from a backup"
+            " (`python -m economy verify` tells what is wrong)")

@@ -9,17 +9,16 @@ from aiogram import Bot, Router
 from aiogram.filters import Command, CommandObject
 from aiogram.types import BufferedInputFile, CallbackQuery, Message
 
-from bot import keyboards
+from bot import keyboards, paging
 from bot.callbacks import UsersPage
 from bot.config import Settings
 from bot.context import Ctx
-from bot.texts import Texts, join
+from bot.texts import Raw, Texts, join
 from economy import Ledger, parse_money, parse_units
 from economy.catalog import ITEM_CODES
 from economy.models import CreditChange
 from handlers.common import credit_figures, edit, entry_line, name_of, notify_once, resolve_user
 
-USERS_PAGE = 20
 USER_CARD_MOVES = 5
 
 
@@ -95,30 +94,36 @@ async def user_card(message: Message, command: CommandObject, ledger: Ledger, ct
         user=str(who.user_id), since=t.when(who.registered_at), active=who.active, xp=b.xp, tokens=b.tokens,
         quota=t.money(b.credit_quota), used=t.money(b.credit_used), available=t.money(b.credit_available),
     )
+    pending = await ledger.pending_deliveries(who.user_id)
+    lines = [t("user_card_pending", amount=t.money(d.amount) if d.kind == "file_charge" else Raw(f"{d.amount} token"),
+               since=t.when(d.since), id=str(d.transfer_id)) for d in pending]
     if recent.items:  # admins see their notes on credit movements here (users never do)
-        card = join(card, ["", t("user_card_history"), *(entry_line(t, e, notes=True) for e in recent.items)])
+        lines += ["", t("user_card_history"), *(entry_line(t, e, notes=True) for e in recent.items)]
+    if lines:
+        card = join(card, lines)
     await message.answer(card)
 
 
-async def _users(ledger: Ledger, ctx: Ctx, page: int) -> tuple[str, object]:
+async def _users(ledger: Ledger, ctx: Ctx, offset: int) -> tuple[str, object]:
     t = ctx.t
-    p = await ledger.credit_users(page, USERS_PAGE)
-    if not p.total:
+    page = await paging.screen(
+        ledger.credit_users_window,
+        lambda u: t("users_line", user=str(u.user_id), name=(u.name or (u.username or ""))[:64],
+                    quota=t.money(u.quota), used=t.money(u.used), available=t.money(u.available)),
+        lambda first, last, total: t("users_title", total=total, first=first, last=last), offset)
+    if page is None:
         return t("users_empty"), None
-    lines = [t("users_line", user=str(u.user_id), name=(u.name or (u.username or ""))[:64], quota=t.money(u.quota),
-               used=t.money(u.used), available=t.money(u.available)) for u in p.items]
-    text = join(t("users_title", total=p.total, page=p.page + 1, pages=p.pages), lines)
-    return text, keyboards.pager(t, p.page, p.pages, UsersPage)
+    return page.text, keyboards.offsets(t, page.prev, page.next, UsersPage)
 
 
 async def users(message: Message, command: CommandObject, ledger: Ledger, ctx: Ctx) -> None:
-    arg = (command.args or "").strip()
+    arg = (command.args or "").strip()  # where to start: /users 41 shows the 41st on
     text, markup = await _users(ledger, ctx, parse_units(arg) - 1 if arg else 0)
     await message.answer(text, reply_markup=markup)  # type: ignore[arg-type]
 
 
 async def users_page(query: CallbackQuery, callback_data: UsersPage, ledger: Ledger, ctx: Ctx, bot: Bot) -> None:
-    text, markup = await _users(ledger, ctx, callback_data.page)
+    text, markup = await _users(ledger, ctx, callback_data.offset)
     assert query.message is not None  # IsAdmin checked the private chat
     await edit(bot, query.message.chat.id, query.message.message_id, text, markup)  # type: ignore[arg-type]
 
@@ -160,12 +165,12 @@ def credit_notifier(bot: Bot, ledger: Ledger, default_language: str) -> Callable
 
 def router() -> Router:
     r = Router(name="admin")
-    r.message.register(grant, Command("grant"))
-    r.message.register(quota, Command("quota"))
-    r.message.register(refund, Command("refund"))
-    r.message.register(user_card, Command("user"))
-    r.message.register(users, Command("users"))
-    r.message.register(stats, Command("stats"))
-    r.message.register(export, Command("export"))
+    r.message.register(grant, Command("grant", ignore_case=True))
+    r.message.register(quota, Command("quota", ignore_case=True))
+    r.message.register(refund, Command("refund", ignore_case=True))
+    r.message.register(user_card, Command("user", ignore_case=True))
+    r.message.register(users, Command("users", ignore_case=True))
+    r.message.register(stats, Command("stats", ignore_case=True))
+    r.message.register(export, Command("export", ignore_case=True))
     r.callback_query.register(users_page, UsersPage.filter())
     return r

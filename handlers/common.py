@@ -64,8 +64,8 @@ async def notify_once(bot: Bot, who: Profile, default_language: str, done: Any,
 
 #: Journal kinds whose `ref` is an admin's note: for admins only (/user, the export).
 NOTE_KINDS = frozenset({"quota_increase", "quota_decrease", "file_charge", "usage_remove"})
-#: `ref`s the ledger itself writes for an XP earning.
-EARN_REFS = frozenset({"registration", "daily", "grant"})
+#: `ref`s the ledger itself writes for an XP earning (with no actor).
+LEDGER_REFS = frozenset({"registration", "daily"})
 
 
 def describe(t: Texts, e: Entry) -> str:
@@ -73,9 +73,9 @@ def describe(t: Texts, e: Entry) -> str:
     reason (typed by an admin for the user) is shown; a credit note (for admins) is not."""
     content = e.ref[len(CONTENT) + 1:] if e.ref.startswith(f"{CONTENT}:") else None
     if e.kind == "earn":
-        if e.ref in EARN_REFS:
+        if e.ref in LEDGER_REFS and e.actor is None:  # the ledger's own; an admin's reason has an actor
             return t(f"reason_{e.ref}")
-        return t("reason_grant_for", reason=e.ref[:80])
+        return t("reason_grant") if e.ref in ("", "grant") else t("reason_grant_for", reason=e.ref[:80])
     if e.kind == "convert":
         return t("reason_convert")
     if e.kind == "spend":

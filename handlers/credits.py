@@ -49,12 +49,17 @@ async def charge(message: Message, command: CommandObject, ledger: Ledger, ctx: 
                                       request_timeout=delivery.SEND_TIMEOUT)
         return sent.message_id
 
-    outcome = await deliveries.complete(done.transfer_id, send, first=not done.replayed)
     t = ctx.t
+    try:
+        outcome = await deliveries.complete(done.transfer_id, send, first=not done.replayed)
+    except delivery.Unrecorded as exc:  # the truth: what happened, and that the record will follow
+        key = "charge_unrecorded_sent" if exc.intended == "delivered" else "charge_unrecorded_refund"
+        await message.answer(t(key, name=name_of(who), amount=t.money(amount)))
+        return
     if outcome.state == "delivered":
         await message.answer(t("charged", name=name_of(who), **credit_figures(t, done)))
     elif outcome.state == "refunded":
-        if outcome.reason == delivery.BLOCKED:
+        if outcome.reason == delivery.BLOCKED and not done.replayed:
             await ledger.set_active(who.user_id, False)
         await message.answer(t("charge_refunded", name=name_of(who), amount=t.money(amount),
                                reason=t.raw(f"delivery_{outcome.reason}")))
@@ -83,8 +88,8 @@ async def usage_addcontent(message: Message, ctx: Ctx) -> None:
 
 def router() -> Router:
     r = Router(name="credits")
-    r.message.register(charge, Command("charge"), FILES)
-    r.message.register(add_content, Command("addcontent"), FILES)
-    r.message.register(usage_charge, Command("charge"))
-    r.message.register(usage_addcontent, Command("addcontent"))
+    r.message.register(charge, Command("charge", ignore_case=True), FILES)
+    r.message.register(add_content, Command("addcontent", ignore_case=True), FILES)
+    r.message.register(usage_charge, Command("charge", ignore_case=True))
+    r.message.register(usage_addcontent, Command("addcontent", ignore_case=True))
     return r

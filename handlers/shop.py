@@ -55,10 +55,16 @@ async def _content_bought(bot: Bot, ledger: Ledger, deliveries: Deliveries, ctx:
     t = ctx.t
     item = await ledger.content(done.ref)
     if done.transfer_id:
-        outcome = await deliveries.complete(
-            done.transfer_id, lambda: deliver(bot, done.user_id, item, t("content_caption", title=item.title)),
-            first=not done.replayed, keep_if_blocked=chat_id != done.user_id)
-        state, reason = outcome.state, outcome.reason
+        try:
+            outcome = await deliveries.complete(
+                done.transfer_id, lambda: deliver(bot, done.user_id, item, t("content_caption", title=item.title)),
+                first=not done.replayed, keep_if_blocked=chat_id != done.user_id)
+            state, reason = outcome.state, outcome.reason
+        except delivery.Unrecorded as exc:  # what happened stands; its record follows
+            if exc.intended == "refunded":
+                await bot.send_message(chat_id, t("content_refund_later", title=item.title, price=done.price))
+                return
+            state, reason = exc.intended, exc.reason
     else:  # bought before deliveries were recorded, and sent then
         state, reason = "delivered", ""
     figures = {"title": item.title, "price": done.price, "tokens": done.tokens}
@@ -136,8 +142,8 @@ async def mycontent(message: Message, ledger: Ledger, ctx: Ctx, bot: Bot) -> Non
 
 def router() -> Router:
     r = Router(name="shop")
-    r.message.register(show_shop, Command("shop"))
-    r.message.register(buy, Command("buy"))
-    r.message.register(mycontent, Command("mycontent"))
+    r.message.register(show_shop, Command("shop", ignore_case=True))
+    r.message.register(buy, Command("buy", ignore_case=True))
+    r.message.register(mycontent, Command("mycontent", ignore_case=True))
     r.callback_query.register(buy_button, Buy.filter())
     return r

@@ -42,8 +42,8 @@ async def menu(query: CallbackQuery, callback_data: Menu, ledger: Ledger, ctx: C
 
 def router() -> Router:
     r = Router(name="start")
-    r.message.register(start, CommandStart())
-    r.message.register(help_, Command("help"))
+    r.message.register(start, CommandStart(ignore_case=True))
+    r.message.register(help_, Command("help", ignore_case=True))
     r.callback_query.register(menu, Menu.filter())
     r.callback_query.filter(F.from_user)
     return r

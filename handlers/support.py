@@ -4,15 +4,18 @@ from __future__ import annotations
 
 from aiogram import Bot, Router
 from aiogram.filters import Command, CommandObject
-from aiogram.types import Message
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
+from bot import keyboards, paging
+from bot.callbacks import InboxPage
 from bot.config import Settings
 from bot.context import Ctx
-from bot.texts import Texts, join
+from bot.texts import Texts
 from economy import Ledger
-from handlers.common import name_of, notify, resolve_user, texts_for
+from handlers.common import edit, name_of, notify, resolve_user, texts_for
 
-INBOX = 20
+#: Characters of a ticket shown in /inbox (the admin answers with /reply).
+TICKET_SHOWN = 150
 
 
 async def support(message: Message, command: CommandObject, ledger: Ledger, ctx: Ctx, bot: Bot,
@@ -33,15 +36,27 @@ async def support(message: Message, command: CommandObject, ledger: Ledger, ctx:
     await message.answer(ctx.t("support_sent_priority" if ticket.priority else "support_sent"))
 
 
-async def inbox(message: Message, ledger: Ledger, ctx: Ctx) -> None:
+async def _inbox(ledger: Ledger, ctx: Ctx, offset: int) -> tuple[str, InlineKeyboardMarkup | None]:
     t = ctx.t
-    tickets = await ledger.inbox(INBOX)
-    if not tickets:
-        await message.answer(t("inbox_empty"))
-        return
-    lines = [t("inbox_line", flag=t.raw("priority_flag") if k.priority else "", id=str(k.ticket_id), user=str(k.user_id),
-               when=t.when(k.created_at), text=k.text[:150]) for k in tickets]
-    await message.answer(join(t("inbox_title", count=len(tickets)), lines))
+    page = await paging.screen(
+        ledger.inbox_window,
+        lambda k: t("inbox_line", flag=t.raw("priority_flag") if k.priority else "", id=str(k.ticket_id),
+                    user=str(k.user_id), when=t.when(k.created_at), text=k.text[:TICKET_SHOWN]),
+        lambda first, last, total: t("inbox_title", count=total, first=first, last=last), offset)
+    if page is None:
+        return t("inbox_empty"), None
+    return page.text, keyboards.offsets(t, page.prev, page.next, InboxPage)
+
+
+async def inbox(message: Message, ledger: Ledger, ctx: Ctx) -> None:
+    text, markup = await _inbox(ledger, ctx, 0)
+    await message.answer(text, reply_markup=markup)
+
+
+async def inbox_page(query: CallbackQuery, callback_data: InboxPage, ledger: Ledger, ctx: Ctx, bot: Bot) -> None:
+    text, markup = await _inbox(ledger, ctx, callback_data.offset)
+    assert query.message is not None  # IsAdmin checked the private chat
+    await edit(bot, query.message.chat.id, query.message.message_id, text, markup)
 
 
 async def reply(message: Message, command: CommandObject, ledger: Ledger, ctx: Ctx, bot: Bot,
@@ -61,12 +76,13 @@ async def reply(message: Message, command: CommandObject, ledger: Ledger, ctx: C
 
 def router() -> Router:
     r = Router(name="support")
-    r.message.register(support, Command("support"))
+    r.message.register(support, Command("support", ignore_case=True))
     return r
 
 
 def admin_router() -> Router:
     r = Router(name="support-admin")
-    r.message.register(inbox, Command("inbox"))
-    r.message.register(reply, Command("reply"))
+    r.message.register(inbox, Command("inbox", ignore_case=True))
+    r.message.register(reply, Command("reply", ignore_case=True))
+    r.callback_query.register(inbox_page, InboxPage.filter())
     return r

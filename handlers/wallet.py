@@ -61,16 +61,18 @@ async def convert(message: Message, command: CommandObject, ledger: Ledger, ctx:
     if not arg:
         await ask_convert(message, ledger=ledger, ctx=ctx, bot=bot)
         return
-    amount = None if arg.lower() in ("all", "hepsi", "tümü") else parse_units(arg)
+    # "HEPSİ".lower() is "hepsi̇" (with a combining dot): Turkish capitals first.
+    amount = None if arg.replace("İ", "i").lower() in ("all", "hepsi", "tümü") else parse_units(arg)
     done = await ledger.convert(message.from_user.id, amount, key=ctx.key())  # type: ignore[union-attr]
     await message.answer(_converted(ctx, done))
 
 
 async def convert_button(query: CallbackQuery, callback_data: Convert, ledger: Ledger, ctx: Ctx, bot: Bot) -> None:
     amount = None if callback_data.amount == "all" else parse_units(callback_data.amount)
-    # One conversion per message: a double tap does not convert twice.
+    # One conversion per button of a message: a double tap does not convert twice, and
+    # each amount is its own action.
     where = f"{target(query)}:{query.message.message_id if query.message else 0}"
-    key = Key(f"conv:{query.from_user.id}:{where}", keep_refusals=False)
+    key = Key(f"conv:{query.from_user.id}:{where}:{callback_data.amount}", keep_refusals=False)
     done = await ledger.convert(query.from_user.id, amount, key=key)
     await _send(query, bot, _converted(ctx, done))
 
@@ -133,12 +135,12 @@ async def credits(message: Message, ledger: Ledger, ctx: Ctx) -> None:
 
 def router() -> Router:
     r = Router(name="wallet")
-    r.message.register(show_balance, Command("balance"))
-    r.message.register(convert, Command("convert"))
-    r.message.register(do_daily, Command("daily"))
-    r.message.register(history, Command("history"))
-    r.message.register(show_top, Command("top"))
-    r.message.register(credits, Command("credits"))
+    r.message.register(show_balance, Command("balance", ignore_case=True))
+    r.message.register(convert, Command("convert", ignore_case=True))
+    r.message.register(do_daily, Command("daily", ignore_case=True))
+    r.message.register(history, Command("history", ignore_case=True))
+    r.message.register(show_top, Command("top", ignore_case=True))
+    r.message.register(credits, Command("credits", ignore_case=True))
     r.callback_query.register(convert_button, Convert.filter())
     r.callback_query.register(history_page, HistoryPage.filter())
     return r

@@ -29,6 +29,24 @@ def test_money_rejects(text):
         parse_money(text)
 
 
+@pytest.mark.parametrize("text, kurus", [
+    ("1.000,00", 100_000), ("1,000.00", 100_000), ("12.345.678,90", 1_234_567_890), ("1,234,567.5", 123_456_750),
+    ("900,01", 90_001), ("100.000,00", 10_000_000),
+])
+def test_money_accepts_the_bots_own_display_format(text, kurus):
+    assert parse_money(text) == kurus
+
+
+@pytest.mark.parametrize("text", [
+    "1.000", "1,000", "1.000.00", "1,000,00", "1.000.000", "1.00,00", "1.0000,00", "1,000,000", "1.000,000",
+    "1.000.00,00", "1,000.000", "1.000,00 TL", ".000,00", "1..000,00", "1.000,", "-1.000,00", "1,000.00e3",
+    "١.٠٠٠,٠٠", "1.000,0٠", "１,０００.００", "0.000,00", "0,000.00",
+])
+def test_grouped_money_needs_consistent_groups_and_decimals(text):
+    with pytest.raises(InvalidAmount):
+        parse_money(text)
+
+
 def test_format_money():
     assert format_money(100_000) == "1000.00"
     assert format_money(5) == "0.05"

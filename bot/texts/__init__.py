@@ -7,6 +7,7 @@ handler cannot forget to escape a name, a reason or a title.
 from __future__ import annotations
 
 import html
+import re
 import time
 from typing import Any
 
@@ -14,6 +15,7 @@ from bot.texts import en, tr
 
 CATALOGS = {"tr": tr.TEXTS, "en": en.TEXTS}
 LIMIT = 4096
+_TAG = re.compile(r"<[^<>]*>")
 
 
 def pick_language(code: str | None, default: str) -> str:
@@ -87,6 +89,12 @@ class Raw:
 
     def __init__(self, text: str) -> None:
         self.text = text
+
+
+def visible_length(text: str) -> int:
+    """The length Telegram checks against its limits: of the text after entity parsing (tags
+    gone, `&amp;` one character), in UTF-16 code units (an emoji is two)."""
+    return len(html.unescape(_TAG.sub("", text)).encode("utf-16-le")) // 2
 
 
 def clip(text: str, limit: int = LIMIT) -> str:

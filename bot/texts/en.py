@@ -55,6 +55,14 @@ TEXTS = {
     "history_title": "<b>Your history</b> (page {page}/{pages})",
     "history_empty": "No movements yet.",
     "history_line": "{when} · {what} · <b>{delta}</b> {asset}",
+    "charge_unrecorded_sent": "The file was sent to {name} and {amount} charged, but the database did not answer to"
+                              " record the delivery; the bot keeps trying.",
+    "charge_unrecorded_refund": "Could not deliver the file to {name}, and the database did not answer to record the"
+                                " refund of {amount}; the bot keeps trying to refund it.",
+    "content_refund_later": "I could not send you <b>{title}</b>; your {price} tokens will be returned as soon as"
+                            " the database answers.",
+    "delivery_by_hand": "its usage had already been refunded by hand",
+    "user_card_pending": "⏳ Delivery pending: {amount} since {since} (transfer {id})",
     "reason_registration": "Registration bonus",
     "reason_daily": "Daily task",
     "reason_grant": "Reward",
@@ -92,7 +100,7 @@ TEXTS = {
                            " to you privately yet: open a private chat with me, press Start, then send /mycontent"
                            " to get it.",
     "content_refunded": "I could not send you <b>{title}</b> ({reason}), so nothing was charged: your {price}"
-                        " tokens were returned.",
+                        " tokens were returned. You can try again from /shop.",
     "content_pending": "<b>{title}</b> is on its way; if it does not arrive, send /mycontent.",
     "already_bought": "You already bought <b>{name}</b> from this message; nothing was charged again.",
     "buy_usage": "Usage: /buy vip, /buy boost, /buy badge, /buy dm or /buy content &lt;id&gt;. See /shop.",
@@ -132,7 +140,7 @@ TEXTS = {
     "refunded": "Refunded {amount} to {name}.\nQuota {quota} · used {used} · available <b>{available}</b>",
     "user_card": "<b>{name}</b> {username} (<code>{user}</code>)\nRegistered: {since} · active: {active}\n"
                  "XP {xp} · tokens {tokens}\nCredit: quota {quota} · used {used} · available <b>{available}</b>",
-    "users_title": "<b>Credit users</b> ({total}) – page {page}/{pages}",
+    "users_title": "<b>Credit users</b> ({total}) – {first}–{last}",
     "users_line": "<code>{user}</code> {name}: quota {quota} · used {used} · available {available}",
     "users_empty": "No user has a credit quota yet.",
     "stats": "<b>📊 Credit</b>\nTotal quota: {quota}\nUsed: {used}\nAvailable: <b>{available}</b>\n"
@@ -145,7 +153,7 @@ TEXTS = {
     "export_caption": "The whole journal ({rows} rows) as CSV.",
     "content_added": "Premium content <code>{id}</code> registered: {title} ({price} tokens).",
     "reply_sent": "Sent to {name}.",
-    "inbox_title": "<b>Open support messages</b> ({count})",
+    "inbox_title": "<b>Open support messages</b> ({count}) – {first}–{last}",
     "inbox_line": "{flag}#{id} <code>{user}</code> {when}: {text}",
     "inbox_empty": "No open support messages.",
     "delivery_blocked": "the user blocked the bot; marked inactive",
@@ -158,6 +166,7 @@ TEXTS = {
     "no_tokens_item": "Not enough tokens: {name} costs {needed}, you have {available} ({short} short).",
     "no_tokens": "Not enough tokens: this needs {needed}, you have {available}.",
     "no_xp": "Not enough XP: you asked for {needed}, you have {available}. Earn XP with /daily.",
+    "no_xp_at_all": "You have no XP to convert. Earn XP with /daily.",
     "quota_exceeded": "Credit limit would be exceeded: the charge is {amount}, quota {quota}, used {used},"
                       " available {available}. Nothing was charged or sent.",
     "refund_too_large": "Cannot refund {amount}: only {used} is used.",
@@ -182,4 +191,6 @@ TEXTS = {
     "dashboard_open": "📊 The admin dashboard: cards, charts, users and credit actions.",
     "dashboard_button": "Open the dashboard",
     "dashboard_off": "The dashboard is not set up: set DASHBOARD_URL (its public https address) and restart the bot.",
+    "on_behalf_of_chat": "Please write from your own account: messages sent on behalf of"
+                         " a group or channel have no wallet here.",
 }

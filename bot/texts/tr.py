@@ -55,6 +55,14 @@ TEXTS = {
     "history_title": "<b>Geçmişin</b> (sayfa {page}/{pages})",
     "history_empty": "Henüz hareket yok.",
     "history_line": "{when} · {what} · <b>{delta}</b> {asset}",
+    "charge_unrecorded_sent": "Dosya {name} kullanıcısına gönderildi ve {amount} düşüldü, ama veritabanı teslimatı"
+                              " kaydetmek için yanıt vermedi; bot denemeye devam ediyor.",
+    "charge_unrecorded_refund": "Dosya {name} kullanıcısına iletilemedi ve veritabanı {amount} iadesini kaydetmek için"
+                                " yanıt vermedi; bot iade etmeyi denemeye devam ediyor.",
+    "content_refund_later": "<b>{title}</b> sana gönderilemedi; {price} tokenin veritabanı yanıt verir vermez iade"
+                            " edilecek.",
+    "delivery_by_hand": "kullanımı zaten elle iade edilmişti",
+    "user_card_pending": "⏳ Bekleyen teslimat: {amount}, {since} tarihinden beri (transfer {id})",
     "reason_registration": "Kayıt bonusu",
     "reason_daily": "Günlük görev",
     "reason_grant": "Ödül",
@@ -91,7 +99,7 @@ TEXTS = {
     "bought_content_kept": "<b>{title}</b> artık senin ({price} token; kalan token: <b>{tokens}</b>). Sana henüz"
                            " özelden yazamıyorum: benimle özel sohbet aç, Başlat'a bas, sonra /mycontent gönder.",
     "content_refunded": "<b>{title}</b> sana gönderilemedi ({reason}); ücret alınmadı: {price} tokenin iade"
-                        " edildi.",
+                        " edildi. /shop üzerinden yeniden deneyebilirsin.",
     "content_pending": "<b>{title}</b> yolda; gelmezse /mycontent gönder.",
     "already_bought": "<b>{name}</b> bu mesajdan zaten alındı; tekrar ücret alınmadı.",
     "buy_usage": "Kullanım: /buy vip, /buy boost, /buy badge, /buy dm ya da /buy content &lt;id&gt;. Bkz. /shop.",
@@ -132,7 +140,7 @@ TEXTS = {
     "refunded": "{name} kullanıcısına {amount} iade edildi.\nKota {quota} · kullanılan {used} · kalan <b>{available}</b>",
     "user_card": "<b>{name}</b> {username} (<code>{user}</code>)\nKayıt: {since} · aktif: {active}\n"
                  "XP {xp} · token {tokens}\nKredi: kota {quota} · kullanılan {used} · kalan <b>{available}</b>",
-    "users_title": "<b>Kredili kullanıcılar</b> ({total}) – sayfa {page}/{pages}",
+    "users_title": "<b>Kredili kullanıcılar</b> ({total}) – {first}–{last}",
     "users_line": "<code>{user}</code> {name}: kota {quota} · kullanılan {used} · kalan {available}",
     "users_empty": "Henüz kredi kotası olan kullanıcı yok.",
     "stats": "<b>📊 Kredi</b>\nToplam kota: {quota}\nKullanılan: {used}\nKalan: <b>{available}</b>\n"
@@ -145,7 +153,7 @@ TEXTS = {
     "export_caption": "Tüm hareket defteri ({rows} satır), CSV.",
     "content_added": "Premium içerik <code>{id}</code> kaydedildi: {title} ({price} token).",
     "reply_sent": "{name} kullanıcısına gönderildi.",
-    "inbox_title": "<b>Açık destek mesajları</b> ({count})",
+    "inbox_title": "<b>Açık destek mesajları</b> ({count}) – {first}–{last}",
     "inbox_line": "{flag}#{id} <code>{user}</code> {when}: {text}",
     "inbox_empty": "Açık destek mesajı yok.",
     "delivery_blocked": "kullanıcı botu engellemiş; pasif olarak işaretlendi",
@@ -158,6 +166,7 @@ TEXTS = {
     "no_tokens_item": "Yetersiz token: {name} {needed} token, sende {available} var ({short} eksik).",
     "no_tokens": "Yetersiz token: {needed} gerekli, sende {available} var.",
     "no_xp": "Yetersiz XP: {needed} istedin, sende {available} var. /daily ile XP kazan.",
+    "no_xp_at_all": "Çevrilecek XP'n yok. /daily ile XP kazan.",
     "quota_exceeded": "Kredi limiti aşılır: ücret {amount}, kota {quota}, kullanılan {used}, kalan {available}."
                       " Hiçbir ücret alınmadı, dosya gönderilmedi.",
     "refund_too_large": "{amount} iade edilemez: yalnızca {used} kullanılmış.",
@@ -182,4 +191,6 @@ TEXTS = {
     "dashboard_open": "📊 Yönetim paneli: kartlar, grafikler, kullanıcılar ve kredi işlemleri.",
     "dashboard_button": "Paneli aç",
     "dashboard_off": "Panel kurulmamış: DASHBOARD_URL'i (herkese açık https adresi) ayarlayıp botu yeniden başlatın.",
+    "on_behalf_of_chat": "Lütfen kendi hesabından yaz: bir grup ya da kanal adına"
+                         " gönderilen mesajların burada cüzdanı yok.",
 }

@@ -32,3 +32,18 @@ def test_main_console_runs_without_a_token(tmp_path):
                           input="/start\n/quit\n", cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert "50 XP" in done.stdout
+
+
+async def test_a_second_console_session_is_not_taken_for_a_replay_of_the_first(tmp_path):
+    settings = settings_for(tmp_path)
+    first = "\n".join(["/as 1001", "/start", "/convert 10", "/shop", "2", "/quit"]) + "\n"
+    await run_console(settings, io.StringIO(first), io.StringIO())
+    second = "\n".join(["/as 1001", "/convert 10", "/shop", "2", "/as 1002", "/start", "/as 1001", "/balance",
+                        "/quit"]) + "\n"
+    out = io.StringIO()
+    await run_console(settings, io.StringIO(second), out)
+    text = out.getvalue()
+    assert "kullanıldı" not in text  # "already used"
+    assert "Hoş geldin" in text  # 1002's /start is a new update, not the first session's
+    # 50 XP - 10 - 10 converted; 20 tokens - 2 boosts bought, one per session
+    assert "XP: 30\nToken: 10" in text, text

@@ -130,7 +130,7 @@ async def test_content_that_cannot_be_delivered_is_refunded_and_not_owned(h):
     b = await h.ledger.balance(ALICE.id)
     assert b.tokens == 50 and b.content == ()
     assert ("I could not send you Clip (Telegram did not answer after 3 tries), so nothing was charged:"
-            " your 10 tokens were returned.") == sent[-1].text
+            " your 10 tokens were returned. You can try again from /shop.") == sent[-1].text
     assert (await h.ledger.stats()).spent_per_item["content"] == 0
     assert await h.ledger.verify() == []
 
@@ -177,3 +177,61 @@ async def test_a_double_tapped_content_button_delivers_once(h):
     videos = [s for s in h.telegram.sent if s.method == "sendVideo"]
     assert len(videos) == 1 and "bought for 10 tokens" in first[-1].text
     assert "already bought" in second[-1].text and (await h.ledger.balance(ALICE.id)).tokens == 40
+
+
+async def test_a_busy_database_after_the_send_is_told_truthfully_and_recorded_later(h, monkeypatch):
+    import asyncio
+
+    from economy import StorageBusy
+    monkeypatch.setattr(delivery, "SETTLE_BACKOFF", (0.0, 0.0))
+    monkeypatch.setattr(delivery, "SETTLE_LATER", 0.01)
+    await _alice_with_quota(h)
+    real, fails = h.ledger.delivered, {"left": 4}
+
+    async def busy_delivered(*a, **k):
+        if fails["left"]:
+            fails["left"] -= 1
+            raise StorageBusy(reason="locked")
+        return await real(*a, **k)
+
+    monkeypatch.setattr(h.ledger, "delivered", busy_delivered)
+    update = _charge_update(h)
+    sent = await h.feed(update)
+    text = sent[-1].text
+    assert "was sent to Alice and 150.00 TL charged" in text and "keeps trying" in text
+    assert "nothing was changed" not in text and "try again" not in text.lower()
+    for _ in range(100):  # the background settler records it once the database answers
+        if not h.dp["deliveries"].unsettled:
+            break
+        await asyncio.sleep(0.01)
+    done = await h.ledger.pending_deliveries(ALICE.id)
+    assert done == [] and len(_copies(h)) == 1 and await _used(h) == 15_000
+    again = await h.feed(update)  # a replay reads the recorded outcome: no second file
+    assert len(_copies(h)) == 1 and "sent the file" in again[-1].text
+
+
+async def test_a_busy_refund_is_never_a_free_or_double_charge(h, monkeypatch):
+    from economy import StorageBusy
+    monkeypatch.setattr(delivery, "SETTLE_BACKOFF", (0.0, 0.0))
+    monkeypatch.setattr(delivery, "SETTLE_LATER", 3600)  # nothing in the background during this test
+    await _alice_with_quota(h)
+    h.telegram.faults["copyMessage"] = [FIVE_XX] * 3
+
+    async def busy(*a, **k):
+        raise StorageBusy(reason="locked")
+
+    real = h.ledger.refund_delivery
+    monkeypatch.setattr(h.ledger, "refund_delivery", busy)
+    update = _charge_update(h)
+    sent = await h.feed(update)
+    assert "Could not deliver the file to Alice" in sent[-1].text and "keeps trying to refund" in sent[-1].text
+    monkeypatch.setattr(h.ledger, "refund_delivery", real)
+    again = await h.feed(update)  # the replay records the refund it remembers, sends nothing
+    assert _copies(h) == [] and await _used(h) == 0 and "nothing was charged" in again[-1].text
+
+
+async def test_the_user_card_shows_a_pending_delivery(h):
+    await _alice_with_quota(h)
+    await h.ledger.charge(ALICE.id, 15_000, actor=ADMIN.id, deliver=True, worker="w", key="x")
+    card = await h.say(ADMIN, f"/user {ALICE.id}")
+    assert "Delivery pending: 150.00 TL" in card

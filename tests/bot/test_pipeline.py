@@ -7,7 +7,7 @@ import sqlite3
 
 from bot.fake import ApiError
 from bot.middlewares import Throttle
-from tests.bot.conftest import ADMIN, ALICE, Harness, settings_for
+from tests.bot.conftest import ADMIN, ALICE, BOB, Harness, settings_for
 from economy import Ledger
 
 
@@ -103,3 +103,22 @@ async def test_a_telegram_5xx_on_a_reply_leaves_the_ledger_right(h):
     assert (await h.ledger.balance(ALICE.id)).xp == 70  # the effect is committed once
     assert "already did today's task" in await h.say(ALICE, "/daily")
     assert await h.ledger.verify() == []
+
+
+async def test_a_chat_in_a_flood_wait_is_waited_for_before_the_next_send_and_other_chats_are_not(h, monkeypatch):
+    import asyncio
+    waits = []
+    real_sleep = asyncio.sleep
+
+    async def fake_sleep(seconds):
+        waits.append(seconds)
+        await real_sleep(0)
+    monkeypatch.setattr("bot.middlewares.asyncio.sleep", fake_sleep)
+    await h.send(BOB, "/start")
+    h.telegram.faults["sendMessage"] = [ApiError(429, "Too Many Requests: retry after 3", retry_after=3)]
+    assert "Welcome" in await h.say(ALICE, "/start")
+    assert waits == [3]
+    assert "Commands" in await h.say(ALICE, "/help")  # not sent before the wait is over: no second 429
+    assert len(waits) == 2 and 2 < waits[1] <= 3
+    await h.send(BOB, "/help")
+    assert len(waits) == 2  # another chat does not wait

@@ -5,6 +5,8 @@ More rounds: CRASH_ROUNDS=200 python -m pytest tests/e2e/test_crashes.py"""
 
 from __future__ import annotations
 
+import csv
+import io
 import os
 import random
 
@@ -61,6 +63,6 @@ async def test_random_kill_9_under_mixed_load(emu, bot, tmp_path):
     assert stats["xp_converted"] == 500 * len(USERS) + 5 * pushed["convert"], (pushed, stats)
     kurus = pushed["charge"] * 125  # each charge is 1,25 TL
     assert stats["credit_used"] == f"{kurus // 100}.{kurus % 100:02d}", (pushed, stats)
-    journal = cli(db, "export").stdout.splitlines()
-    dailies = [line for line in journal if ",earn," in line and line.endswith(",daily,")]
-    assert len(dailies) == len({line.split(",")[7] for line in dailies})  # at most one daily per user
+    journal = list(csv.DictReader(io.StringIO(cli(db, "export").stdout)))
+    dailies = [row for row in journal if row["kind"] == "earn" and row["ref"] == "daily"]
+    assert len(dailies) == len({row["user_id"] for row in dailies})  # at most one daily per user
