@@ -1,4 +1,5 @@
-"""Start the bot: `python main.py` (long polling) or `python main.py --console` (offline)."""
+"""Start the bot: `python main.py` (long polling, or the webhook when WEBHOOK_URL is set) or
+`python main.py --console` (offline). What is built from the settings is app.py's."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from dotenv import load_dotenv
 
 from bot.config import TOKEN_SHAPE, Settings, SettingsError
 from economy.redact import Redactor
+from web.config import WebSettings, WebSettingsError
 
 CONSOLE_TOKEN = "1:console-mode-token-not-used-anywhere-00000"
 
@@ -27,10 +29,12 @@ def main(argv: list[str] | None = None) -> int:
     if args.console and not env.get("BOT_TOKEN", "").strip():
         env["BOT_TOKEN"] = CONSOLE_TOKEN
     # The token and any password in a URL never reach a log line or an error message.
-    redact = Redactor(secrets=_token_parts(env.get("BOT_TOKEN", "")), patterns=[TOKEN_SHAPE])
+    secrets = [*_token_parts(env.get("BOT_TOKEN", "")), env.get("WEBHOOK_SECRET", "").strip()]
+    redact = Redactor(secrets=[s for s in secrets if s], patterns=[TOKEN_SHAPE])
     try:
         settings = Settings.from_env(env)
-    except SettingsError as exc:
+        web = WebSettings() if args.console else WebSettings.from_env(env)
+    except (SettingsError, WebSettingsError) as exc:
         print(f"error: {redact(str(exc))}", file=sys.stderr)
         return 2
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -38,11 +42,13 @@ def main(argv: list[str] | None = None) -> int:
     logging.getLogger("aiogram.event").setLevel(logging.WARNING)  # our middleware logs one line per update
     if args.console:
         logging.getLogger().setLevel(logging.WARNING)
-        from bot.console import run_console as run
+        from app import run_console
+        runner = run_console(settings)
     else:
-        from bot.app import run
+        from app import run
+        runner = run(settings, web)
     try:
-        return asyncio.run(run(settings))
+        return asyncio.run(runner)
     except sqlite3.DatabaseError as exc:  # a damaged file: one line, not a traceback
         from economy.store import open_failure
         print(f"error: {redact(open_failure(settings.database_url, exc))}", file=sys.stderr)

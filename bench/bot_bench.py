@@ -24,7 +24,8 @@ from aiogram.types import Update  # noqa: E402
 
 from bot.app import tune_gc  # noqa: E402
 from bot.config import Settings  # noqa: E402
-from bot.factory import build_bot, build_dispatcher  # noqa: E402
+from app import build_dispatcher  # noqa: E402
+from bot.factory import build_bot  # noqa: E402
 from bot.fake import FakeTelegram, LocalSession, Person, Updates  # noqa: E402
 from economy import Ledger  # noqa: E402
 
@@ -188,7 +189,7 @@ async def main() -> None:
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
         base = await throughput(tmp / "default-gc", args.updates, args.in_flight, args.load_users)
-        tune_gc()  # what bot.app.run does before polling
+        tune_gc()  # what app.run does before polling
         t = await throughput(tmp / "tuned-gc", args.updates, args.in_flight, args.load_users)
         for label, r in [("Python's default GC", base), ("GC tuned as the bot runs", t)]:
             print(f"{label}:")

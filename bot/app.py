@@ -1,19 +1,20 @@
-"""Running the bot: long polling until SIGTERM/SIGINT, then a clean stop."""
+"""Running the bot: the start every mode shares (getMe, expired keys, command menus), long
+polling until stopped, and the collector tuning. What is built and served is app.py's."""
 
 from __future__ import annotations
 
 import asyncio
 import gc
 import logging
-import signal
 from collections.abc import Coroutine
 from typing import Any
 
-from aiogram import Bot
+from aiogram import Bot, Dispatcher
 from aiogram.exceptions import TelegramUnauthorizedError
+from aiogram.types import User
 
 from bot.config import Settings
-from bot.factory import build_bot, build_dispatcher, set_commands
+from bot.factory import set_commands
 from bot.polling import Poller
 from economy import Ledger
 
@@ -23,34 +24,22 @@ log = logging.getLogger("bot")
 PURGE_EVERY = 3600.0
 
 
-async def run(settings: Settings) -> int:
-    ledger = await Ledger.open(settings.database_url, catalog=settings.catalog)
-    bot = build_bot(settings)
-    dp = build_dispatcher(settings, ledger)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
-    try:
-        # Start-up talks to Telegram too: a stop signal ends it even when nothing answers.
-        if not await _until_stopped(_start(bot, ledger, settings, stop), stop):
-            return 0
-        tune_gc()
-        purger = asyncio.create_task(purge_keys_every(ledger, stop))
-        poller = Poller(bot, dp)
-        try:
-            await poller.run(stop)
-        finally:
-            purger.cancel()
-            await asyncio.gather(purger, return_exceptions=True)
-        log.info("stopped after %d updates", poller.handled)
-        return 0
-    except TelegramUnauthorizedError:
-        log.error("Telegram rejected BOT_TOKEN (401 Unauthorized): check it with @BotFather")
-        return 2
-    finally:
-        await bot.session.close()
-        await ledger.close()
+async def start(bot: Bot, ledger: Ledger, settings: Settings, stop: asyncio.Event) -> User | None:
+    """getMe (retried until the API answers), expired keys purged, the command menus set;
+    None when stopped first (start-up talks to Telegram too: a stop signal ends it even when
+    nothing answers). TelegramUnauthorizedError for a bad token."""
+    return await until_stopped(_start(bot, ledger, settings, stop), stop)
+
+
+async def poll(bot: Bot, dp: Dispatcher, stop: asyncio.Event) -> None:
+    """Long polling until `stop`; the batch in hand is finished and confirmed first."""
+    # A webhook left set would make getUpdates fail with 409; pending updates are kept.
+    if not await until_stopped(bot.delete_webhook(drop_pending_updates=False), stop):
+        return
+    tune_gc()
+    poller = Poller(bot, dp)
+    await poller.run(stop)
+    log.info("stopped after %d updates", poller.handled)
 
 
 async def purge_keys_every(ledger: Ledger, stop: asyncio.Event, seconds: float = PURGE_EVERY) -> None:
@@ -68,20 +57,18 @@ async def purge_keys_every(ledger: Ledger, stop: asyncio.Event, seconds: float =
                 log.info("%d expired keys purged", purged)
 
 
-async def _start(bot: Bot, ledger: Ledger, settings: Settings, stop: asyncio.Event) -> bool:
+async def _start(bot: Bot, ledger: Ledger, settings: Settings, stop: asyncio.Event) -> User | None:
     me = await _get_me(bot, stop)
     if me is None:
-        return False
+        return None
     purged = await ledger.purge_keys()
     log.info("bot @%s (id %s) started: %s, %d expired keys purged", me.username, me.id, settings, purged)
-    # A webhook left set would make getUpdates fail with 409; pending updates are kept.
-    await bot.delete_webhook(drop_pending_updates=False)
     await set_commands(bot, settings)
-    return True
+    return me
 
 
-async def _until_stopped(work: Coroutine[Any, Any, bool], stop: asyncio.Event) -> bool:
-    """`work`'s result, or False as soon as `stop` is set (the work is then cancelled)."""
+async def until_stopped(work: Coroutine[Any, Any, Any], stop: asyncio.Event) -> Any:
+    """`work`'s result, or None as soon as `stop` is set (the work is then cancelled)."""
     task, stopping = asyncio.ensure_future(work), asyncio.ensure_future(stop.wait())
     try:
         await asyncio.wait({task, stopping}, return_when=asyncio.FIRST_COMPLETED)
@@ -91,7 +78,7 @@ async def _until_stopped(work: Coroutine[Any, Any, bool], stop: asyncio.Event) -
         return task.result()
     task.cancel()
     await asyncio.gather(task, return_exceptions=True)
-    return False
+    return None
 
 
 def tune_gc() -> None:
@@ -105,7 +92,7 @@ def tune_gc() -> None:
     gc.set_threshold(10_000, 10, 10)
 
 
-async def _get_me(bot, stop: asyncio.Event):  # type: ignore[no-untyped-def]
+async def _get_me(bot: Bot, stop: asyncio.Event) -> User | None:
     """getMe, retried while the network or the API server is not there yet."""
     delay = 1.0
     while not stop.is_set():

@@ -11,12 +11,14 @@ from __future__ import annotations
 import asyncio
 import sys
 import time
+from collections.abc import Callable
 from typing import TextIO
 
+from aiogram import Dispatcher
 from aiogram.types import Update
 
 from bot.config import Settings
-from bot.factory import build_bot, build_dispatcher
+from bot.factory import build_bot
 from bot.fake import FakeTelegram, LocalSession, Person, Sent, Updates
 from economy import Ledger
 
@@ -24,7 +26,9 @@ HELP = ("You are user {user}. Type commands as in Telegram (/start, /help, ...).
         "/as <id> switch user · <number> press a button · /file <caption> send a document · /quit\n")
 
 
-async def run_console(settings: Settings, stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout) -> int:
+async def run_console(settings: Settings, build_dispatcher: Callable[[Ledger], Dispatcher],
+                      stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout) -> int:
+    """`build_dispatcher` (from app.py) wires the routers to the ledger opened here."""
     ledger = await Ledger.open(settings.database_url, catalog=settings.catalog)
     # Ids never repeat from one session to the next (a repeated update id is a replay to the
     # ledger, a repeated message id an already-used button): they start at the clock, in
@@ -32,7 +36,7 @@ async def run_console(settings: Settings, stdin: TextIO = sys.stdin, stdout: Tex
     first = time.time_ns() // 1000
     telegram = FakeTelegram(first_message_id=first)
     bot = build_bot(settings, LocalSession(telegram))
-    dp = build_dispatcher(settings, ledger)
+    dp = build_dispatcher(ledger)
     updates = Updates(start=first, first_message_id=first)
     me = Person(min(settings.admin_ids) if settings.admin_ids else 1001, language_code=settings.default_language)
     buttons: list[tuple[Sent, str]] = []

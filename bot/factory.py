@@ -1,10 +1,12 @@
-"""Building the bot and its dispatcher, and the command menus."""
+"""Building the bot and its dispatcher, and the command menus. The routers come from the
+composition root (app.py): bot/ does not import handlers."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 
-from aiogram import Bot, Dispatcher
+from aiogram import BaseMiddleware, Bot, Dispatcher, Router
 from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.session.base import BaseSession
@@ -18,7 +20,6 @@ from bot.config import Settings
 from bot.delivery import Deliveries
 from bot.middlewares import RetryAfter, Throttle, UpdateMiddleware
 from economy import Ledger
-from handlers import routers
 
 log = logging.getLogger("bot")
 
@@ -56,19 +57,23 @@ def build_bot(settings: Settings, session: BaseSession | None = None) -> Bot:
                                             link_preview=LinkPreviewOptions(is_disabled=True)))
 
 
-def build_dispatcher(settings: Settings, ledger: Ledger, *, sole_worker: bool = True) -> Dispatcher:
-    """`sole_worker`: this process is the only one handling updates (long polling); False
-    when several webhook instances share the database."""
+def build_dispatcher(settings: Settings, ledger: Ledger, routers: Iterable[Router],
+                     outer: Iterable[BaseMiddleware] = (), *, sole_worker: bool = True) -> Dispatcher:
+    """`outer` middlewares wrap the update pipeline from outside (they see its outcome).
+    `sole_worker`: this process is the only one handling updates (long polling); False when
+    several webhook instances share the database."""
     # No FSM: nothing here is a conversation, and aiogram's memory storage would keep an entry
     # (and a lock) for every user ever seen.
     dp = Dispatcher(ledger=ledger, settings=settings, deliveries=Deliveries(ledger, sole=sole_worker),
                     disable_fsm=True)
+    for middleware in outer:
+        dp.update.outer_middleware(middleware)
     dp.update.outer_middleware(UpdateMiddleware(
         settings.admin_ids, settings.default_language,
         Throttle(settings.throttle_burst, settings.throttle_per_minute),
         commands=frozenset(name for name, _ in USER_COMMANDS["en"]),
     ))
-    dp.include_routers(*routers(settings.admin_ids))
+    dp.include_routers(*routers)
     return dp
 
 

@@ -117,6 +117,8 @@ class FakeTelegram:
         #: faults to inject: method name -> list of ApiError raised (one per call) before serving it
         self.faults: dict[str, list[ApiError]] = {}
         self.listeners: list[Callable[[Sent], None]] = []
+        #: the webhook as setWebhook left it (url, secret_token, allowed_updates, ...), or None
+        self.webhook: dict[str, Any] | None = None
         self._ids = itertools.count(first_message_id)
 
     # -- the API --
@@ -289,8 +291,29 @@ class FakeTelegram:
     def _m_deletemycommands(self, p: dict[str, Any]) -> bool:
         return True
 
-    def _m_deletewebhook(self, p: dict[str, Any]) -> bool:
+    def _m_setwebhook(self, p: dict[str, Any]) -> bool:
+        url = p.get("url", "")
+        if not url.startswith("https://"):
+            raise ApiError(400, "Bad Request: bad webhook: An HTTPS URL must be provided for webhook")
+        secret = p.get("secret_token")
+        if secret is not None and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", secret):
+            raise ApiError(400, "Bad Request: secret token contains unallowed characters")
+        connections = int(p.get("max_connections") or 40)
+        if not 1 <= connections <= 100:
+            raise ApiError(400, "Bad Request: bad webhook: max_connections must be between 1 and 100")
+        self.webhook = {"url": url, "secret_token": secret, "max_connections": connections,
+                        "allowed_updates": p.get("allowed_updates"),
+                        "drop_pending_updates": p.get("drop_pending_updates") in ("true", True)}
         return True
+
+    def _m_deletewebhook(self, p: dict[str, Any]) -> bool:
+        self.webhook = None
+        return True
+
+    def _m_getwebhookinfo(self, p: dict[str, Any]) -> dict[str, Any]:
+        hook = self.webhook or {}
+        return {"url": hook.get("url", ""), "has_custom_certificate": False, "pending_update_count": 0,
+                **({"max_connections": hook["max_connections"]} if hook else {})}
 
     def _m_close(self, p: dict[str, Any]) -> bool:
         return True

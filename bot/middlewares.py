@@ -71,8 +71,13 @@ def describe(update: Update) -> str:
     return f"<{update.event_type}>"
 
 
+#: The outcome of an update whose handling failed unexpectedly (the user got an apology).
+FAILED = "error"
+
+
 class UpdateMiddleware(BaseMiddleware):
-    """Outer middleware of `dp.update`."""
+    """Outer middleware of `dp.update`. Returns the update's outcome, which `dp.feed_update`
+    passes on: "ok", "ignored", "throttled", "stale_button", "refused:<error>" or FAILED."""
 
     def __init__(self, admins: frozenset[int], default_language: str, throttle: Throttle,
                  profiles: Profiles | None = None, commands: frozenset[str] = frozenset()) -> None:
@@ -101,13 +106,13 @@ class UpdateMiddleware(BaseMiddleware):
             outcome = "cancelled"
             raise
         except Exception:
-            outcome = "error"
+            outcome = FAILED
             log.exception("update %s failed (user %s, %s)", update.update_id, ctx.user_id, describe(update))
             await self._tell(update, ctx.t("oops"))
         finally:
             log.info("update=%s user=%s cmd=%s outcome=%s ms=%.1f", update.update_id, ctx.user_id,
                      describe(update), outcome, (time.perf_counter() - started) * 1000)
-        return None
+        return outcome
 
     async def _run(self, handler: Callable[..., Awaitable[Any]], update: Update, data: dict[str, Any],
                    ctx: Ctx) -> str:
@@ -210,4 +215,4 @@ class RetryAfter(BaseRequestMiddleware):
         self.flooded[chat] = now + seconds
 
 
-__all__ = ["UpdateMiddleware", "Throttle", "RetryAfter", "Message"]
+__all__ = ["FAILED", "UpdateMiddleware", "Throttle", "RetryAfter", "Message"]

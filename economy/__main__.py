@@ -1,4 +1,4 @@
-"""Operator CLI: `python -m economy [--db URL] balance|history|stats|export|verify|demo`."""
+"""Operator CLI: `python -m economy [--db URL] balance|history|stats|export|verify|demo|apikey`."""
 
 from __future__ import annotations
 
@@ -12,8 +12,9 @@ import sys
 import tempfile
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
 
+from economy import views
+from economy.apikeys import SCOPES, ApiKeys
 from economy.amounts import format_money
 from economy.catalog import Catalog
 from economy.errors import EconomyError
@@ -39,6 +40,14 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("export", help="the whole journal as CSV on stdout")
     sub.add_parser("verify", help="check every invariant; exit 1 if one fails")
     sub.add_parser("demo", help="play the seeds' two journeys on a scratch database")
+    keys = sub.add_parser("apikey", help="keys of the HTTP API: create, list, revoke")
+    actions = keys.add_subparsers(dest="action", required=True, metavar="action")
+    create = actions.add_parser("create", help="make a key; it is printed once, alone on the last line")
+    create.add_argument("name")
+    create.add_argument("--scope", choices=SCOPES, required=True)
+    actions.add_parser("list", help="every key's name, scope and dates (JSON; never the keys)")
+    revoke = actions.add_parser("revoke", help="refuse a key from now on")
+    revoke.add_argument("name")
     return p
 
 
@@ -48,10 +57,6 @@ def _missing(where: str) -> Path | None:
         return None
     path = path_from_url(where) if where.startswith("sqlite:") else Path(where)
     return None if path.exists() else path
-
-
-def _money(fields: dict[str, Any], *names: str) -> dict[str, Any]:
-    return {k: format_money(v) if k in names else v for k, v in fields.items()}
 
 
 async def _run(args: argparse.Namespace) -> int:
@@ -70,20 +75,13 @@ async def _run(args: argparse.Namespace) -> int:
         raise
     try:
         if args.command == "balance":
-            b = await ledger.balance(args.user_id)
-            out = _money(asdict(b), "credit_quota", "credit_used")
-            out["credit_available"] = format_money(b.credit_available)
-            out["content"] = list(b.content)
-            print(json.dumps(out, indent=2))
+            print(json.dumps(views.balance(await ledger.balance(args.user_id)), indent=2))
         elif args.command == "history":
-            page = await ledger.history(args.user_id, args.page, args.per_page)
-            print(json.dumps({"page": page.page, "pages": page.pages, "total": page.total,
-                              "entries": [asdict(e) for e in page.items]}, indent=2))
+            print(json.dumps(views.history(await ledger.history(args.user_id, args.page, args.per_page)), indent=2))
         elif args.command == "stats":
-            s = await ledger.stats()
-            out = _money(asdict(s), "credit_quota", "credit_used")
-            out["credit_available"] = format_money(s.credit_available)
-            print(json.dumps(out, indent=2))
+            print(json.dumps(views.stats(await ledger.stats()), indent=2))
+        elif args.command == "apikey":
+            return await _apikey(ApiKeys(ledger.store), args)
         elif args.command == "export":
             await ledger.export_csv(sys.stdout)
         elif args.command == "verify":
@@ -97,6 +95,19 @@ async def _run(args: argparse.Namespace) -> int:
                   f" credit quota {format_money(s.credit_quota)} used {format_money(s.credit_used)}; every invariant holds")
     finally:
         await ledger.close()
+    return 0
+
+
+async def _apikey(keys: ApiKeys, args: argparse.Namespace) -> int:
+    if args.action == "create":
+        made, key = await keys.create(args.name, args.scope)
+        print(f"API key {made.name!r} ({made.scope}) created. It is shown only now; keep it secret:")
+        print(key)
+    elif args.action == "list":
+        print(json.dumps([asdict(k) for k in await keys.list()], indent=2))
+    else:
+        gone = await keys.revoke(args.name)
+        print(f"API key {gone.name!r} revoked")
     return 0
 
 

@@ -21,12 +21,12 @@ from economy.errors import (
 )
 from economy.journal import Tx
 from economy.models import (
-    Balance, ContentItem, Conversion, CreditChange, CreditUser, DayTokens, Delivery, Done, Earning, Entry, Key,
-    Page, Profile, Purchase, Registration, Spender, Stats, Ticket, Window,
+    Answer, Balance, ContentItem, Conversion, CreditChange, CreditUser, DayTokens, Delivery, Done, Earning, Entry,
+    Key, Page, Profile, Purchase, Registration, Spender, Stats, Ticket, Window,
 )
 from economy.schema import (
     CREDIT, PERK_COLUMNS, QUOTA_ISSUER, REVENUE, TOKEN, TOKEN_MINT, USED, XP, XP_CONVERTED, XP_ISSUER,
-    account_id,
+    VERSION, account_id,
 )
 from economy.store import Store, path_from_url
 
@@ -209,6 +209,27 @@ class Ledger:
             return Earning(user_id, amount, tx.balance(account_id(user_id, XP)))
 
         return await self._write(op, key, "grant", user_id, amount, reason, actor, user=user_id)
+
+    async def earn(
+        self, user_id: int, amount: int, *, reason: str = "", key: Key | str | None = None,
+    ) -> Earning:
+        """XP from elsewhere on the platform (the HTTP API): creates the user if new, without
+        the registration bonus (which only the bot's /start pays, to users it creates)."""
+        check_user_id(user_id)
+        check_amount(amount)
+        reason = _clip(reason)
+
+        def op(tx: Tx) -> Earning:
+            try:
+                tx.wallet(user_id)
+            except NotFound:
+                tx.write("INSERT INTO users(user_id, registered_at) VALUES (?, ?)", (user_id, tx.now))
+                tx.write("INSERT INTO wallets(user_id) VALUES (?)", (user_id,))
+            xp = tx.transfer("earn", "XP", XP_ISSUER, account_id(user_id, XP), amount, user_id,
+                             reason or "earn").credit_balance
+            return Earning(user_id, amount, xp)  # type: ignore[arg-type]
+
+        return await self._write(op, key, "earn", user_id, amount, reason, user=user_id)
 
     async def convert(self, user_id: int, amount: int | None = None, *, key: Key | str | None = None) -> Conversion:
         """XP to tokens, 1:1; `amount=None` converts all the XP there is."""
@@ -439,6 +460,11 @@ class Ledger:
 
         return await self._write(op, key, "close_tickets", user_id, user=user_id)
 
+    async def remember(self, key: Key | str, fingerprint: str, text: str) -> Answer:
+        """Keep `text` under `key` unless something is kept there already: returns the first
+        text kept for this key and fingerprint (IdempotencyConflict for another fingerprint)."""
+        return await self._write(lambda tx: Answer(text), key, "remember", fingerprint)  # type: ignore[no-any-return]
+
     async def purge_keys(self) -> int:
         """Forget idempotency keys past their expiry; return how many."""
         def op(tx: Tx) -> Done:
@@ -460,6 +486,10 @@ class Ledger:
         return await self._write(op, None, "set_active", user_id, active)
 
     # -- reads --
+    async def ready(self) -> bool:
+        """The database answers and is at this code's schema version."""
+        return await self.store.read(queries.schema_version) == VERSION
+
     async def balance(self, user_id: int) -> Balance:
         return await self.store.read(partial(queries.balance, user_id=check_user_id(user_id), now=int(self.store.clock())))
 

@@ -129,6 +129,16 @@ class Ticket:
     replayed: bool = REPLAYED
 
 
+@_result
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """A caller's answer kept under an idempotency key (e.g. an HTTP response to an
+    Idempotency-Key), so a repeated request gets the first answer again."""
+
+    text: str
+    replayed: bool = REPLAYED
+
+
 @dataclass(frozen=True, slots=True)
 class Delivery:
     """What became of a file charge or content purchase (see schema.DELIVERY_STATES).

@@ -17,6 +17,10 @@ from economy.schema import (
 MAX_PER_PAGE = 50
 
 
+def schema_version(db: sqlite3.Connection) -> int:
+    return db.execute("PRAGMA user_version").fetchone()[0]  # type: ignore[no-any-return]
+
+
 def balance(db: sqlite3.Connection, user_id: int, now: int) -> Balance:
     row = db.execute(
         "SELECT xp, token, credit, credit_used, vip_since, badge_since, boost_until, dm_until"
@@ -223,13 +227,13 @@ def verify(db: sqlite3.Connection, now: int | None = None) -> list[str]:
         if check != [("ok",)]:
             lines = [line for (row,) in check for line in str(row).splitlines()]
             problems.append(f"damaged: integrity_check found {len(lines)} problems: " + "; ".join(lines[:5]))
-        _verify_ledger(db, problems)
+        _verify_ledger(db, problems, now)
     except sqlite3.DatabaseError as exc:  # a damaged page: what was found so far, and that
         problems.append(f"damaged: the ledger cannot be read to the end ({exc})")
     return problems
 
 
-def _verify_ledger(db: sqlite3.Connection, problems: list[str]) -> None:
+def _verify_ledger(db: sqlite3.Connection, problems: list[str], now: int | None) -> None:
     sums = "SELECT acc, SUM(d), SUM(c) FROM (SELECT debit_id AS acc, amount AS d, 0 AS c FROM transfers" \
            " UNION ALL SELECT credit_id, 0, amount FROM transfers) GROUP BY acc"
     journal_sums = {acc: (d, c) for acc, d, c in db.execute(sums)}

@@ -272,7 +272,23 @@ def _v4(db: sqlite3.Connection) -> None:
     )
 
 
-MIGRATIONS = (_v1, _v2, _v3, _v4)
+def _v5(db: sqlite3.Connection) -> None:
+    """Keys of the HTTP API, made by the operator CLI: only a SHA-256 of each key is kept (a
+    key is 32 random bytes, so a fast hash is enough); a revoked key stays for the record."""
+    db.executescript(
+        """
+        CREATE TABLE api_keys (
+            name TEXT PRIMARY KEY CHECK (length(name) BETWEEN 1 AND 64),
+            scope TEXT NOT NULL CHECK (scope IN ('read', 'write')),
+            key_hash TEXT NOT NULL UNIQUE CHECK (length(key_hash) = 64),
+            created_at INTEGER NOT NULL,
+            revoked_at INTEGER
+        ) STRICT;
+        """
+    )
+
+
+MIGRATIONS = (_v1, _v2, _v3, _v4, _v5)
 VERSION = len(MIGRATIONS)
 
 

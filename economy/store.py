@@ -72,6 +72,8 @@ class Store:
         self.safe_batches = 0
         #: seconds the event loop spent waiting on the writer thread (for the benchmark)
         self.writer_s = 0.0
+        #: called after each batch with its size and seconds (the web app's metrics)
+        self.on_batch: Callable[[int, float], None] | None = None
 
     async def open(self) -> Store:
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -147,7 +149,10 @@ class Store:
                     log.error("write batch of %d failed: %s", len(batch), exc)
                     outcomes = [StorageBusy(reason=_reason(exc))] * len(batch)
                 self.batches += 1
-                self.writer_s += time.perf_counter() - started
+                took = time.perf_counter() - started
+                self.writer_s += took
+                if self.on_batch is not None:
+                    self.on_batch(len(batch), took)
                 self._maybe_checkpoint()
                 for req, outcome in zip(batch, outcomes):
                     if outcome is RETRY:

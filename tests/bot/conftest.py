@@ -9,7 +9,8 @@ import pytest
 from aiogram.types import Update
 
 from bot.config import Settings
-from bot.factory import build_bot, build_dispatcher
+from app import build_dispatcher
+from bot.factory import build_bot
 from bot.fake import FakeTelegram, LocalSession, Person, Sent, Updates
 from economy import Ledger
 

@@ -6,7 +6,7 @@ import io
 import subprocess
 import sys
 
-from bot.console import run_console
+from app import run_console
 from tests.bot.conftest import settings_for
 from tests.test_cli import ROOT
 

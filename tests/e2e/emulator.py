@@ -1,10 +1,16 @@
 """A Bot API server of our own on 127.0.0.1 (aiohttp): getUpdates with real offset
 semantics (an update is confirmed only by a later getUpdates with a greater offset), and
-every other method served by bot.fake.FakeTelegram, which refuses what Telegram refuses."""
+every other method served by bot.fake.FakeTelegram, which refuses what Telegram refuses.
+
+Once the bot calls setWebhook, updates are POSTed to it instead, as Telegram does: with the
+secret token header, up to max_connections at once, an update confirmed only by a 2xx answer
+and sent again (after a short pause) on anything else, a refused connection included. The
+webhook URL's path is posted to `targets` in turn (a load balancer in front of instances)."""
 
 from __future__ import annotations
 
 import asyncio
+import collections
 import os
 import signal
 import sys
@@ -12,6 +18,9 @@ import time
 from pathlib import Path
 from typing import Any
 
+from urllib.parse import urlsplit
+
+import aiohttp
 from aiohttp import web
 
 from bot.fake import FakeTelegram, Person, Sent, Updates
@@ -35,6 +44,14 @@ class Emulator:
         #: an HTTP status (a JSON error), ("retry_after", seconds) for a 429, "html" (a proxy's
         #: HTML 502 page), "drop" (connection cut), ("redirect", url), "hang" (never answers)
         self.faults: dict[str, list[Any]] = {}
+        #: webhook delivery: where to post (base URLs, in turn) and what each post got
+        self.targets: list[str] = []
+        self.results: list[tuple[int, str, int | str]] = []
+        self._inflight: set[int] = set()
+        self._attempts: collections.Counter[int] = collections.Counter()
+        self._retry_at: dict[int, float] = {}
+        self._turn = 0
+        self._deliverer: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
         self._runner: web.AppRunner | None = None
         self.url = ""
@@ -48,11 +65,14 @@ class Emulator:
         await site.start()
         port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
         self.url = f"http://127.0.0.1:{port}"
+        self._deliverer = asyncio.create_task(self._deliver())
         return self.url
 
     async def stop(self) -> None:
         self.closing = True
         self._wake.set()
+        if self._deliverer is not None:
+            await self._deliverer
         if self._runner is not None:
             await self._runner.cleanup()
 
@@ -74,7 +94,7 @@ class Emulator:
 
     def resend(self, raw: dict[str, Any]) -> None:
         """Deliver an update again, as Telegram does after a timeout (same update_id)."""
-        self.redeliver.append(raw)
+        (self.pending if self.telegram.webhook else self.redeliver).append(raw)
         self._wake.set()
 
     async def wait(self, predicate: Any, timeout: float = 20.0, what: str = "") -> Any:
@@ -117,9 +137,67 @@ class Emulator:
         if queued:
             return await self._fault(request, queued.pop(0))
         if method.lower() == "getupdates":
+            if self.telegram.webhook is not None:
+                return web.json_response({"ok": False, "error_code": 409, "description": "Conflict: can't use"
+                                          " getUpdates method while webhook is active; use deleteWebhook to delete"
+                                          " the webhook first"}, status=409)
             return web.json_response({"ok": True, "result": await self._get_updates(params)})
         status, body = self.telegram.call(method, params)
+        self._wake.set()  # a webhook may have been set
         return web.json_response(body, status=status)
+
+    # -- webhook delivery --
+    async def _deliver(self) -> None:
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=60)) as session:
+            posts: set[asyncio.Task[None]] = set()
+            while not self.closing:
+                hook = self.telegram.webhook
+                if hook is not None and self.targets:
+                    now = time.monotonic()
+                    room = hook["max_connections"] - len(self._inflight)
+                    for raw in list(self.pending):
+                        uid = raw["update_id"]
+                        if room <= 0:
+                            break
+                        if uid in self._inflight or self._retry_at.get(uid, 0) > now:
+                            continue
+                        self._inflight.add(uid)
+                        room -= 1
+                        task = asyncio.create_task(self._post(session, hook, raw))
+                        posts.add(task)
+                        task.add_done_callback(posts.discard)
+                self._wake.clear()
+                try:
+                    await asyncio.wait_for(self._wake.wait(), timeout=0.05)
+                except asyncio.TimeoutError:
+                    pass
+            for task in list(posts):
+                task.cancel()
+            await asyncio.gather(*posts, return_exceptions=True)
+
+    async def _post(self, session: aiohttp.ClientSession, hook: dict[str, Any], raw: dict[str, Any]) -> None:
+        uid = raw["update_id"]
+        target = self.targets[self._turn % len(self.targets)]
+        self._turn += 1
+        headers = {"X-Telegram-Bot-Api-Secret-Token": hook["secret_token"]} if hook["secret_token"] else {}
+        self.delivered.add(uid)
+        try:
+            async with session.post(target + urlsplit(hook["url"]).path, json=raw, headers=headers) as response:
+                await response.read()
+                status: int | str = response.status
+        except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
+            status = type(exc).__name__
+        finally:
+            self._inflight.discard(uid)
+        self.results.append((uid, target, status))
+        if isinstance(status, int) and 200 <= status < 300:
+            self.acked.add(uid)
+            self.pending = [u for u in self.pending if u is not raw]
+            self._attempts.pop(uid, None)
+        else:  # Telegram tries again later; here after a short, growing pause
+            self._attempts[uid] += 1
+            self._retry_at[uid] = time.monotonic() + min(0.05 * 2 ** self._attempts[uid], 1.0)
+        self._wake.set()
 
     async def _fault(self, request: web.Request, fault: Any) -> web.StreamResponse:
         if fault == "drop":

@@ -40,11 +40,8 @@ async def ask(emu, who, text, contains="", **kw):
     return await emu.reply(kw.get("chat", who.id), mark, contains)
 
 
-async def test_journeys_and_the_quota_scenario_typed_by_people(emu, bot, tmp_path):
-    await emu.wait(lambda: emu.polls > 0, what="the bot polling")
-    # the command menus: user commands in both languages, admin commands in the admin's chat
-    assert any('"chat_id": 9000' in k for k in emu.telegram.commands)
-    assert any(k.endswith("|tr") for k in emu.telegram.commands) and any(k.endswith("|en") for k in emu.telegram.commands)
+async def journeys(emu) -> None:
+    """The seeds' two journeys (55 and 80 tokens) and the quota scenario, typed by people."""
     # content the admin uploads
     for cid in ("video_001", "v2", "v3"):
         mark = len(emu.telegram.sent)
@@ -83,6 +80,14 @@ async def test_journeys_and_the_quota_scenario_typed_by_people(emu, bot, tmp_pat
     await emu.reply(ADMIN.id, mark, "Credit limit would be exceeded")
     await ask(emu, ADMIN, "/refund @ayse 100", "available 1,000.00 TL")
     assert "Kalan: 1.000,00 TL" in (await ask(emu, NEW, "/credits", "Kota")).text
+
+
+async def test_journeys_and_the_quota_scenario_typed_by_people(emu, bot, tmp_path):
+    await emu.wait(lambda: emu.polls > 0, what="the bot polling")
+    # the command menus: user commands in both languages, admin commands in the admin's chat
+    assert any('"chat_id": 9000' in k for k in emu.telegram.commands)
+    assert any(k.endswith("|tr") for k in emu.telegram.commands) and any(k.endswith("|en") for k in emu.telegram.commands)
+    await journeys(emu)
     await emu.idle()
     assert await bot.terminate() == 0
     db = tmp_path / "e2e.db"

@@ -1,0 +1,129 @@
+"""Composition root: settings -> ledger -> bot and dispatcher (with the handlers' routers) ->
+web app. The only module that knows every package; bot/ and web/ know neither handlers nor
+each other."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import sys
+from typing import TextIO
+
+from aiogram import Bot, Dispatcher
+from aiogram.exceptions import TelegramBadRequest, TelegramUnauthorizedError
+
+from bot import console
+from bot.app import poll, purge_keys_every, start, tune_gc, until_stopped
+from bot.config import Settings
+from bot.factory import build_bot
+from bot.factory import build_dispatcher as _build_dispatcher
+from bot.middlewares import FAILED
+from economy import Ledger
+from handlers import routers
+from web.config import WebSettings
+from web.metrics import Metrics
+from web.server import Health, Installer, WebServer, build_web_app, metrics_app
+from web.webhook import Webhook
+
+log = logging.getLogger("app")
+
+
+def build_dispatcher(settings: Settings, ledger: Ledger, metrics: Metrics | None = None, *,
+                     sole_worker: bool = True) -> Dispatcher:
+    """`sole_worker`: False when webhook instances may share the database."""
+    outer = [metrics.update_middleware()] if metrics is not None else []
+    return _build_dispatcher(settings, ledger, routers(settings.admin_ids), outer, sole_worker=sole_worker)
+
+
+def web_installers(settings: Settings, ledger: Ledger) -> list[Installer]:
+    """More routes for the main web app: each installer gets the aiohttp app and adds its own
+    (the admin dashboard belongs here)."""
+    return []
+
+
+async def run_console(settings: Settings, stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout) -> int:
+    return await console.run_console(settings, lambda ledger: build_dispatcher(settings, ledger), stdin, stdout)
+
+
+async def run(settings: Settings, web: WebSettings) -> int:
+    """Long polling, or the webhook when WEBHOOK_URL is set; the HTTP server (API, health,
+    metrics) when WEB_PORT (or METRICS_PORT) is set. Until SIGTERM/SIGINT, then a clean stop."""
+    ledger = await Ledger.open(settings.database_url, catalog=settings.catalog)
+    bot = build_bot(settings)
+    metrics = Metrics(ledger) if web.serves_http else None
+    dp = build_dispatcher(settings, ledger, metrics, sole_worker=web.webhook_url is None)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    server: WebServer | None = None
+    purger: asyncio.Task[None] | None = None
+    try:
+        if await start(bot, ledger, settings, stop) is None:
+            return 0
+        purger = asyncio.create_task(purge_keys_every(ledger, stop))
+        webhook = Webhook(bot, dp, web.webhook_secret, lambda outcome: outcome == FAILED) \
+            if web.webhook_url and web.webhook_secret else None
+        health = Health(ledger, webhook)
+        if metrics is not None:
+            app = build_web_app(ledger, metrics, health=health, webhook=webhook, webhook_path=web.webhook_path,
+                                serve_metrics=web.metrics_port is None,
+                                installers=web_installers(settings, ledger)) if web.port is not None else None
+            server = WebServer(web, app, metrics_app(metrics) if web.metrics_port is not None else None)
+            try:
+                await server.start()
+            except OSError as exc:  # the port is taken, the address is not this machine's
+                log.error("cannot listen on %s: %s", web.host if web.port else web.metrics_host, exc)
+                return 1
+        if webhook is None:
+            await poll(bot, dp, stop)
+            health.closing = True
+            return 0
+        if not await until_stopped(_set_webhook(bot, dp, web, stop), stop):
+            return 0
+        health.registered = True
+        tune_gc()
+        log.info("webhook mode: Telegram posts to %s (served at %s)", web.webhook_url, web.webhook_path)
+        await stop.wait()
+        # Refuse new updates (Telegram sends them again, to another instance or after the
+        # restart) and leave readiness; the updates in hand are finished below.
+        health.closing = webhook.closing = True
+        log.info("stopping after %d webhook updates", webhook.handled)
+        return 0
+    except TelegramUnauthorizedError:
+        log.error("Telegram rejected BOT_TOKEN (401 Unauthorized): check it with @BotFather")
+        return 2
+    except TelegramBadRequest as exc:
+        log.error("Telegram refused the webhook (%s): check WEBHOOK_URL", exc.message)
+        return 2
+    finally:
+        if purger is not None:
+            purger.cancel()
+            await asyncio.gather(purger, return_exceptions=True)
+        if server is not None:
+            await server.stop()
+        await dp["deliveries"].close()  # one last try to record what the database refused
+        await bot.session.close()
+        await ledger.close()
+
+
+async def _set_webhook(bot: Bot, dp: Dispatcher, web: WebSettings, stop: asyncio.Event) -> bool:
+    """setWebhook (retried while the API does not answer); pending updates are kept."""
+    delay = 1.0
+    while not stop.is_set():
+        try:
+            await bot.set_webhook(web.webhook_url or "", secret_token=web.webhook_secret,
+                                  allowed_updates=dp.resolve_used_update_types(),
+                                  max_connections=web.max_connections, drop_pending_updates=False)
+            return True
+        except (TelegramUnauthorizedError, TelegramBadRequest):
+            raise
+        except Exception as exc:
+            log.warning("setWebhook failed (%s); retrying in %.0fs", exc, delay)
+            try:
+                await asyncio.wait_for(stop.wait(), timeout=delay)
+            except TimeoutError:
+                pass
+            delay = min(delay * 2, 30.0)
+    return False

@@ -1,0 +1,100 @@
+"""Keys of the HTTP API: made, listed and revoked by the operator CLI, checked per request.
+
+A key is "ek_" and 32 random bytes (base64url); only its SHA-256 is stored, so the database
+never holds a usable key. A key is shown once, when it is made.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+import sqlite3
+from dataclasses import dataclass
+
+from economy.errors import AlreadyExists, InvalidInput, NotFound
+from economy.journal import Tx
+from economy.store import Store
+
+NAME = re.compile(r"[A-Za-z0-9_.-]{1,64}", re.ASCII)
+SCOPES = ("read", "write")
+PREFIX = "ek_"
+SHAPE = re.compile(r"ek_[A-Za-z0-9_-]{43}", re.ASCII)
+
+
+@dataclass(frozen=True, slots=True)
+class ApiKey:
+    name: str
+    scope: str
+    created_at: int
+    revoked_at: int | None = None
+
+    @property
+    def active(self) -> bool:
+        return self.revoked_at is None
+
+    def allows(self, scope: str) -> bool:
+        """A write key may read too; a read key may only read."""
+        return self.scope == "write" or scope == "read"
+
+
+def digest(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+_COLUMNS = "SELECT name, scope, created_at, revoked_at FROM api_keys"
+
+
+class ApiKeys:
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    async def create(self, name: str, scope: str) -> tuple[ApiKey, str]:
+        """A new key named `name` (a revoked name may be used again); returns it with the key,
+        which is not kept anywhere."""
+        if not NAME.fullmatch(name or ""):
+            raise InvalidInput(text=str(name)[:64], reason="bad_key_name")
+        if scope not in SCOPES:
+            raise InvalidInput(text=str(scope)[:16], reason="bad_scope")
+        key = PREFIX + secrets.token_urlsafe(32)
+
+        def op(tx: Tx) -> ApiKey:
+            row = tx.db.execute("SELECT revoked_at FROM api_keys WHERE name = ?", (name,)).fetchone()
+            if row is not None and row[0] is None:
+                raise AlreadyExists(what="api key", ref=name)
+            tx.write("INSERT INTO api_keys(name, scope, key_hash, created_at) VALUES (?, ?, ?, ?)"
+                     " ON CONFLICT(name) DO UPDATE SET scope = excluded.scope, key_hash = excluded.key_hash,"
+                     " created_at = excluded.created_at, revoked_at = NULL", (name, scope, digest(key), tx.now))
+            return ApiKey(name, scope, tx.now)
+
+        return await self.store.write(op, None, "apikey_create"), key
+
+    async def revoke(self, name: str) -> ApiKey:
+        def op(tx: Tx) -> ApiKey:
+            row = tx.db.execute(f"{_COLUMNS} WHERE name = ?", (name,)).fetchone()
+            if row is None:
+                raise NotFound(what="api key", ref=str(name)[:64])
+            if row[3] is not None:
+                return ApiKey(*row)
+            tx.write("UPDATE api_keys SET revoked_at = ? WHERE name = ?", (tx.now, name))
+            return ApiKey(row[0], row[1], row[2], tx.now)
+
+        return await self.store.write(op, None, "apikey_revoke")  # type: ignore[no-any-return]
+
+    async def list(self) -> list[ApiKey]:
+        def query(db: sqlite3.Connection) -> list[ApiKey]:
+            return [ApiKey(*row) for row in db.execute(f"{_COLUMNS} ORDER BY name")]
+
+        return await self.store.read(query)
+
+    async def find(self, key: str) -> ApiKey | None:
+        """The key's record (revoked ones too), or None for a key that was never made."""
+        if not SHAPE.fullmatch(key):
+            return None
+        hashed = digest(key)
+
+        def query(db: sqlite3.Connection) -> ApiKey | None:
+            row = db.execute(f"{_COLUMNS} WHERE key_hash = ?", (hashed,)).fetchone()
+            return ApiKey(*row) if row is not None else None
+
+        return await self.store.read(query)

@@ -1,0 +1,150 @@
+"""The HTTP API, /api/v1/...: as thin as the bot's handlers (parse, one ledger call, render
+JSON), with the same ledger calls and refusals. Keys: `python -m economy apikey`."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiohttp import web
+
+from economy import Ledger, views
+from economy.amounts import parse_money
+from economy.apikeys import ApiKey, ApiKeys
+from economy.models import Key
+from web import openapi
+from web.body import Fields, idempotency_key, read_object
+from web.problems import PROBLEMS, TYPE_BASE, Problem
+
+#: How long an Idempotency-Key is remembered (Stripe keeps them 24 h).
+IDEMPOTENCY_TTL = 7 * 24 * 3600
+ITEMS = ("vip", "boost", "badge", "dm", "content")
+
+Call = Callable[[Key], Awaitable[Any]]
+
+
+class Api:
+    def __init__(self, ledger: Ledger, keys: ApiKeys) -> None:
+        self.ledger, self.keys = ledger, keys
+        self._openapi = json.dumps(openapi.document()).encode()
+
+    def routes(self) -> list[web.RouteDef]:
+        return [
+            web.get("/api/v1/openapi.json", self.openapi, allow_head=False),
+            web.get("/api/v1/problems/{slug}", self.problem_type, allow_head=False),
+            web.get("/api/v1/users/{user_id}/balance", self.balance, allow_head=False),
+            web.get("/api/v1/users/{user_id}/history", self.history, allow_head=False),
+            web.get("/api/v1/stats", self.stats, allow_head=False),
+            *(web.post(f"/api/v1/{name}", self._post(name, parse)) for name, parse in (
+                ("earn", self._earn), ("convert", self._convert), ("spend", self._spend),
+                ("quota", self._quota), ("refund", self._refund))),
+        ]
+
+    # -- auth --
+    async def _key(self, request: web.Request, scope: str) -> ApiKey:
+        scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise Problem("unauthorized", "send Authorization: Bearer <key>",
+                          headers={"WWW-Authenticate": 'Bearer realm="api"'})
+        key = await self.keys.find(token.strip())
+        if key is None or not key.active:
+            raise Problem("unauthorized", "unknown or revoked key",
+                          headers={"WWW-Authenticate": 'Bearer realm="api", error="invalid_token"'})
+        if not key.allows(scope):
+            raise Problem("forbidden", f"a {key.scope} key cannot {scope}",
+                          headers={"WWW-Authenticate": 'Bearer realm="api", error="insufficient_scope"'})
+        return key
+
+    # -- reads --
+    async def openapi(self, request: web.Request) -> web.Response:
+        return web.Response(body=self._openapi, content_type="application/json")
+
+    async def problem_type(self, request: web.Request) -> web.Response:
+        slug = request.match_info["slug"]
+        if slug not in PROBLEMS:
+            raise Problem("not-found", "no such problem type")
+        status, title = PROBLEMS[slug]
+        return web.json_response({"type": TYPE_BASE + slug, "title": title, "status": status})
+
+    async def balance(self, request: web.Request) -> web.Response:
+        await self._key(request, "read")
+        return web.json_response(views.balance(await self.ledger.balance(_user(request))))
+
+    async def history(self, request: web.Request) -> web.Response:
+        await self._key(request, "read")
+        user = _user(request)
+        page = _query_int(request, "page", 0, 0, 10**9)
+        per_page = _query_int(request, "per_page", 20, 1, 50)
+        return web.json_response(views.history(await self.ledger.history(user, page, per_page)))
+
+    async def stats(self, request: web.Request) -> web.Response:
+        await self._key(request, "read")
+        return web.json_response(views.stats(await self.ledger.stats()))
+
+    # -- writes --
+    def _post(self, name: str, parse: Callable[[dict[str, Any], str], tuple[int, Call]]
+              ) -> Callable[[web.Request], Awaitable[web.Response]]:
+        async def handle(request: web.Request) -> web.Response:
+            key = await self._key(request, "write")
+            idem = idempotency_key(request)
+            body = await read_object(request)
+            user, call = parse(body, key.name)
+            scope = f"api:{key.name}:{idem}"
+            result = await call(Key(scope, ttl=IDEMPOTENCY_TTL))
+            answer = {**views.balance(await self.ledger.balance(user)), "operation": views.result(result)}
+            # the first answer for this key is kept, and given again to a repeated request
+            fingerprint = json.dumps([name, body], sort_keys=True)
+            kept = await self.ledger.remember(Key(scope + "#answer", ttl=IDEMPOTENCY_TTL), fingerprint,
+                                              json.dumps(answer))
+            headers = {"Idempotent-Replayed": "true"} if kept.replayed or result.replayed else None
+            return web.Response(text=kept.text, content_type="application/json", headers=headers)
+
+        handle.__name__ = name
+        return handle
+
+    def _earn(self, body: dict[str, Any], by: str) -> tuple[int, Call]:
+        f = Fields(body, ("user_id", "xp"), ("reason",))
+        user, xp, reason = f.integer("user_id"), f.integer("xp"), f.string("reason", 200, "")
+        return user, lambda key: self.ledger.earn(user, xp, reason=reason, key=key)
+
+    def _convert(self, body: dict[str, Any], by: str) -> tuple[int, Call]:
+        f = Fields(body, ("user_id", "amount"))
+        user = f.integer("user_id")
+        amount = None if f.body["amount"] == "all" else f.integer("amount")
+        return user, lambda key: self.ledger.convert(user, amount, key=key)
+
+    def _spend(self, body: dict[str, Any], by: str) -> tuple[int, Call]:
+        content = body.get("item") == "content"
+        f = Fields(body, ("user_id", "item", "content_id") if content else ("user_id", "item"))
+        user, item = f.integer("user_id"), f.string("item", 16)
+        ref = f.string("content_id", 40) if content else ""
+        return user, lambda key: self.ledger.buy(user, item, ref, key=key)
+
+    def _quota(self, body: dict[str, Any], by: str) -> tuple[int, Call]:
+        f = Fields(body, ("user_id", "amount"))
+        user, text = f.integer("user_id"), f.money("amount", signed=True)
+        amount = parse_money(text.lstrip("-"))
+        change = self.ledger.lower_quota if text.startswith("-") else self.ledger.raise_quota
+        return user, lambda key: change(user, amount, note=f"api:{by}", key=key)
+
+    def _refund(self, body: dict[str, Any], by: str) -> tuple[int, Call]:
+        f = Fields(body, ("user_id", "amount"))
+        user, amount = f.integer("user_id"), parse_money(f.money("amount"))
+        return user, lambda key: self.ledger.refund(user, amount, note=f"api:{by}", key=key)
+
+
+def _user(request: web.Request) -> int:
+    raw = request.match_info["user_id"]
+    if not raw.isascii() or not raw.isdigit() or len(raw) > 20:
+        raise Problem("invalid-request", "the user id must be a positive integer")
+    return int(raw)
+
+
+def _query_int(request: web.Request, name: str, default: int, low: int, high: int) -> int:
+    raw = request.query.get(name)
+    if raw is None:
+        return default
+    if not raw.isascii() or not raw.isdigit() or len(raw) > 10 or not low <= int(raw) <= high:
+        raise Problem("invalid-request", f"{name} must be an integer from {low} to {high}")
+    return int(raw)
