@@ -1,7 +1,13 @@
-"""Spends per second through the public ledger API, against two references measured in the
-same run: the seed's naive pattern and raw sqlite3 batching. Prints numbers; asserts nothing.
+"""Spends per second through the public ledger API, against references measured in the same
+run: on SQLite the seed's naive pattern and raw sqlite3 batching, on PostgreSQL the raw driver
+doing the fewest statements a spend needs, and two processes writing at once. Prints numbers;
+asserts nothing.
 
-    python bench/ledger_bench.py [--ops 100000] [--users 10000] [--callers 100]
+    python bench/ledger_bench.py [--db URL] [--ops 100000] [--users 10000] [--callers 100] [--processes 2]
+
+Without --db: a SQLite file in a temporary folder (--db sqlite:///path: that file, which should
+not exist yet). With --db postgresql://...: that database, emptied first (its tables are
+dropped: never point it at a database you care about).
 """
 
 from __future__ import annotations
@@ -11,32 +17,40 @@ import asyncio
 import json
 import random
 import sqlite3
+import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import aiosqlite
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from economy import EconomyError, Ledger  # noqa: E402
+from economy.store import is_postgres  # noqa: E402
 
 
 def percentile(sorted_values: list[float], p: float) -> float:
     return sorted_values[min(len(sorted_values) - 1, int(len(sorted_values) * p))]
 
 
-async def ledger_spends(path: Path, users: int, ops: int, callers: int) -> dict[str, float]:
+async def ledger_spends(path: Path | str, users: int, ops: int, callers: int, seed: int = 7,
+                        setup: bool = True, go: Any = None) -> dict[str, float]:
     ledger = await Ledger.open(path, synchronous="FULL")
     try:
-        for start in range(1, users + 1, 1000):
+        for start in range(1, users + 1, 1000) if setup else ():
             batch = range(start, min(start + 1000, users + 1))
             await asyncio.gather(*(ledger.register(u) for u in batch))
             await asyncio.gather(*(ledger.grant(u, 10_000) for u in batch))
             await asyncio.gather(*(ledger.convert(u) for u in batch))
         latencies: list[float] = []
         refused = 0
-        rng = random.Random(7)
+        if ops == 0:
+            return {}
+        rng = random.Random(seed)
+        if go is not None:
+            go()
 
         async def caller(n: int) -> None:
             nonlocal refused
@@ -59,7 +73,8 @@ async def ledger_spends(path: Path, users: int, ops: int, callers: int) -> dict[
             "ops_per_s": len(latencies) / elapsed, "p50_ms": percentile(latencies, 0.5) * 1000,
             "p99_ms": percentile(latencies, 0.99) * 1000, "refused": refused,
             "batches": ledger.store.batches, "verify_ok": not problems,
-            "writer_share": ledger.store.writer_s / elapsed,
+            "writer_share": ledger.store.writer_s / elapsed, "ops": len(latencies), "elapsed": elapsed,
+            "retries": ledger.store.retries,
         }
     finally:
         await ledger.close()
@@ -123,27 +138,120 @@ def raw_ceiling(path: Path, users: int, ops: int, per_commit: int = 100) -> floa
     return rate
 
 
+def empty_pg(url: str) -> None:
+    import psycopg
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
+
+
+def raw_pg_ceiling(url: str, users: int, ops: int, per_commit: int = 100) -> float:
+    """psycopg alone, one connection, `per_commit` spends per transaction as one UPDATE and one
+    INSERT over arrays (the fewest statements a batch can be), synchronous_commit as the server has it."""
+    import psycopg
+    empty_pg(url)
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("CREATE TABLE balances (user_id BIGINT PRIMARY KEY, balance BIGINT NOT NULL CHECK (balance >= 0))")
+        conn.execute("CREATE TABLE transactions (id BIGSERIAL PRIMARY KEY, user_id BIGINT NOT NULL,"
+                     " amount BIGINT NOT NULL, reason TEXT)")
+        conn.execute("INSERT INTO balances SELECT g, 1000000 FROM generate_series(1, %s) g", (users,))
+        rng = random.Random(7)
+        t0 = time.perf_counter()
+        for _ in range(ops // per_commit):
+            picked = [rng.randint(1, users) for _ in range(per_commit)]
+            conn.execute("BEGIN")
+            conn.execute("UPDATE balances b SET balance = b.balance - 5 * u.n FROM (SELECT id, COUNT(*) AS n"
+                         " FROM unnest(%s::bigint[]) AS id GROUP BY id) AS u WHERE b.user_id = u.id", (picked,))
+            conn.execute("INSERT INTO transactions (user_id, amount, reason) SELECT id, -5, 'boost'"
+                         " FROM unnest(%s::bigint[]) AS id", (picked,))
+            conn.execute("COMMIT")
+        rate = (ops // per_commit) * per_commit / (time.perf_counter() - t0)
+    empty_pg(url)
+    return rate
+
+
+async def two_processes(url: str, users: int, ops: int, callers: int) -> dict[str, float]:
+    """Two OS processes spending on the same database at once, each with `callers` callers."""
+    await ledger_spends(url, users, 0, callers)  # registers and funds the users
+    start_at = time.time() + 3
+    procs = [subprocess.Popen([sys.executable, __file__, "--db", url, "--worker", str(seed), "--ops", str(ops // 2),
+                               "--users", str(users), "--callers", str(callers), "--start-at", str(start_at)],
+                              stdout=subprocess.PIPE, text=True) for seed in (11, 12)]
+    results = [json.loads(p.communicate()[0].strip().splitlines()[-1]) for p in procs]
+    ledger = await Ledger.open(url)
+    try:
+        problems = await ledger.verify()
+    finally:
+        await ledger.close()
+    done = sum(r["ops"] for r in results)
+    elapsed = max(r["elapsed"] for r in results)
+    return {"ops_per_s": done / elapsed, "p99_ms": max(r["p99_ms"] for r in results), "verify_ok": not problems,
+            "retries": sum(r["retries"] for r in results)}
+
+
+async def worker(args: argparse.Namespace) -> None:
+    result = await ledger_spends(args.db, args.users, args.ops, args.callers, seed=args.worker, setup=False,
+                                 go=lambda: time.sleep(max(0.0, args.start_at - time.time())))
+    print(json.dumps(result))
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--db", help="a postgresql:// URL (emptied first!) or a sqlite:/// URL of a new file;"
+                                     " default: a temporary SQLite file")
     parser.add_argument("--ops", type=int, default=100_000)
     parser.add_argument("--users", type=int, default=10_000)
     parser.add_argument("--callers", type=int, default=100)
+    parser.add_argument("--processes", type=int, default=2, choices=(1, 2),
+                        help="PostgreSQL: also measure two processes writing at once (2, the default)")
     parser.add_argument("--naive-seconds", type=float, default=5.0)
+    parser.add_argument("--worker", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--start-at", type=float, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.worker is not None:
+        return await worker(args)
+    if args.db and is_postgres(args.db):
+        return await main_pg(args)
     with tempfile.TemporaryDirectory() as tmp:
-        ours = await ledger_spends(Path(tmp) / "ledger.db", args.users, args.ops, args.callers)
+        ours = await ledger_spends(args.db or Path(tmp) / "ledger.db", args.users, args.ops, args.callers)
         naive = await naive_spends(Path(tmp) / "naive.db", args.users, args.naive_seconds, args.callers)
         ceiling = raw_ceiling(Path(tmp) / "raw.db", args.users, args.ops)
-    print(f"ledger API   {ours['ops_per_s']:>10,.0f} spends/s  p50 {ours['p50_ms']:.2f} ms  p99 {ours['p99_ms']:.2f} ms"
-          f"  ({args.callers} callers, {args.users} users, synchronous=FULL, {ours['batches']} commits,"
-          f" writer thread busy {ours['writer_share']:.0%} of the time,"
+    print(f"sqlite ledger API   {ours['ops_per_s']:>10,.0f} spends/s  p50 {ours['p50_ms']:.2f} ms"
+          f"  p99 {ours['p99_ms']:.2f} ms  ({args.callers} callers, {args.users} users, synchronous=FULL,"
+          f" {ours['batches']} commits, writer thread busy {ours['writer_share']:.0%} of the time,"
           f" verify {'ok' if ours['verify_ok'] else 'FAILED'})")
-    print(f"naive        {naive['ops_per_s']:>10,.0f} spends/s  {naive['lock_errors']} 'database is locked' errors"
-          " (new aiosqlite connection per spend)")
-    print(f"raw sqlite3  {ceiling:>10,.0f} spends/s  (100 per commit, synchronous=FULL, no journal of ours)")
-    print(json.dumps({"ops_per_s": round(ours["ops_per_s"]), "p50_ms": round(ours["p50_ms"], 2),
+    print(f"sqlite naive        {naive['ops_per_s']:>10,.0f} spends/s  {naive['lock_errors']} 'database is locked'"
+          " errors (new aiosqlite connection per spend)")
+    print(f"raw sqlite3         {ceiling:>10,.0f} spends/s  (100 per commit, synchronous=FULL, no journal of ours)")
+    print(json.dumps({"backend": "sqlite", "ops_per_s": round(ours["ops_per_s"]), "p50_ms": round(ours["p50_ms"], 2),
                       "p99_ms": round(ours["p99_ms"], 2), "naive_ops_per_s": round(naive["ops_per_s"]),
                       "naive_lock_errors": naive["lock_errors"], "ceiling_ops_per_s": round(ceiling)}))
+
+
+async def main_pg(args: argparse.Namespace) -> None:
+    import psycopg
+    with psycopg.connect(args.db, autocommit=True) as conn:
+        sync = conn.execute("SHOW synchronous_commit").fetchone()[0]
+        fsync = conn.execute("SHOW fsync").fetchone()[0]
+    empty_pg(args.db)
+    ours = await ledger_spends(args.db, args.users, args.ops, args.callers)
+    print(f"postgresql ledger API {ours['ops_per_s']:>10,.0f} spends/s  p50 {ours['p50_ms']:.2f} ms"
+          f"  p99 {ours['p99_ms']:.2f} ms  ({args.callers} callers, {args.users} users, synchronous_commit={sync},"
+          f" fsync={fsync}, {ours['batches']} commits, writer thread busy {ours['writer_share']:.0%} of the time,"
+          f" verify {'ok' if ours['verify_ok'] else 'FAILED'})")
+    out = {"backend": "postgresql", "ops_per_s": round(ours["ops_per_s"]), "p50_ms": round(ours["p50_ms"], 2),
+           "p99_ms": round(ours["p99_ms"], 2)}
+    if args.processes == 2:
+        empty_pg(args.db)
+        two = await two_processes(args.db, args.users, args.ops, args.callers)
+        print(f"postgresql 2 processes {two['ops_per_s']:>9,.0f} spends/s together  p99 {two['p99_ms']:.2f} ms"
+              f"  ({args.callers} callers each, {two['retries']} batches retried,"
+              f" verify {'ok' if two['verify_ok'] else 'FAILED'})")
+        out["two_processes_ops_per_s"] = round(two["ops_per_s"])
+    ceiling = raw_pg_ceiling(args.db, args.users, args.ops)
+    print(f"raw psycopg           {ceiling:>10,.0f} spends/s  (100 per commit as one UPDATE and one INSERT over arrays,"
+          " no journal of ours)")
+    out["ceiling_ops_per_s"] = round(ceiling)
+    print(json.dumps(out))
 
 
 if __name__ == "__main__":

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from economy.catalog import Catalog
-from economy.store import DEFAULT_URL, path_from_url
+from economy.store import DEFAULT_URL, check_url, redact_url
 
 TOKEN_SHAPE = re.compile(r"[0-9]{1,20}:[A-Za-z0-9_-]{30,64}", re.ASCII)
 LANGUAGES = ("tr", "en")
@@ -33,7 +33,7 @@ class Settings:
     dashboard_url: str | None = None
 
     def __repr__(self) -> str:  # never print the token
-        return f"Settings(admins={sorted(self.admin_ids)}, db={self.database_url!r}, api={self.telegram_api_url!r})"
+        return f"Settings(admins={sorted(self.admin_ids)}, db={redact_url(self.database_url)!r}, api={self.telegram_api_url!r})"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -52,7 +52,7 @@ class Settings:
                 admins.add(int(part))
         url = env.get("DATABASE_URL", "").strip() or DEFAULT_URL
         try:
-            path_from_url(url)
+            check_url(url)
         except ValueError as exc:
             raise SettingsError(str(exc)) from None
         language = env.get("DEFAULT_LANGUAGE", "tr").strip().lower() or "tr"

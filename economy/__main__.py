@@ -20,14 +20,15 @@ from economy.catalog import Catalog
 from economy.errors import EconomyError
 from economy.ledger import Ledger
 from economy.redact import Redactor
-from economy.store import DEFAULT_URL, open_failure, path_from_url
+from economy.store import DEFAULT_URL, DatabaseUnavailable, open_failure, path_from_url
 
 #: Commands that only read: they never create a database where there is none.
 READ_ONLY = frozenset({"balance", "history", "stats", "export", "verify"})
 
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m economy", description="Inspect and check the economy ledger.")
-    p.add_argument("--db", help=f"sqlite:///path or a file path (default: $DATABASE_URL or {DEFAULT_URL})")
+    p.add_argument("--db", help=f"sqlite:///path, postgresql://user:password@host/dbname or a file path"
+                   f" (default: $DATABASE_URL or {DEFAULT_URL})")
     sub = p.add_subparsers(dest="command", required=True, metavar="command")
     for name, text in (("balance", "a user's balances and entitlements (JSON)"),
                        ("history", "a user's journal, newest first (JSON)")):
@@ -48,6 +49,16 @@ def _parser() -> argparse.ArgumentParser:
     actions.add_parser("list", help="every key's name, scope and dates (JSON; never the keys)")
     revoke = actions.add_parser("revoke", help="refuse a key from now on")
     revoke.add_argument("name")
+    c = sub.add_parser("copy", help="the whole ledger from one database to another (SQLite <-> PostgreSQL)")
+    c.add_argument("src", metavar="SRC_URL")
+    c.add_argument("dst", metavar="DST_URL")
+    c.add_argument("--force", action="store_true", help="copy into a target that is not empty")
+    c.add_argument("--batch", type=int, default=5000, help="rows per transaction (default 5000)")
+    c = sub.add_parser("import-legacy", help="balances and quotas from the seeds' old systems (dry run by default)")
+    c.add_argument("--tokens", type=Path, metavar="tokens.db", help="the old token engine's SQLite file")
+    c.add_argument("--credits", type=Path, metavar="credits.csv", help="the old credit system's users (CSV)")
+    c.add_argument("--map", type=Path, metavar="ids.csv", help="old_id,telegram_id for ids that are not Telegram ids")
+    c.add_argument("--apply", action="store_true", help="write it (one transaction); without it nothing is written")
     return p
 
 
@@ -62,6 +73,10 @@ def _missing(where: str) -> Path | None:
 async def _run(args: argparse.Namespace) -> int:
     if args.command == "demo":
         return await demo()
+    if args.command == "copy":
+        return await copy_command(args)
+    if args.command == "import-legacy":
+        return await import_command(args)
     where = args.db or os.environ.get("DATABASE_URL") or DEFAULT_URL
     catalog = Catalog.from_mapping(os.environ)
     if args.command in READ_ONLY and (missing := _missing(where)) is not None:
@@ -109,6 +124,47 @@ async def _apikey(keys: ApiKeys, args: argparse.Namespace) -> int:
         gone = await keys.revoke(args.name)
         print(f"API key {gone.name!r} revoked")
     return 0
+
+
+async def copy_command(args: argparse.Namespace) -> int:
+    from economy.moving import CopyRefused, copy_ledger
+    if args.batch < 1:
+        raise ValueError("--batch must be a positive number of rows")
+    try:
+        report = await copy_ledger(args.src, args.dst, force=args.force, batch=args.batch)
+    except CopyRefused as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if report.problems:
+        for line in report.problems:
+            print(line)
+        return 1
+    print(f"ok: copied {', '.join(f'{n:,} {t}' for t, n in report.rows.items())}"
+          f"{' (resumed)' if report.resumed else ''}; the target verifies and every balance and the journal"
+          " count equal the source's")
+    return 0
+
+
+async def import_command(args: argparse.Namespace) -> int:
+    from economy import legacy
+    if args.tokens is None and args.credits is None:
+        raise ValueError("import-legacy needs --tokens tokens.db and/or --credits credits.csv")
+    try:
+        plan = legacy.make_plan(args.tokens, args.credits, args.map)
+    except legacy.LegacyError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    where = args.db or os.environ.get("DATABASE_URL") or DEFAULT_URL
+    async with await Ledger.open(where, catalog=Catalog.from_mapping(os.environ)) as ledger:
+        already = await legacy.already_imported(ledger, plan)
+        applied = await legacy.apply(ledger, plan) if args.apply else None
+        problems = await ledger.verify() if args.apply else []
+        after = await legacy.ledger_sums(ledger, plan) if args.apply else None
+    for line in legacy.report(plan, already, applied, after):
+        print(line)
+    for line in problems:
+        print(f"verify: {line}")
+    return 1 if problems or (after is not None and after != plan.sums()) else 0
 
 
 async def demo() -> int:
@@ -175,7 +231,7 @@ def main(argv: list[str] | None = None) -> int:
     except EconomyError as exc:
         print(f"error: {type(exc).__name__}: {redact(str(exc))}", file=sys.stderr)
         return 2
-    except ValueError as exc:
+    except (ValueError, DatabaseUnavailable) as exc:
         print(f"error: {redact(str(exc))}", file=sys.stderr)
         return 2
     except sqlite3.DatabaseError as exc:

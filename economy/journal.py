@@ -2,8 +2,10 @@
 
 A user's accounts and perks are one `wallets` row. The batch reads each wallet it needs once,
 operations change it in Python, and the changed wallets are written back together at the end
-(one UPDATE each, in an executemany), with the batch's journal rows, system-account totals,
-top-spenders table and idempotency keys. Balances are checked in Python before anything
+(one statement per kind for the whole batch: an executemany on SQLite, one statement over
+arrays on PostgreSQL — see Dialect), with the batch's journal rows, system-account totals,
+top-spenders table and idempotency keys. The same code runs on both backends: `db` is a
+sqlite3 connection or economy.pg.PgDb, both taking `?` placeholders. Balances are checked in Python before anything
 changes, and the table's CHECKs refuse a negative balance again at write-back.
 
 A refusal undoes its request's wallet changes in Python, so no SAVEPOINT is needed for them.
@@ -36,7 +38,6 @@ class Moved(NamedTuple):
 #: A request that must wait for the next batch (its key is already used in this one).
 RETRY = object()
 
-_SELECT_WALLETS = f"SELECT user_id, {', '.join(WALLET_COLUMNS)} FROM wallets WHERE user_id IN "
 _values = attrgetter(*WALLET_COLUMNS)
 #: Wallet columns an index depends on: written back only when one of them changed, so a
 #: purchase does not rewrite the credit indexes.
@@ -50,6 +51,48 @@ _UPDATE = {
            itemgetter(*cols))
     for cols in (_PLAIN, _ALL)
 }
+_SELECT_WALLETS = f"SELECT user_id, {', '.join(WALLET_COLUMNS)} FROM wallets WHERE user_id IN "
+_INSERT_TRANSFERS = "INSERT INTO transfers VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+_UPSERT_KEYS = (
+    "INSERT INTO idempotency VALUES (?, ?, ?, ?, ?) ON CONFLICT (key) DO UPDATE SET"
+    " fingerprint = excluded.fingerprint, result = excluded.result, created_at = excluded.created_at,"
+    " expires_at = excluded.expires_at"
+)
+
+
+class Dialect:
+    """How a batch's bulk statements are spelled. SQLite's: in-process statements are cheap,
+    so `IN (?, ...)` lists and executemany. PostgreSQL's (economy/pg.py) sends each kind as
+    one statement over arrays, since there every statement costs a parse and a plan."""
+
+    #: what the driver raises when a constraint refuses a write
+    integrity_errors: tuple[type[BaseException], ...] = (sqlite3.IntegrityError,)
+
+    def select_wallets(self, db: Any, user_ids: list[int]) -> Iterable[tuple[Any, ...]]:
+        for i in range(0, len(user_ids), 500):
+            chunk = user_ids[i : i + 500]
+            yield from db.execute(_SELECT_WALLETS + f"({','.join('?' * len(chunk))})", chunk)
+
+    def select_keys(self, db: Any, keys: list[str]) -> Iterable[tuple[Any, ...]]:
+        for i in range(0, len(keys), 500):
+            chunk = keys[i : i + 500]
+            yield from db.execute(
+                f"SELECT key, fingerprint, result, expires_at FROM idempotency WHERE key IN ({','.join('?' * len(chunk))})",
+                chunk,
+            )
+
+    def update_wallets(self, db: Any, columns: tuple[int, ...], rows: list[tuple[Any, ...]]) -> None:
+        """rows: the values of WALLET_COLUMNS[i] for i in columns, then the user id."""
+        db.executemany(_UPDATE[columns][0], rows)
+
+    def insert_transfers(self, db: Any, rows: list[tuple[Any, ...]]) -> None:
+        db.executemany(_INSERT_TRANSFERS, rows)
+
+    def upsert_keys(self, db: Any, rows: list[tuple[Any, ...]]) -> None:
+        db.executemany(_UPSERT_KEYS, rows)
+
+
+SQLITE = Dialect()
 
 
 class Wallet(make_dataclass("WalletColumns", ["user_id", *WALLET_COLUMNS], slots=True, eq=False)):  # type: ignore[misc]
@@ -76,9 +119,10 @@ class Request:
 class Tx:
     """What an operation sees: the connection, the batch's clock, wallets and the journal."""
 
-    db: sqlite3.Connection
+    db: Any
     now: int
     next_id: int
+    dialect: Dialect = SQLITE
     rows: list[tuple[Any, ...]] = field(default_factory=list)
     system: dict[int, list[int]] = field(default_factory=dict)
     wallets: dict[int, Wallet] = field(default_factory=dict)
@@ -106,9 +150,8 @@ class Tx:
     def load(self, user_ids: Sequence[int]) -> None:
         """Read these users' wallets (those not read yet), in as few statements as possible."""
         wanted = [u for u in dict.fromkeys(user_ids) if u not in self.wallets]
-        for i in range(0, len(wanted), 500):
-            chunk = wanted[i : i + 500]
-            for row in self.db.execute(_SELECT_WALLETS + f"({','.join('?' * len(chunk))})", chunk):
+        if wanted:
+            for row in self.dialect.select_wallets(self.db, wanted):
                 self.wallets[row[0]] = Wallet(*row)
                 self._stored[row[0]] = row[1:]
 
@@ -151,7 +194,7 @@ class Tx:
         self._req_rows.append((tid, self.now, kind, asset, debit, credit, amount, user_id, ref, actor, prev))
         return Moved(tid, debit_balance, credit_balance)
 
-    def write(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Cursor:
+    def write(self, sql: str, params: Sequence[Any] = ()) -> Any:
         """Every SQL write of an operation goes through here so a refusal raised after it is
         known to need a SAVEPOINT to undo."""
         self.dirty = True
@@ -197,7 +240,7 @@ class Tx:
             written[user_id] = now
         for cols, params in shapes.items():
             if params:
-                self.db.executemany(_UPDATE[cols][0], params)
+                self.dialect.update_wallets(self.db, cols, params)
         if top:
             self._merge_top(top)
         self._stored.update(written)  # only once the database has taken all of it
@@ -220,32 +263,26 @@ class Tx:
         changed = [(u, s) for u, s in merged.items() if old.get(u) != s]
         if changed:
             self.db.executemany(
-                "INSERT INTO top_spenders VALUES (?, ?) ON CONFLICT DO UPDATE SET spent = excluded.spent", changed
+                "INSERT INTO top_spenders VALUES (?, ?) ON CONFLICT (user_id) DO UPDATE SET spent = excluded.spent", changed
             )
 
     def _flush(self) -> None:
         db = self.db
         self._write_back(self.wallets)
         if self.rows:
-            db.executemany("INSERT INTO transfers VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", self.rows)
-        for acc, (debit, credit) in self.system.items():
-            db.execute(
-                "UPDATE accounts SET balance = balance - ?1 + ?2, debits = debits + ?1,"
-                " credits = credits + ?2 WHERE id = ?3",
-                (debit, credit, acc),
+            self.dialect.insert_transfers(db, self.rows)
+        if self.system:  # in id order, as every writer locks them
+            db.executemany(
+                "UPDATE accounts SET balance = balance - ? + ?, debits = debits + ?, credits = credits + ? WHERE id = ?",
+                [(d, c, d, c, acc) for acc, (d, c) in sorted(self.system.items())],
             )
 
 
-def _lookup_keys(db: sqlite3.Connection, keys: list[str], now: int) -> dict[str, tuple[str, str]]:
+def _lookup_keys(db: Any, keys: list[str], now: int, dialect: Dialect) -> dict[str, tuple[str, str]]:
     found: dict[str, tuple[str, str]] = {}
-    for i in range(0, len(keys), 500):
-        chunk = keys[i : i + 500]
-        marks = ",".join("?" * len(chunk))
-        for key, fp, result, expires in db.execute(
-            f"SELECT key, fingerprint, result, expires_at FROM idempotency WHERE key IN ({marks})", chunk
-        ):
-            if expires is None or expires > now:
-                found[key] = (fp, result)
+    for key, fp, result, expires in dialect.select_keys(db, keys):
+        if expires is None or expires > now:
+            found[key] = (fp, result)
     return found
 
 
@@ -253,7 +290,8 @@ class NeedSavepoints(Exception):
     """A request failed after it had written: roll the batch back and run it in safe mode."""
 
 
-def run_batch(db: sqlite3.Connection, requests: Sequence[Request], now: int, safe: bool = False) -> list[Any]:
+def run_batch(db: Any, requests: Sequence[Request], now: int, safe: bool = False,
+              dialect: Dialect = SQLITE) -> list[Any]:
     """Apply `requests` in one transaction (the caller holds BEGIN IMMEDIATE and commits).
 
     Operations refuse before their first SQL write, and wallet changes are undone in Python,
@@ -263,9 +301,9 @@ def run_batch(db: sqlite3.Connection, requests: Sequence[Request], now: int, saf
     Returns one outcome per request: a result, an exception instance, or RETRY.
     """
     keyed = [r.key.value for r in requests if r.key is not None]
-    known = _lookup_keys(db, keyed, now) if keyed else {}
+    known = _lookup_keys(db, keyed, now, dialect) if keyed else {}
     seen: set[str] = set()
-    tx = Tx(db, now, (db.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM transfers").fetchone()[0]))
+    tx = Tx(db, now, db.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM transfers").fetchone()[0], dialect)
     tx.load([r.user_id for r in requests if r.user_id is not None])
     outcomes: list[Any] = []
     remembered: list[tuple[Any, ...]] = []
@@ -289,7 +327,7 @@ def run_batch(db: sqlite3.Connection, requests: Sequence[Request], now: int, saf
             if safe:
                 tx._write_back(tx._before)
             ok = True
-        except (EconomyError, sqlite3.IntegrityError, ValueError, TypeError, KeyError, AttributeError) as exc:
+        except (EconomyError, *dialect.integrity_errors, ValueError, TypeError, KeyError, AttributeError) as exc:
             # A refusal, or a bug confined to this request: undo it, keep the neighbours.
             if not safe and (tx.dirty or not isinstance(exc, EconomyError)):
                 raise NeedSavepoints from exc
@@ -307,10 +345,10 @@ def run_batch(db: sqlite3.Connection, requests: Sequence[Request], now: int, saf
         outcomes.append(outcome)
     try:
         tx._flush()
-    except sqlite3.IntegrityError as exc:
+    except dialect.integrity_errors as exc:
         if safe:
             raise
         raise NeedSavepoints from exc  # the database refused a write-back: find whose, in safe mode
     if remembered:
-        db.executemany("INSERT OR REPLACE INTO idempotency VALUES (?, ?, ?, ?, ?)", remembered)
+        dialect.upsert_keys(db, remembered)
     return outcomes

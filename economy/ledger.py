@@ -28,7 +28,7 @@ from economy.schema import (
     CREDIT, PERK_COLUMNS, QUOTA_ISSUER, REVENUE, TOKEN, TOKEN_MINT, USED, XP, XP_CONVERTED, XP_ISSUER,
     VERSION, account_id,
 )
-from economy.store import Store, path_from_url
+from economy.store import Store, open_store
 
 CONTENT_ID = re.compile(r"[A-Za-z0-9_.-]{1,40}", re.ASCII)
 MAX_TEXT = 200
@@ -105,10 +105,10 @@ class Ledger:
         cls, where: str | Path, *, catalog: Catalog | None = None, synchronous: str = "FULL",
         clock: Callable[[], float] = time.time, busy_timeout_ms: int = 5000, lock_wait_s: float = 30.0,
     ) -> Ledger:
-        """Open `where` (a path, or a `sqlite:///...` URL), migrating it to the current schema."""
-        path = path_from_url(where) if isinstance(where, str) and ":" in where.split("/")[0] else Path(where)
-        store = Store(path, synchronous=synchronous, clock=clock, busy_timeout_ms=busy_timeout_ms,
-                      lock_wait_s=lock_wait_s)
+        """Open `where` (a path, a `sqlite:///...` or a `postgresql://...` URL), migrating it to
+        the current schema."""
+        store = open_store(where, synchronous=synchronous, clock=clock, busy_timeout_ms=busy_timeout_ms,
+                           lock_wait_s=lock_wait_s)
         return cls(await store.open(), catalog)
 
     async def close(self) -> None:
@@ -442,9 +442,9 @@ class Ledger:
             until = tx.wallet(user_id).dm_until  # NotFound for a stranger
             priority = until is not None and until > tx.now
             tid = tx.write(
-                "INSERT INTO support_messages(user_id, text, priority, created_at) VALUES (?, ?, ?, ?)",
+                "INSERT INTO support_messages(user_id, text, priority, created_at) VALUES (?, ?, ?, ?) RETURNING id",
                 (user_id, body, int(priority), tx.now),
-            ).lastrowid
+            ).fetchone()[0]
             return Ticket(tid, user_id, body, priority, tx.now)  # type: ignore[arg-type]
 
         return await self._write(op, key, "support", user_id, body, user=user_id)

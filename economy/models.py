@@ -190,6 +190,11 @@ class Balance:
         return self.credit_quota - self.credit_used
 
 
+#: The kind of a history Entry that is a transaction of the old token engine, brought in by
+#: import-legacy and kept read-only (not a journal line: its `id` is the old system's).
+IMPORTED = "imported"
+
+
 @dataclass(frozen=True, slots=True)
 class Entry:
     """One journal line seen from a user: `delta` is signed for that user's balance."""

@@ -3,25 +3,30 @@
 from __future__ import annotations
 
 import sqlite3
+from typing import Any
 
 from economy.catalog import ITEM_CODES
 from economy.errors import InvalidInput, NotFound
 from economy.models import (
-    Balance, ContentItem, CreditUser, Delivery, Entry, Page, Profile, Spender, Stats, Ticket, Window,
+    IMPORTED, Balance, ContentItem, CreditUser, Delivery, Entry, Page, Profile, Spender, Stats, Ticket, Window,
 )
 from economy.schema import (
-    CREDIT, QUOTA_ISSUER, REVENUE, TOKEN, TOKEN_MINT, TOP_KEEP, USER_ACCOUNTS, XP, XP_CONVERTED, XP_ISSUER,
-    account_id,
+    CREDIT, LEGACY_CREDIT, LEGACY_TOKENS, QUOTA_ISSUER, REVENUE, TOKEN, TOKEN_MINT, TOP_KEEP, USER_ACCOUNTS, XP,
+    XP_CONVERTED, XP_ISSUER, account_id,
 )
 
 MAX_PER_PAGE = 50
+#: A connection: sqlite3's, or economy.pg.PgDb (the same execute(), `?` placeholders).
+Db = Any
 
 
-def schema_version(db: sqlite3.Connection) -> int:
-    return db.execute("PRAGMA user_version").fetchone()[0]  # type: ignore[no-any-return]
+def schema_version(db: Db) -> int:
+    if isinstance(db, sqlite3.Connection):
+        return db.execute("PRAGMA user_version").fetchone()[0]  # type: ignore[no-any-return]
+    return db.execute("SELECT COALESCE(MAX(version), 0) FROM schema_version").fetchone()[0]  # type: ignore[no-any-return]
 
 
-def balance(db: sqlite3.Connection, user_id: int, now: int) -> Balance:
+def balance(db: Db, user_id: int, now: int) -> Balance:
     row = db.execute(
         "SELECT xp, token, credit, credit_used, vip_since, badge_since, boost_until, dm_until"
         " FROM wallets WHERE user_id = ?", (user_id,),
@@ -45,14 +50,14 @@ def _profile(row: tuple) -> Profile:  # type: ignore[type-arg]
 _PROFILE = "SELECT user_id, username, first_name, language, active, registered_at FROM users"
 
 
-def profile(db: sqlite3.Connection, user_id: int) -> Profile:
+def profile(db: Db, user_id: int) -> Profile:
     row = db.execute(f"{_PROFILE} WHERE user_id = ?", (user_id,)).fetchone()
     if row is None:
         raise NotFound(what="user", ref=str(user_id))
     return _profile(row)
 
 
-def find_user(db: sqlite3.Connection, username: str) -> Profile:
+def find_user(db: Db, username: str) -> Profile:
     name = username.lstrip("@").lower()[:64]
     row = db.execute(f"{_PROFILE} WHERE username = ?", (name,)).fetchone()  # unique since v4
     if row is None:
@@ -67,31 +72,39 @@ def _page(total: int, page: int, per_page: int) -> tuple[int, int, int]:
     return page, pages, per_page
 
 
-def history(db: sqlite3.Connection, user_id: int, page: int, per_page: int) -> Page:
-    """The user's journal lines, newest first: their chain through the journal, from the last."""
+def history(db: Db, user_id: int, page: int, per_page: int) -> Page:
+    """The user's journal lines, newest first: their chain through the journal, from the last;
+    then the old system's transactions brought in by import-legacy (kind IMPORTED), newest first."""
     profile(db, user_id)
     last, total = db.execute("SELECT last_transfer, transfers FROM wallets WHERE user_id = ?", (user_id,)).fetchone()
-    page, pages, per_page = _page(total, page, per_page)
+    imported = db.execute("SELECT COUNT(*) FROM legacy_history WHERE user_id = ?", (user_id,)).fetchone()[0]
+    page, pages, per_page = _page(total + imported, page, per_page)
     mine = {account_id(user_id, n) for n in (XP, TOKEN, CREDIT)}
     skip = page * per_page
     rows = db.execute(
-        "WITH RECURSIVE chain(id, n) AS (SELECT ?1, 0 UNION ALL"
+        "WITH RECURSIVE chain(id, n) AS (SELECT CAST(? AS BIGINT), 0 UNION ALL"
         " SELECT t.user_prev, chain.n + 1 FROM chain JOIN transfers t ON t.id = chain.id"
-        " WHERE t.user_prev IS NOT NULL AND chain.n + 1 < ?2 + ?3)"
+        " WHERE t.user_prev IS NOT NULL AND chain.n + 1 < ?)"
         " SELECT t.id, t.ts, t.kind, t.asset, t.debit_id, t.amount, t.ref, t.actor, c.title FROM chain"
         " JOIN transfers t ON t.id = chain.id"
         " LEFT JOIN content c ON t.ref LIKE 'content:%' AND c.content_id = substr(t.ref, 9)"
-        " WHERE chain.n >= ?2 ORDER BY chain.n",
-        (last, skip, per_page),
-    ).fetchall() if last is not None else []
+        " WHERE chain.n >= ? ORDER BY chain.n",
+        (last, skip + per_page, skip),
+    ).fetchall() if last is not None and skip < total else []
     items = tuple(
         Entry(tid, ts, kind, asset, -amount if debit in mine else amount, ref, actor, title or "")
         for tid, ts, kind, asset, debit, amount, ref, actor, title in rows
     )
-    return Page(items, page, pages, total)
+    if imported and len(items) < per_page:
+        old = db.execute(
+            "SELECT id, ts, amount, reason FROM legacy_history WHERE user_id = ? ORDER BY id DESC LIMIT ? OFFSET ?",
+            (user_id, per_page - len(items), max(0, skip - total)),
+        ).fetchall()
+        items += tuple(Entry(tid, ts, IMPORTED, "TOKEN", amount, reason, None) for tid, ts, amount, reason in old)
+    return Page(items, page, pages, total + imported)
 
 
-def top_spenders(db: sqlite3.Connection, limit: int) -> list[Spender]:
+def top_spenders(db: Db, limit: int) -> list[Spender]:
     rows = db.execute(
         "SELECT t.user_id, u.first_name, u.username, t.spent, w.vip_since IS NOT NULL FROM top_spenders t"
         " JOIN users u ON u.user_id = t.user_id JOIN wallets w ON w.user_id = t.user_id"
@@ -101,24 +114,25 @@ def top_spenders(db: sqlite3.Connection, limit: int) -> list[Spender]:
     return [Spender(uid, name, uname, spent, bool(vip)) for uid, name, uname, spent, vip in rows]
 
 
-def stats(db: sqlite3.Connection) -> Stats:
+def stats(db: Db) -> Stats:
     """System figures from the system accounts (no journal scan)."""
     system = dict(db.execute("SELECT id, balance FROM accounts WHERE id < 0").fetchall())
     spent = {code: system[REVENUE[code]] for code in ITEM_CODES}
     users, active = db.execute("SELECT COUNT(*), COALESCE(SUM(active), 0) FROM users").fetchone()
     used = db.execute("SELECT COALESCE(SUM(credit_used), 0) FROM wallets WHERE credit_used > 0").fetchone()[0]
     credit_users = db.execute("SELECT COUNT(*) FROM wallets WHERE credit_credits > 0").fetchone()[0]
-    minted, tokens_spent = -system[TOKEN_MINT], sum(spent.values())
+    # Balances brought in by import-legacy count as minted, and as quota given.
+    minted, tokens_spent = -system[TOKEN_MINT] - system.get(LEGACY_TOKENS, 0), sum(spent.values())
     issued, converted = -system[XP_ISSUER], system[XP_CONVERTED]
     return Stats(
         users=users, active_users=active, credit_users=credit_users, xp_issued=issued,
         xp_converted=converted, xp_outstanding=issued - converted, tokens_minted=minted,
         tokens_spent=tokens_spent, tokens_in_circulation=minted - tokens_spent, spent_per_item=spent,
-        credit_quota=-system[QUOTA_ISSUER], credit_used=used,
+        credit_quota=-system[QUOTA_ISSUER] - system.get(LEGACY_CREDIT, 0), credit_used=used,
     )
 
 
-def credit_users(db: sqlite3.Connection, page: int, per_page: int) -> Page:
+def credit_users(db: Db, page: int, per_page: int) -> Page:
     """Users who were ever given a quota, with their figures, by user id."""
     total = db.execute("SELECT COUNT(*) FROM wallets WHERE credit_credits > 0").fetchone()[0]
     page, pages, per_page = _page(total, page, per_page)
@@ -144,25 +158,25 @@ def _credit_users(db: sqlite3.Connection, offset: int, limit: int) -> tuple[Cred
 _CONTENT = "SELECT content_id, title, media, file_ref, price FROM content"
 
 
-def content(db: sqlite3.Connection, content_id: str) -> ContentItem:
+def content(db: Db, content_id: str) -> ContentItem:
     row = db.execute(f"{_CONTENT} WHERE content_id = ?", (content_id,)).fetchone()
     if row is None:
         raise NotFound(what="content", ref=str(content_id)[:40])
     return ContentItem(*row)
 
 
-def list_content(db: sqlite3.Connection) -> list[ContentItem]:
+def list_content(db: Db) -> list[ContentItem]:
     return [ContentItem(*row) for row in db.execute(f"{_CONTENT} ORDER BY added_at, content_id LIMIT 200")]
 
 
-def owned_content(db: sqlite3.Connection, user_id: int) -> list[ContentItem]:
+def owned_content(db: Db, user_id: int) -> list[ContentItem]:
     profile(db, user_id)
     return [ContentItem(*row) for row in db.execute(
         f"{_CONTENT} WHERE content_id IN (SELECT ref FROM entitlements WHERE user_id = ? AND item = 'content')"
         " ORDER BY content_id", (user_id,))]
 
 
-def inbox(db: sqlite3.Connection, limit: int, offset: int = 0) -> list[Ticket]:
+def inbox(db: Db, limit: int, offset: int = 0) -> list[Ticket]:
     """Open support messages: priority ones first, then oldest first."""
     rows = db.execute(
         "SELECT id, user_id, text, priority, created_at FROM support_messages WHERE answered_at IS NULL"
@@ -171,14 +185,14 @@ def inbox(db: sqlite3.Connection, limit: int, offset: int = 0) -> list[Ticket]:
     return [Ticket(tid, uid, text, bool(prio), ts) for tid, uid, text, prio, ts in rows]
 
 
-def inbox_window(db: sqlite3.Connection, offset: int, limit: int) -> Window:
+def inbox_window(db: Db, offset: int, limit: int) -> Window:
     """`inbox` from any position, with the number of open messages."""
     total = db.execute("SELECT COUNT(*) FROM support_messages WHERE answered_at IS NULL").fetchone()[0]
     offset = max(0, min(offset, total))
     return Window(tuple(inbox(db, limit, offset)), offset, total)
 
 
-def delivery(db: sqlite3.Connection, transfer_id: int) -> Delivery:
+def delivery(db: Db, transfer_id: int) -> Delivery:
     row = db.execute(
         "SELECT d.user_id, d.kind, d.state, t.amount, t.ref, d.message_id, d.refund_id, d.reason FROM deliveries d"
         " JOIN transfers t ON t.id = d.transfer_id WHERE d.transfer_id = ?", (transfer_id,),
@@ -190,7 +204,7 @@ def delivery(db: sqlite3.Connection, transfer_id: int) -> Delivery:
                     message_id, refund_id, reason)
 
 
-def pending_deliveries(db: sqlite3.Connection, user_id: int, limit: int = 5) -> list[Delivery]:
+def pending_deliveries(db: Db, user_id: int, limit: int = 5) -> list[Delivery]:
     """A user's deliveries not settled yet, oldest first."""
     rows = db.execute(
         "SELECT d.transfer_id, d.kind, t.amount, t.ref, t.ts FROM deliveries d JOIN transfers t ON t.id = d.transfer_id"
@@ -200,7 +214,7 @@ def pending_deliveries(db: sqlite3.Connection, user_id: int, limit: int = 5) -> 
                      since=ts) for tid, kind, amount, ref, ts in rows]
 
 
-def journal(db: sqlite3.Connection, after: int = 0, limit: int = 5000) -> list[tuple]:  # type: ignore[type-arg]
+def journal(db: Db, after: int = 0, limit: int = 5000) -> list[tuple]:  # type: ignore[type-arg]
     return db.execute(
         "SELECT id, ts, kind, asset, debit_id, credit_id, amount, user_id, ref, actor FROM transfers"
         " WHERE id > ? ORDER BY id LIMIT ?", (after, limit),
@@ -218,24 +232,25 @@ def _asset_of(column: str) -> str:
 STUCK_AFTER = 3600
 
 
-def verify(db: sqlite3.Connection, now: int | None = None) -> list[str]:
+def verify(db: Db, now: int | None = None) -> list[str]:
     """Check every invariant; return what is wrong (empty when all hold). With `now`, a delivery
     pending for over STUCK_AFTER seconds is reported too (nobody will settle it by itself)."""
     problems: list[str] = []
     try:
-        check = db.execute("PRAGMA integrity_check").fetchall()
-        if check != [("ok",)]:
-            lines = [line for (row,) in check for line in str(row).splitlines()]
-            problems.append(f"damaged: integrity_check found {len(lines)} problems: " + "; ".join(lines[:5]))
+        if isinstance(db, sqlite3.Connection):  # PostgreSQL checks its pages as it reads them
+            check = db.execute("PRAGMA integrity_check").fetchall()
+            if check != [("ok",)]:
+                lines = [line for (row,) in check for line in str(row).splitlines()]
+                problems.append(f"damaged: integrity_check found {len(lines)} problems: " + "; ".join(lines[:5]))
         _verify_ledger(db, problems, now)
     except sqlite3.DatabaseError as exc:  # a damaged page: what was found so far, and that
         problems.append(f"damaged: the ledger cannot be read to the end ({exc})")
     return problems
 
 
-def _verify_ledger(db: sqlite3.Connection, problems: list[str], now: int | None) -> None:
+def _verify_ledger(db: Db, problems: list[str], now: int | None) -> None:
     sums = "SELECT acc, SUM(d), SUM(c) FROM (SELECT debit_id AS acc, amount AS d, 0 AS c FROM transfers" \
-           " UNION ALL SELECT credit_id, 0, amount FROM transfers) GROUP BY acc"
+           " UNION ALL SELECT credit_id, 0, amount FROM transfers) AS moves GROUP BY acc"
     journal_sums = {acc: (d, c) for acc, d, c in db.execute(sums)}
     for acc, user, name, bal, debits, credits in db.execute(
         "SELECT id, user_id, name, balance, debits, credits FROM all_accounts"
@@ -253,7 +268,7 @@ def _verify_ledger(db: sqlite3.Connection, problems: list[str], now: int | None)
             problems.append(f"{asset} does not sum to zero: {total}")
     for tid, asset, da, ca in db.execute(
         f"SELECT id, asset, da, ca FROM (SELECT id, asset, {_asset_of('debit_id')} AS da,"
-        f" {_asset_of('credit_id')} AS ca FROM transfers) WHERE da <> asset OR ca <> asset LIMIT 10"
+        f" {_asset_of('credit_id')} AS ca FROM transfers) AS sides WHERE da <> asset OR ca <> asset LIMIT 10"
     ):
         problems.append(f"transfer {tid} moves {asset} between {da} and {ca} accounts")
     over = db.execute("SELECT COUNT(*) FROM wallets WHERE credit < 0").fetchone()[0]
@@ -261,13 +276,13 @@ def _verify_ledger(db: sqlite3.Connection, problems: list[str], now: int | None)
         problems.append(f"{over} users have credit used above their quota")
     for (tid,) in db.execute(
         "SELECT id FROM (SELECT id, user_prev, LAG(id) OVER (PARTITION BY user_id ORDER BY id) AS prev"
-        " FROM transfers WHERE user_id IS NOT NULL) WHERE user_prev IS NOT prev LIMIT 10"
+        " FROM transfers WHERE user_id IS NOT NULL) AS chain WHERE user_prev IS DISTINCT FROM prev LIMIT 10"
     ):
         problems.append(f"transfer {tid} does not point at its user's previous transfer")
     for user, last, count in db.execute(
         "SELECT w.user_id, w.last_transfer, w.transfers FROM wallets w LEFT JOIN (SELECT user_id, MAX(id) AS last,"
         " COUNT(*) AS n FROM transfers WHERE user_id IS NOT NULL GROUP BY user_id) j ON j.user_id = w.user_id"
-        " WHERE w.last_transfer IS NOT j.last OR w.transfers <> COALESCE(j.n, 0) LIMIT 10"
+        " WHERE w.last_transfer IS DISTINCT FROM j.last OR w.transfers <> COALESCE(j.n, 0) LIMIT 10"
     ):
         problems.append(f"user {user}: wallet says {count} transfers up to {last}, the journal does not")
     for tid, state, problem in db.execute(
@@ -277,7 +292,7 @@ def _verify_ledger(db: sqlite3.Connection, problems: list[str], now: int | None)
         " WHEN d.refund_id IS NOT NULL AND (r.id IS NULL OR r.kind <> 'delivery_refund' OR r.amount <> t.amount"
         " OR r.debit_id <> t.credit_id OR r.credit_id <> t.debit_id) THEN 'has no matching refund' END"
         " AS problem FROM deliveries d LEFT JOIN transfers t ON t.id = d.transfer_id"
-        " LEFT JOIN transfers r ON r.id = d.refund_id) WHERE problem IS NOT NULL LIMIT 10"
+        " LEFT JOIN transfers r ON r.id = d.refund_id) AS checked WHERE problem IS NOT NULL LIMIT 10"
     ):
         problems.append(f"delivery of transfer {tid} ({state}) {problem}")
     if now is not None:

@@ -272,6 +272,14 @@ def _v4(db: sqlite3.Connection) -> None:
     )
 
 
+#: Where the balances brought in from the seeds' old systems come from (python -m economy
+#: import-legacy): per asset a system account, so every asset still sums to zero.
+LEGACY_TOKENS, LEGACY_CREDIT = -30, -31
+LEGACY_ACCOUNTS = {LEGACY_TOKENS: ("legacy_tokens", "TOKEN"), LEGACY_CREDIT: ("legacy_credit", "CREDIT")}
+#: The journal kinds of an import: an opening token balance, a quota, the credit already used.
+LEGACY_KINDS = ("legacy_open", "legacy_quota", "legacy_used")
+
+
 def _v5(db: sqlite3.Connection) -> None:
     """Keys of the HTTP API, made by the operator CLI: only a SHA-256 of each key is kept (a
     key is 32 random bytes, so a fast hash is enough); a revoked key stays for the record."""
@@ -288,7 +296,40 @@ def _v5(db: sqlite3.Connection) -> None:
     )
 
 
-MIGRATIONS = (_v1, _v2, _v3, _v4, _v5)
+def _v6(db: sqlite3.Connection) -> None:
+    """The legacy import: which old rows were brought in (so a second run brings nothing), and
+    the old token engine's transactions, kept read-only as history."""
+    db.executescript(
+        """
+        CREATE TABLE legacy_imports (
+            source TEXT NOT NULL CHECK (source IN ('tokens', 'credits')),
+            old_id TEXT NOT NULL,
+            user_id INTEGER NOT NULL,
+            imported_at INTEGER NOT NULL,
+            PRIMARY KEY (source, old_id)
+        ) STRICT, WITHOUT ROWID;
+        CREATE TABLE legacy_history (
+            id INTEGER PRIMARY KEY,
+            user_id INTEGER NOT NULL,
+            kind TEXT NOT NULL CHECK (kind IN ('EARN', 'SPEND')),
+            amount INTEGER NOT NULL,
+            reason TEXT NOT NULL DEFAULT '',
+            ts INTEGER NOT NULL
+        ) STRICT;
+        CREATE INDEX legacy_history_user ON legacy_history(user_id, id);
+        CREATE TRIGGER legacy_history_no_update BEFORE UPDATE ON legacy_history
+            BEGIN SELECT RAISE(ABORT, 'imported history is read-only'); END;
+        CREATE TRIGGER legacy_history_no_delete BEFORE DELETE ON legacy_history
+            BEGIN SELECT RAISE(ABORT, 'imported history is read-only'); END;
+        """
+    )
+    db.executemany(
+        "INSERT INTO accounts(id, user_id, asset, name) VALUES (?, NULL, ?, ?)",
+        [(acc, asset, name) for acc, (name, asset) in LEGACY_ACCOUNTS.items()],
+    )
+
+
+MIGRATIONS = (_v1, _v2, _v3, _v4, _v5, _v6)
 VERSION = len(MIGRATIONS)
 
 

@@ -1,26 +1,32 @@
-"""SQLite access: one writer connection doing group commit, one reader, both on aiosqlite.
+"""Where the ledger lives: SQLite (the embedded default) or PostgreSQL, behind one Store.
 
-A whole batch of writes (or a whole read) runs in one hop to aiosqlite's worker thread
-(`Connection._execute`), not one hop per statement. While a batch is being committed the
-next requests queue up and go together in the next one, so a commit (and its fsync) is
-shared by everyone who was waiting for it.
+Both run the same group commit: concurrent write requests queue up, and a whole batch of them
+runs in one hop to the writer thread, in one transaction with one commit, through the
+synchronous batch code of economy/journal.py; while a batch is being committed the next
+requests queue up and go together in the next one. Reads run whole in a reader thread, in one
+read transaction (a consistent snapshot).
+
+Each connection lives in a thread of its own (a one-thread executor), so a batch costs one
+hop between the event loop and that thread, not one per statement. This file holds the shared
+part and the SQLite store; economy/pg.py holds the PostgreSQL one.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import sqlite3
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
-
-import aiosqlite
+from urllib.parse import urlsplit, urlunsplit
 
 from economy import schema
 from economy.errors import StorageBusy
-from economy.journal import RETRY, NeedSavepoints, Request, run_batch
+from economy.journal import RETRY, SQLITE, NeedSavepoints, Request, run_batch
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -32,94 +38,111 @@ CHECKPOINT_EVERY = 4
 RESET_WAL_EVERY = 16
 PAGE_SIZE = 1024
 DEFAULT_URL = "sqlite:///data/economy.db"
+PG_SCHEMES = ("postgresql", "postgres")
+
+
+class DatabaseUnavailable(RuntimeError):
+    """The database cannot be reached at start (the message never holds a password)."""
 
 
 def path_from_url(url: str) -> Path:
     """`sqlite:///relative.db` or `sqlite:////absolute.db` (SQLAlchemy's spelling) -> a Path."""
     prefix = "sqlite:///"
     if not url.startswith(prefix) or len(url) == len(prefix):
-        raise ValueError(f"DATABASE_URL must look like sqlite:///data/economy.db, got {url!r}")
+        raise ValueError(f"DATABASE_URL must look like sqlite:///data/economy.db or"
+                         f" postgresql://user:password@host:5432/dbname, got {redact_url(url)!r}")
     return Path(url[len(prefix):])
 
 
-def _is_locked(exc: BaseException) -> bool:
-    return isinstance(exc, sqlite3.OperationalError) and (
-        "locked" in str(exc) or "busy" in str(exc)
-    )
+def is_postgres(url: str) -> bool:
+    return isinstance(url, str) and url.split(":", 1)[0].lower() in PG_SCHEMES and "://" in url
+
+
+def redact_url(url: str) -> str:
+    """The URL with its password replaced by ***, for logs and error messages."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return re.sub(r"://([^:/@]*):[^@]*@", r"://\1:***@", url)
+    if parts.password is None:
+        return url
+    host = parts.netloc.rsplit("@", 1)[1]
+    return urlunsplit(parts._replace(netloc=f"{parts.username or ''}:***@{host}"))
+
+
+def check_url(url: str) -> str:
+    """Refuse a DATABASE_URL neither store can open (ValueError, password never in it)."""
+    if is_postgres(url):
+        from economy.pg import check_pg_url
+        check_pg_url(url)
+    else:
+        path_from_url(url)
+    return url
+
+
+def open_store(where: str | Path, **options: Any) -> Store:
+    """A store for `where`: a `postgresql://`/`postgres://` URL, a `sqlite:///` URL or a path."""
+    if isinstance(where, str) and is_postgres(where):
+        from economy.pg import PgStore
+        options.pop("busy_timeout_ms", None)
+        options.pop("synchronous", None)
+        return PgStore(where, **options)
+    path = path_from_url(where) if isinstance(where, str) and ":" in where.split("/")[0] else Path(where)
+    return SqliteStore(path, **options)
+
+
+class Worker:
+    """One thread that owns one connection; `await call(fn, *args)` runs fn there."""
+
+    def __init__(self, name: str) -> None:
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix=name)
+
+    async def call(self, fn: Callable[..., T], *args: Any) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self._pool, fn, *args)
+
+    def stop(self) -> None:
+        self._pool.shutdown(wait=True)
 
 
 class Store:
-    def __init__(
-        self, path: Path | str, *, synchronous: str = "FULL", busy_timeout_ms: int = 5000,
-        lock_wait_s: float = 30.0, clock: Callable[[], float] = time.time,
-    ) -> None:
-        if synchronous.upper() not in ("OFF", "NORMAL", "FULL", "EXTRA"):
-            raise ValueError(f"synchronous must be OFF, NORMAL, FULL or EXTRA, not {synchronous!r}")
-        self.path = Path(path)
-        self.synchronous = synchronous.upper()
-        self.busy_timeout_ms = busy_timeout_ms
-        self.lock_wait_s = lock_wait_s
+    """Group commit and reads; a backend supplies `_commit(batch)` and `_read(query)`, both
+    run in their threads."""
+
+    #: what this backend's driver raises when a constraint refuses a write
+    IntegrityError: tuple[type[BaseException], ...] = (sqlite3.IntegrityError,)
+    backend = "?"
+
+    def __init__(self, *, clock: Callable[[], float] = time.time, lock_wait_s: float = 30.0) -> None:
         self.clock = clock
-        self._writer: aiosqlite.Connection | None = None
-        self._reader: aiosqlite.Connection | None = None
+        self.lock_wait_s = lock_wait_s
         self._pending: list[Request] = []
         self._flusher: asyncio.Task[None] | None = None
-        self._checkpointer: aiosqlite.Connection | None = None
-        self._checkpoint: asyncio.Future[Any] | None = None
-        self._commits = 0
-        self._batches_since_checkpoint = 0
+        self._writer: Worker | None = None
+        self._reader: Worker | None = None
         self.batches = 0
         self.safe_batches = 0
+        #: batches run again after a deadlock or serialization failure (PostgreSQL)
+        self.retries = 0
         #: seconds the event loop spent waiting on the writer thread (for the benchmark)
         self.writer_s = 0.0
         #: called after each batch with its size and seconds (the web app's metrics)
         self.on_batch: Callable[[int, float], None] | None = None
-
-    async def open(self) -> Store:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            self._writer = await self._connect()
-            await self._writer._execute(schema.migrate, self._writer._conn)
-            await self._writer._execute(self._writer._conn.execute, "PRAGMA wal_autocheckpoint = 0")
-            self._reader = await self._connect()
-            self._checkpointer = await self._connect()
-        except BaseException:
-            # e.g. a damaged file: a connection left open keeps its thread, and the process, alive
-            await self.close()
-            raise
-        return self
-
-    async def _connect(self) -> aiosqlite.Connection:
-        conn = await aiosqlite.connect(self.path, isolation_level=None, timeout=self.busy_timeout_ms / 1000)
-        try:
-            await conn._execute(self._setup, conn)
-        except BaseException:
-            await conn.close()
-            raise
-        return conn
-
-    def _setup(self, conn: aiosqlite.Connection) -> None:
-        db = conn._conn
-        db.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout_ms)}")
-        db.execute(f"PRAGMA page_size = {PAGE_SIZE}")  # only takes effect on a new, empty file
-        self._retry_locked(lambda: db.execute("PRAGMA journal_mode = WAL").fetchone())
-        db.execute(f"PRAGMA synchronous = {self.synchronous}")
-
-    async def close(self) -> None:
-        while self._flusher is not None:
-            await asyncio.shield(self._flusher)
-        if self._checkpoint is not None:
-            await self._checkpoint
-        for conn in (self._checkpointer, self._reader, self._writer):
-            if conn is not None:
-                await conn.close()
-        self._checkpointer = self._reader = self._writer = None
 
     async def __aenter__(self) -> Store:
         return await self.open()
 
     async def __aexit__(self, *exc: object) -> None:
         await self.close()
+
+    async def open(self) -> Store:
+        raise NotImplementedError
+
+    async def close(self) -> None:
+        raise NotImplementedError
+
+    async def _drain(self) -> None:
+        while self._flusher is not None:
+            await asyncio.shield(self._flusher)
 
     # -- writes --
     async def write(self, op: Callable[..., T], key: Any, fingerprint: str, user_id: int | None = None) -> T:
@@ -142,18 +165,19 @@ class Store:
                 batch, self._pending = self._pending[:MAX_BATCH], self._pending[MAX_BATCH:]
                 started = time.perf_counter()
                 try:
-                    outcomes = await self._writer._execute(self._commit, batch)  # type: ignore[union-attr]
+                    outcomes = await self._writer.call(self._commit, batch)  # type: ignore[union-attr]
                 except StorageBusy as exc:
                     outcomes = [exc] * len(batch)
-                except sqlite3.Error as exc:
+                except Exception as exc:  # noqa: BLE001 - the driver's errors: nothing was written
+                    reason = self._reason(exc)
                     log.error("write batch of %d failed: %s", len(batch), exc)
-                    outcomes = [StorageBusy(reason=_reason(exc))] * len(batch)
+                    outcomes = [StorageBusy(reason=reason)] * len(batch)
                 self.batches += 1
                 took = time.perf_counter() - started
                 self.writer_s += took
                 if self.on_batch is not None:
                     self.on_batch(len(batch), took)
-                self._maybe_checkpoint()
+                self._after_batch()
                 for req, outcome in zip(batch, outcomes):
                     if outcome is RETRY:
                         self._pending.append(req)
@@ -162,7 +186,103 @@ class Store:
         finally:
             self._flusher = None
 
-    def _maybe_checkpoint(self) -> None:
+    def _after_batch(self) -> None:
+        pass
+
+    def _reason(self, exc: BaseException) -> str:
+        return "error"
+
+    def _commit(self, batch: list[Request]) -> list[Any]:
+        raise NotImplementedError
+
+    # -- reads --
+    async def read(self, query: Callable[[Any], T]) -> T:
+        """Run `query(db)` in one read transaction (a consistent snapshot), in one hop."""
+        if self._reader is None:
+            raise RuntimeError("the store is closed")
+        return await self._reader.call(self._read, query)
+
+    def _read(self, query: Callable[[Any], T]) -> T:
+        raise NotImplementedError
+
+
+def _is_locked(exc: BaseException) -> bool:
+    return isinstance(exc, sqlite3.OperationalError) and (
+        "locked" in str(exc) or "busy" in str(exc)
+    )
+
+
+class SqliteStore(Store):
+    """One file in WAL mode: a writer, a reader and a checkpointer connection, each in its
+    own thread, on the standard library's sqlite3."""
+
+    backend = "sqlite"
+
+    def __init__(
+        self, path: Path | str, *, synchronous: str = "FULL", busy_timeout_ms: int = 5000,
+        lock_wait_s: float = 30.0, clock: Callable[[], float] = time.time,
+    ) -> None:
+        if synchronous.upper() not in ("OFF", "NORMAL", "FULL", "EXTRA"):
+            raise ValueError(f"synchronous must be OFF, NORMAL, FULL or EXTRA, not {synchronous!r}")
+        super().__init__(clock=clock, lock_wait_s=lock_wait_s)
+        self.path = Path(path)
+        self.synchronous = synchronous.upper()
+        self.busy_timeout_ms = busy_timeout_ms
+        self._dbs: dict[str, sqlite3.Connection] = {}
+        self._checkpointer: Worker | None = None
+        self._checkpoint: asyncio.Future[Any] | None = None
+        self._commits = 0
+        self._batches_since_checkpoint = 0
+
+    async def open(self) -> SqliteStore:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._writer, self._reader, self._checkpointer = Worker("writer"), Worker("reader"), Worker("checkpointer")
+        try:
+            for name, worker in (("writer", self._writer), ("reader", self._reader),
+                                 ("checkpointer", self._checkpointer)):
+                self._dbs[name] = await worker.call(self._connect)
+                if name == "writer":
+                    db = self._dbs[name]
+                    await worker.call(schema.migrate, db)
+                    await worker.call(lambda: db.execute("PRAGMA wal_autocheckpoint = 0").fetchone())
+        except BaseException:
+            await self.close()
+            raise
+        return self
+
+    def _connect(self) -> sqlite3.Connection:
+        db = sqlite3.connect(self.path, isolation_level=None, timeout=self.busy_timeout_ms / 1000,
+                             check_same_thread=False)
+        db.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout_ms)}")
+        db.execute(f"PRAGMA page_size = {PAGE_SIZE}")  # only takes effect on a new, empty file
+        self._retry_locked(lambda: db.execute("PRAGMA journal_mode = WAL").fetchone())
+        db.execute(f"PRAGMA synchronous = {self.synchronous}")
+        return db
+
+    async def close(self) -> None:
+        await self._drain()
+        if self._checkpoint is not None:
+            try:
+                await self._checkpoint
+            except Exception as exc:  # noqa: BLE001
+                log.warning("checkpoint failed: %s", exc)
+            self._checkpoint = None
+        for name, worker in (("checkpointer", self._checkpointer), ("reader", self._reader),
+                             ("writer", self._writer)):
+            db = self._dbs.pop(name, None)
+            if worker is not None:
+                if db is not None:
+                    await worker.call(db.close)
+                worker.stop()
+        self._checkpointer = self._reader = self._writer = None
+
+    async def in_writer(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        """Run `fn(db)` on the writer connection, in its thread, between batches (operators'
+        and tests' tool: PRAGMAs on the file)."""
+        await self._drain()
+        return await self._writer.call(fn, self._dbs["writer"])  # type: ignore[union-attr]
+
+    def _after_batch(self) -> None:
         """Copy the WAL back into the database on the checkpointer's own thread, so commits
         never stop for it; the writer only waits when the WAL has grown very large."""
         if self._checkpoint is not None and not self._checkpoint.done():
@@ -173,18 +293,25 @@ class Store:
         self._batches_since_checkpoint += 1
         if self._batches_since_checkpoint >= CHECKPOINT_EVERY and self._checkpointer is not None:
             self._batches_since_checkpoint = 0
-            conn = self._checkpointer
+            db = self._dbs["checkpointer"]
             self._checkpoint = asyncio.ensure_future(
-                conn._execute(lambda: conn._conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone())
+                self._checkpointer.call(lambda: db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone())
             )
 
+    def _reason(self, exc: BaseException) -> str:
+        text = str(exc).lower()
+        for word in ("full", "readonly", "locked", "disk i/o"):
+            if word.replace(" ", "") in text.replace(" ", ""):
+                return word
+        return "error"
+
     def _commit(self, batch: list[Request]) -> list[Any]:
-        db = self._writer._conn  # type: ignore[union-attr]
+        db = self._dbs["writer"]
         now = int(self.clock())
         for safe in (False, True):
             self._retry_locked(lambda: db.execute("BEGIN IMMEDIATE"))
             try:
-                outcomes = run_batch(db, batch, now, safe)
+                outcomes = run_batch(db, batch, now, safe, SQLITE)
                 db.execute("COMMIT")
             except NeedSavepoints:
                 db.execute("ROLLBACK")
@@ -220,14 +347,9 @@ class Store:
                 time.sleep(pause)
                 pause = min(pause * 2, 0.5)
 
-    # -- reads --
-    async def read(self, query: Callable[[sqlite3.Connection], T]) -> T:
-        """Run `query(db)` in one read transaction (a consistent snapshot), in one hop."""
-        if self._reader is None:
-            raise RuntimeError("the store is closed")
-
-        def run() -> T:
-            db = self._reader._conn  # type: ignore[union-attr]
+    def _read(self, query: Callable[[sqlite3.Connection], T]) -> T:
+        db = self._dbs["reader"]
+        try:
             self._retry_locked(lambda: db.execute("BEGIN"))
             try:
                 return query(db)
@@ -237,21 +359,10 @@ class Store:
                 except sqlite3.DatabaseError:  # a read keeps nothing: a damaged file's own error stands
                     if db.in_transaction:
                         db.execute("ROLLBACK")
-
-        try:
-            return await self._reader._execute(run)
         except sqlite3.OperationalError as exc:
             if _is_locked(exc):
                 raise StorageBusy(reason="locked") from None
             raise
-
-
-def _reason(exc: sqlite3.Error) -> str:
-    text = str(exc).lower()
-    for word in ("full", "readonly", "locked", "disk i/o"):
-        if word.replace(" ", "") in text.replace(" ", ""):
-            return word
-    return "error"
 
 
 def open_failure(where: str, exc: sqlite3.DatabaseError) -> str:

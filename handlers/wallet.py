@@ -11,9 +11,10 @@ from aiogram.types import CallbackQuery, Message
 from bot import keyboards
 from bot.callbacks import Convert, HistoryPage
 from bot.context import Ctx
-from bot.texts import join
+from bot.texts import Raw, Texts, join
 from economy import Key, Ledger, parse_units
-from economy.models import Conversion
+from economy.models import IMPORTED, Conversion, Entry
+from economy.schema import LEGACY_KINDS
 from handlers.common import edit, entry_line, target
 
 HISTORY_PAGE = 10
@@ -87,9 +88,20 @@ async def _history(ledger: Ledger, ctx: Ctx, user_id: int, page: int) -> tuple[s
     p = await ledger.history(user_id, page, HISTORY_PAGE)
     if not p.total:
         return t("history_empty"), None
-    lines = [entry_line(t, e) for e in p.items]
+    lines = [_line(t, e) for e in p.items]
     text = join(t("history_title", page=p.page + 1, pages=p.pages), lines)
     return text, keyboards.pager(t, p.page, p.pages, HistoryPage)
+
+
+def _line(t: Texts, e: Entry) -> str:
+    """A history line; what import-legacy brought (an opening balance or quota, an old
+    transaction kept read-only) is marked as coming from the old system."""
+    if e.kind != IMPORTED and e.kind not in LEGACY_KINDS:
+        return entry_line(t, e)
+    what = t("history_imported", reason=e.ref[:60]) if e.kind == IMPORTED else t(f"reason_{e.kind}")
+    amount = t.money(abs(e.delta)).text if e.asset == "CREDIT" else t.number(abs(e.delta))
+    return t("history_line", when=t.when(e.ts), what=Raw(what), delta=Raw(("+" if e.delta > 0 else "−") + amount),
+             asset="" if e.asset == "CREDIT" else e.asset)
 
 
 async def show_history(event: Message | CallbackQuery, *, ledger: Ledger, ctx: Ctx, bot: Bot, **_: Any) -> None:

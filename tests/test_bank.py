@@ -1,5 +1,5 @@
 """A Jepsen-style bank test: many users, random operations from several tasks at once and from
-a second OS process on the same file, with the invariants (zero sum per asset, nothing
+a second OS process on the same database, with the invariants (zero sum per asset, nothing
 negative, used <= quota, cached balances = journal) checked again and again while it runs."""
 
 from __future__ import annotations
@@ -51,8 +51,8 @@ if __name__ == "__main__":
 """
 
 
-async def test_bank_invariants_hold_under_concurrent_tasks_and_a_second_process(tmp_path):
-    path = tmp_path / "bank.db"
+async def test_bank_invariants_hold_under_concurrent_tasks_and_a_second_process(tmp_path, db_url):
+    path = db_url
     (tmp_path / "worker.py").write_text(WORKER)
     async with await Ledger.open(path) as ledger:
         for user in USERS:

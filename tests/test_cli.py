@@ -18,20 +18,31 @@ def cli(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
                           env=env, timeout=60)
 
 
-def seeded(tmp_path) -> str:
+def seeded(url: str) -> str:
     async def setup():
-        async with await Ledger.open(tmp_path / "e.db") as ledger:
+        async with await Ledger.open(url) as ledger:
             await ledger.register(7, first_name="Zeynep")
             await ledger.convert(7, 30)
             await ledger.buy(7, "vip")
             await ledger.raise_quota(7, 100_000)
             await ledger.charge(7, 12_345)
     asyncio.run(setup())
-    return f"sqlite:///{tmp_path / 'e.db'}"
+    return url
 
 
-def test_balance_history_stats_export_verify(tmp_path):
-    url = seeded(tmp_path)
+def tamper(url: str, *statements: str) -> None:
+    """Change the database behind the ledger's back."""
+    from tests.conftest import raw_sql
+
+    async def run():
+        async with await Ledger.open(url) as ledger:
+            for sql in statements:
+                assert await raw_sql(ledger, sql) is None
+    asyncio.run(run())
+
+
+def test_balance_history_stats_export_verify(db_url):
+    url = seeded(db_url)
     bal = json.loads(cli("--db", url, "balance", "7").stdout)
     assert (bal["xp"], bal["tokens"], bal["vip"]) == (20, 5, True)
     assert (bal["credit_quota"], bal["credit_used"], bal["credit_available"]) == ("1000.00", "123.45", "876.55")
@@ -45,37 +56,30 @@ def test_balance_history_stats_export_verify(tmp_path):
     assert ok.returncode == 0 and ok.stdout.startswith("ok:")
 
 
-def test_verify_finds_a_tampered_balance(tmp_path):
-    url = seeded(tmp_path)
-    import sqlite3
-    db = sqlite3.connect(tmp_path / "e.db", isolation_level=None)
-    db.execute("UPDATE wallets SET token = token + 1, token_credits = token_credits + 1 WHERE user_id = 7")
-    db.close()
+def test_verify_finds_a_tampered_balance(db_url):
+    url = seeded(db_url)
+    tamper(url, "UPDATE wallets SET token = token + 1, token_credits = token_credits + 1 WHERE user_id = 7")
     out = cli("--db", url, "verify")
     assert out.returncode == 1
     assert "cached 6" in out.stdout and "TOKEN does not sum to zero: 1" in out.stdout
 
 
-def test_verify_finds_a_broken_history_chain_and_top_table(tmp_path):
-    url = seeded(tmp_path)
-    import sqlite3
-    db = sqlite3.connect(tmp_path / "e.db", isolation_level=None)
-    db.execute("UPDATE wallets SET transfers = transfers - 1 WHERE user_id = 7")
-    db.execute("DELETE FROM top_spenders")
-    db.close()
+def test_verify_finds_a_broken_history_chain_and_top_table(db_url):
+    url = seeded(db_url)
+    tamper(url, "UPDATE wallets SET transfers = transfers - 1 WHERE user_id = 7", "DELETE FROM top_spenders")
     out = cli("--db", url, "verify")
     assert out.returncode == 1
     assert "user 7: wallet says" in out.stdout and "top spenders table" in out.stdout
 
 
-def test_database_url_from_the_environment(tmp_path):
-    url = seeded(tmp_path)
+def test_database_url_from_the_environment(db_url):
+    url = seeded(db_url)
     env = {"PATH": "/usr/bin:/bin", "DATABASE_URL": url, "PYTHONPATH": str(ROOT)}
     assert json.loads(cli("balance", "7", env=env).stdout)["tokens"] == 5
 
 
 def test_bad_arguments_exit_2(tmp_path):
-    url = seeded(tmp_path)
+    url = seeded(f"sqlite:///{tmp_path / 'e.db'}")
     for args in (("balance",), ("balance", "x"), ("frobnicate",), ("--db", "postgres://x", "stats"), ("--db", url, "balance", "99")):
         out = cli(*args)
         assert out.returncode == 2, args

@@ -1,4 +1,4 @@
-"""Real parallel callers in one process, and a second OS process on the same file."""
+"""Real parallel callers in one process, and a second OS process on the same database."""
 
 import asyncio
 import subprocess
@@ -43,8 +43,8 @@ SECOND_PROCESS = textwrap.dedent("""
 """)
 
 
-async def test_second_process_writing_the_same_file(tmp_path):
-    path = tmp_path / "shared.db"
+async def test_second_process_writing_the_same_database(db_url):
+    path = db_url
     ledger = await Ledger.open(path)
     try:
         await asyncio.gather(*(ledger.register(u) for u in range(1, 21)))

@@ -9,6 +9,7 @@ import pytest
 
 from economy import NotFound
 from economy.errors import InsufficientFunds
+from tests.conftest import raw_sql
 
 
 async def _credit_user(ledger, user=1, quota=100_000):
@@ -122,31 +123,25 @@ async def test_unknown_delivery_is_not_found(ledger):
 
 
 async def test_the_database_refuses_to_change_a_settled_delivery(ledger):
-    import sqlite3
     await _credit_user(ledger)
     done = await ledger.charge(1, 1000, actor=9, deliver=True, key="u:1")
     await ledger.delivered(done.transfer_id, 1)
-    db = sqlite3.connect(ledger.store.path)
-    with pytest.raises(sqlite3.IntegrityError, match="final"):
-        db.execute("UPDATE deliveries SET state = 'refunded', refund_id = 1 WHERE transfer_id = ?",
-                   (done.transfer_id,))
-    with pytest.raises(sqlite3.IntegrityError, match="kept"):
-        db.execute("DELETE FROM deliveries")
-    with pytest.raises(sqlite3.IntegrityError):  # delivered needs a message id
-        db.execute("INSERT INTO deliveries VALUES (999, 1, 'file_charge', 'delivered', 0, '', NULL, NULL, '', 0)")
-    db.close()
+    refused = ledger.store.IntegrityError
+    exc = await raw_sql(ledger, "UPDATE deliveries SET state = 'refunded', refund_id = 1 WHERE transfer_id = ?",
+                        (done.transfer_id,))
+    assert isinstance(exc, refused) and "final" in str(exc)
+    exc = await raw_sql(ledger, "DELETE FROM deliveries")
+    assert isinstance(exc, refused) and "kept" in str(exc)
+    exc = await raw_sql(ledger, "INSERT INTO deliveries VALUES (999, 1, 'file_charge', 'delivered', 0, '', NULL, NULL, '', 0)")
+    assert isinstance(exc, refused)  # delivered needs a message id
 
 
 async def test_verify_catches_a_refund_that_does_not_match(ledger):
-    import sqlite3
     await _credit_user(ledger)
     done = await ledger.charge(1, 1000, actor=9, deliver=True, key="u:1")
     other = await ledger.charge(1, 500, actor=9)
-    db = sqlite3.connect(ledger.store.path)
-    db.execute("UPDATE deliveries SET state = 'refunded', refund_id = ? WHERE transfer_id = ?",
-               (other.transfer_id, done.transfer_id))
-    db.commit()
-    db.close()
+    assert await raw_sql(ledger, "UPDATE deliveries SET state = 'refunded', refund_id = ? WHERE transfer_id = ?",
+                         (other.transfer_id, done.transfer_id)) is None
     assert any("no matching refund" in p for p in await ledger.verify())
 
 
@@ -180,13 +175,10 @@ async def test_registering_with_a_taken_username_takes_it(ledger):
 
 
 async def test_the_database_refuses_two_holders_of_one_username(ledger):
-    import sqlite3
     await ledger.register(1, username="one")
     await ledger.register(2, username="two")
-    db = sqlite3.connect(ledger.store.path)
-    with pytest.raises(sqlite3.IntegrityError):
-        db.execute("UPDATE users SET username = 'one' WHERE user_id = 2")
-    db.close()
+    exc = await raw_sql(ledger, "UPDATE users SET username = 'one' WHERE user_id = 2")
+    assert isinstance(exc, ledger.store.IntegrityError)
 
 
 async def test_insufficient_funds_still_refuses_a_content_purchase_with_delivery(ledger):

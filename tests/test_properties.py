@@ -2,8 +2,6 @@
 balances match a plain Python model of the rules."""
 
 import asyncio
-import tempfile
-from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -82,43 +80,42 @@ class Model:
         return True
 
 
-async def play(ops: list[tuple]) -> None:
+async def play(ops: list[tuple], url: str) -> None:
     now = [1_795_305_600.0]
-    with tempfile.TemporaryDirectory() as tmp:
-        ledger = await Ledger.open(Path(tmp) / "p.db", clock=lambda: now[0])
-        try:
-            await ledger.add_content("a", title="A", media="document", file_ref="a")
-            await ledger.add_content("b", title="B", media="document", file_ref="b")
-            model = Model()
-            # Users 1-3 start registered with tokens and a quota so most steps do something;
-            # user 4 exists only if drawn.
-            start = [(name, u, *args) for u in (1, 2, 3) for name, *args in
-                     (("register",), ("grant", 100), ("convert", 100), ("raise_quota", 120), ("charge", 25))]
-            for op in start + ops:
-                if op[0] == "advance":
-                    now[0] += op[1]
-                    continue
-                expected = model.apply(op, int(now[0]))
-                name, user, *rest = op
-                args = list(rest)
-                if name == "buy":
-                    code, _, ref = rest[0].partition(":")
-                    args = [code, ref]
-                try:
-                    await getattr(ledger, name)(user, *args)
-                    ok = True
-                except EconomyError:
-                    ok = False
-                assert ok == expected, op
-                assert await ledger.verify() == []
-            for user, u in model.users.items():
-                b = await ledger.balance(user)
-                assert (b.xp, b.tokens, b.credit_quota, b.credit_used) == (u["xp"], u["tokens"], u["quota"], u["used"])
-        finally:
-            await ledger.close()
+    ledger = await Ledger.open(url, clock=lambda: now[0])
+    try:
+        await ledger.add_content("a", title="A", media="document", file_ref="a")
+        await ledger.add_content("b", title="B", media="document", file_ref="b")
+        model = Model()
+        # Users 1-3 start registered with tokens and a quota so most steps do something;
+        # user 4 exists only if drawn.
+        start = [(name, u, *args) for u in (1, 2, 3) for name, *args in
+                 (("register",), ("grant", 100), ("convert", 100), ("raise_quota", 120), ("charge", 25))]
+        for op in start + ops:
+            if op[0] == "advance":
+                now[0] += op[1]
+                continue
+            expected = model.apply(op, int(now[0]))
+            name, user, *rest = op
+            args = list(rest)
+            if name == "buy":
+                code, _, ref = rest[0].partition(":")
+                args = [code, ref]
+            try:
+                await getattr(ledger, name)(user, *args)
+                ok = True
+            except EconomyError:
+                ok = False
+            assert ok == expected, op
+            assert await ledger.verify() == []
+        for user, u in model.users.items():
+            b = await ledger.balance(user)
+            assert (b.xp, b.tokens, b.credit_quota, b.credit_used) == (u["xp"], u["tokens"], u["quota"], u["used"])
+    finally:
+        await ledger.close()
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(OPS, min_size=10, max_size=50))
-def test_random_sequences_keep_every_invariant(ops):
-    asyncio.run(play(ops))
+def test_random_sequences_keep_every_invariant(fresh_url, ops):
+    asyncio.run(play(ops, fresh_url()))

@@ -40,24 +40,44 @@ def test_refuses_a_newer_file(tmp_path):
         schema.migrate(db)
 
 
-async def test_invariants_are_enforced_by_sqlite_too(ledger, tmp_path):
+async def test_invariants_are_enforced_by_the_database_too(ledger):
     await ledger.register(1)
-    await ledger.close()
-    db = sqlite3.connect(tmp_path / "economy.db", isolation_level=None)
-    with pytest.raises(sqlite3.IntegrityError, match="append-only"):
-        db.execute("UPDATE transfers SET amount = 1000")
-    with pytest.raises(sqlite3.IntegrityError, match="append-only"):
-        db.execute("DELETE FROM transfers")
-    with pytest.raises(sqlite3.IntegrityError):  # a user account cannot go negative
-        db.execute("UPDATE wallets SET token = -1, token_debits = token_debits + 1 WHERE user_id = 1")
-    with pytest.raises(sqlite3.IntegrityError):  # balance must equal credits - debits
-        db.execute("UPDATE wallets SET xp = xp + 5 WHERE user_id = 1")
-    with pytest.raises(sqlite3.IntegrityError):  # credit used cannot pass the quota (available >= 0)
-        db.execute("UPDATE wallets SET credit_used = 1, credit_used_credits = 1, credit = -1,"
-                   " credit_debits = 1 WHERE user_id = 1")
-    db.execute("UPDATE accounts SET balance = -10, debits = 10 WHERE id = ?", (XP_ISSUER,))  # system may go negative
-    with pytest.raises(sqlite3.IntegrityError):  # STRICT: no text in an integer column
-        db.execute("UPDATE wallets SET xp = 'lots' WHERE user_id = 1")
+    refused = ledger.store.IntegrityError
+
+    def attempts(db):
+        def refuses(sql, errors=refused):
+            try:
+                db.execute(sql)
+            except errors:
+                return True
+            return False
+
+        return [
+            refuses("UPDATE transfers SET amount = 1000"),  # the journal is append-only
+            refuses("DELETE FROM transfers"),
+            refuses("UPDATE wallets SET token = -1, token_debits = token_debits + 1 WHERE user_id = 1"),  # negative
+            refuses("UPDATE wallets SET xp = xp + 5 WHERE user_id = 1"),  # balance must equal credits - debits
+            refuses("UPDATE wallets SET credit_used = 1, credit_used_credits = 1, credit = -1,"  # used past quota
+                    " credit_debits = 1 WHERE user_id = 1"),
+            refuses("INSERT INTO idempotency VALUES ('k', 'f', 'r', 0, NULL), ('k', 'f', 'r', 0, NULL)"),  # unique keys
+            refuses("UPDATE wallets SET xp = 'lots' WHERE user_id = 1", (*refused, Exception)),  # integers only
+            not refuses(f"UPDATE accounts SET balance = -10, debits = 10 WHERE id = {XP_ISSUER}"),  # system may
+        ]
+
+    assert await ledger.store.in_writer(attempts) == [True] * 8
+    assert [e.kind for e in (await ledger.history(1)).items] == ["earn"]
+
+
+async def test_the_append_only_message_names_the_journal(ledger):
+    await ledger.register(1)
+
+    def update(db):
+        try:
+            db.execute("UPDATE transfers SET amount = 1000")
+        except ledger.store.IntegrityError as exc:
+            return str(exc)
+
+    assert "append-only" in await ledger.store.in_writer(update)
 
 
 async def test_a_refusal_after_wallet_changes_undoes_only_itself_without_savepoints(ledger):
@@ -109,7 +129,7 @@ async def test_a_write_back_the_database_refuses_fails_only_its_request(ledger):
     bad = ledger.store.write(overdraw_behind_the_checks, None, "bad")
     good = ledger.grant(2, 5)
     results = await asyncio.gather(bad, good, return_exceptions=True)
-    assert isinstance(results[0], sqlite3.IntegrityError) and results[1].xp == 55
+    assert isinstance(results[0], ledger.store.IntegrityError) and results[1].xp == 55
     assert ledger.store.safe_batches >= 1
     assert (await ledger.balance(1)).tokens == 0
     assert await ledger.verify() == []
@@ -137,30 +157,34 @@ async def test_lock_held_longer_than_the_wait_is_a_clean_busy(tmp_path):
         await ledger.close()
 
 
-async def test_disk_full_refuses_cleanly_and_recovers(ledger):
+async def test_disk_full_refuses_cleanly_and_recovers(tmp_path):
+    async with await Ledger.open(tmp_path / "full.db") as ledger:
+        await _disk_full(ledger)
+
+
+async def _disk_full(ledger):
     await ledger.register(1)
-    conn = ledger.store._writer
-    pages = await conn._execute(lambda: conn._conn.execute("PRAGMA page_count").fetchone()[0])
-    await conn._execute(lambda: conn._conn.execute(f"PRAGMA max_page_count = {pages}").fetchone())
+    pages = await ledger.store.in_writer(lambda db: db.execute("PRAGMA page_count").fetchone()[0])
+    await ledger.store.in_writer(lambda db: db.execute(f"PRAGMA max_page_count = {pages}").fetchone())
     before = await snapshot(ledger, 1)
     with pytest.raises(StorageBusy) as info:
         await asyncio.gather(*(ledger.register(u) for u in range(2, 400)))
     assert info.value.reason == "full"
     assert await snapshot(ledger, 1) == before
-    await conn._execute(lambda: conn._conn.execute("PRAGMA max_page_count = 1073741823").fetchone())
+    await ledger.store.in_writer(lambda db: db.execute("PRAGMA max_page_count = 1073741823").fetchone())
     await asyncio.gather(*(ledger.register(u) for u in range(2, 400)))
     assert (await ledger.stats()).users == 399
     assert await ledger.verify() == []
 
 
-def test_economy_imports_without_aiogram():
+def test_economy_imports_without_aiogram_or_aiosqlite():
     code = (
         "import sys, importlib.abc\n"
         "class Block(importlib.abc.MetaPathFinder):\n"
         "    def find_spec(self, name, path=None, target=None):\n"
-        "        if name.split('.')[0] in ('aiogram', 'bot', 'handlers'): raise ImportError(name)\n"
+        "        if name.split('.')[0] in ('aiogram', 'bot', 'handlers', 'aiosqlite'): raise ImportError(name)\n"
         "sys.meta_path.insert(0, Block())\n"
-        "import economy, economy.__main__\n"
+        "import economy, economy.__main__, economy.pg, economy.moving, economy.legacy\n"
         "assert not any(m.split('.')[0] in ('aiogram', 'bot', 'handlers') for m in sys.modules), sys.modules\n"
         "print('ok')\n"
     )
@@ -248,3 +272,38 @@ async def test_a_v3_file_with_a_username_held_twice_keeps_it_with_the_latest_reg
         assert await ledger.verify() == []
     finally:
         await ledger.close()
+
+
+def test_postgres_migrations_by_a_schema_version_table(pg_url):
+    from economy import pg
+    db = pg.PgDb(pg.connect(pg_url))
+    try:
+        assert pg.migrate(db) == 0
+        assert db.execute("SELECT MAX(version) FROM schema_version").fetchone()[0] == pg.VERSION == schema.VERSION
+        assert pg.migrate(db) == pg.VERSION  # nothing left to do
+        tables = {r[0] for r in db.execute("SELECT tablename FROM pg_tables WHERE schemaname = current_schema()")}
+        assert {"users", "wallets", "accounts", "transfers", "entitlements", "content", "idempotency",
+                "support_messages", "top_spenders", "schema_version"} <= tables
+        db.execute("INSERT INTO schema_version VALUES (?, 0)", (pg.VERSION + 1,))
+        with pytest.raises(RuntimeError, match="newer"):
+            pg.migrate(db)
+    finally:
+        db.conn.close()
+
+
+async def test_a_postgres_v3_database_with_a_username_held_twice_migrates_to_v4(pg_url):
+    from economy import pg
+    db = pg.PgDb(pg.connect(pg_url))
+    try:
+        db.execute("CREATE TABLE schema_version (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)")
+        pg.MIGRATIONS[3](db)
+        db.execute("INSERT INTO schema_version VALUES (3, 0)")
+        db.execute("INSERT INTO users(user_id, username, first_name, registered_at) VALUES"
+                   " (1, 'ayse_k', 'Ali', 10), (2, 'ayse_k', 'Ayşe', 20), (3, 'other', 'O', 5)")
+        db.execute("INSERT INTO wallets(user_id) VALUES (1), (2), (3)")
+    finally:
+        db.conn.close()
+    async with await Ledger.open(pg_url) as ledger:
+        assert (await ledger.find_user("@ayse_k")).user_id == 2
+        assert (await ledger.profile(1)).username is None and (await ledger.profile(3)).username == "other"
+        assert await ledger.verify() == []

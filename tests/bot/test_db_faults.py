@@ -16,8 +16,7 @@ BUSY_EN = "The service is busy right now; nothing was changed. Please try again 
 
 
 async def _pragma(ledger: Ledger, sql: str) -> None:
-    conn = ledger.store._writer
-    await conn._execute(lambda: conn._conn.execute(sql).fetchall())
+    await ledger.store.in_writer(lambda db: db.execute(sql).fetchall())
 
 
 @pytest.fixture

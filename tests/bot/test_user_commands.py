@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot.fake import Person
 from tests.bot.conftest import ADMIN, ALICE, AYSE, BOB, GROUP
 
 
@@ -174,3 +175,17 @@ async def test_history_speaks_the_users_words_and_hides_admin_notes(h):
     out = io.StringIO()
     await h.ledger.export_csv(out)
     assert "registration" in out.getvalue() and "content:video1" in out.getvalue() and "fraud risk" in out.getvalue()
+
+
+async def test_history_shows_what_import_legacy_brought_marked_as_imported(h, tmp_path):
+    from economy import legacy
+    from tests.test_legacy import legacy_files
+    tokens, credits, ids = legacy_files(tmp_path)
+    await legacy.apply(h.ledger, legacy.make_plan(tokens, credits, ids))
+    await h.send(Person(1001, "Eski", "eski", "en"), "/start")  # imported before: no bonus, the balance stays
+    first = await h.say(Person(1001, "Eski", "eski", "en"), "/history")
+    assert "Balance brought over from the old system" in first and "+55 TOKEN" in first
+    assert "Quota brought over from the old system" in first
+    assert "📦 Imported from the old system: premium <video> · −10 TOKEN" in first  # escaped, shown literally
+    tr = await h.say(Person(1002, "Eski", None, "tr"), "/history")
+    assert "Eski sistemden aktarıldı: vip+rozet+dm+içerik" in tr and "Eski sistemde kullanılan kredi" in tr

@@ -4,7 +4,16 @@ from collections.abc import AsyncIterator
 
 import pytest
 
+from tests.conftest import BACKENDS
 from tests.e2e.emulator import BotProcess, Emulator
+
+
+@pytest.fixture(params=BACKENDS)
+def e2e_db(request, tmp_path) -> str:
+    """The bot's DATABASE_URL, once per backend."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'e2e.db'}"
+    return request.getfixturevalue("pg_url")
 
 
 @pytest.fixture
@@ -18,8 +27,8 @@ async def emu() -> AsyncIterator[Emulator]:
 
 
 @pytest.fixture
-async def bot(emu, tmp_path) -> AsyncIterator[BotProcess]:
-    proc = BotProcess(emu.url, tmp_path / "e2e.db", "9000", tmp_path / "bot.log")
+async def bot(emu, tmp_path, e2e_db) -> AsyncIterator[BotProcess]:
+    proc = BotProcess(emu.url, e2e_db, "9000", tmp_path / "bot.log")
     await proc.start()
     try:
         yield proc

@@ -249,8 +249,10 @@ class Emulator:
 class BotProcess:
     """`python main.py` pointed at the emulator."""
 
-    def __init__(self, url: str, db: Path, admins: str, log: Path, **env: str) -> None:
-        self.env = {**os.environ, "BOT_TOKEN": TOKEN, "ADMIN_IDS": admins, "DATABASE_URL": f"sqlite:///{db}",
+    def __init__(self, url: str, db: Path | str, admins: str, log: Path, **env: str) -> None:
+        """`db`: a database URL, or the path of a SQLite file."""
+        self.env = {**os.environ, "BOT_TOKEN": TOKEN, "ADMIN_IDS": admins,
+                    "DATABASE_URL": db if isinstance(db, str) else f"sqlite:///{db}",
                     "TELEGRAM_API_URL": url, "LOG_LEVEL": "INFO", "PYTHONUNBUFFERED": "1", **env}
         self.log = log
         self.proc: asyncio.subprocess.Process | None = None

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import json
 import random
+import socket
 import subprocess
 import sys
+
+import pytest
 
 from bot.fake import Person
 from tests.e2e.emulator import ROOT, BotProcess
@@ -16,7 +19,9 @@ POWER = Person(1002, "Power", "power", "en")
 
 
 def cli(db, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "economy", "--db", f"sqlite:///{db}", *args], cwd=ROOT,
+    """`python -m economy` on `db`: a database URL or the path of a SQLite file."""
+    url = db if isinstance(db, str) else f"sqlite:///{db}"
+    return subprocess.run([sys.executable, "-m", "economy", "--db", url, *args], cwd=ROOT,
                           capture_output=True, text=True, timeout=60)
 
 
@@ -82,7 +87,7 @@ async def journeys(emu) -> None:
     assert "Kalan: 1.000,00 TL" in (await ask(emu, NEW, "/credits", "Kota")).text
 
 
-async def test_journeys_and_the_quota_scenario_typed_by_people(emu, bot, tmp_path):
+async def test_journeys_and_the_quota_scenario_typed_by_people(emu, bot, tmp_path, e2e_db):
     await emu.wait(lambda: emu.polls > 0, what="the bot polling")
     # the command menus: user commands in both languages, admin commands in the admin's chat
     assert any('"chat_id": 9000' in k for k in emu.telegram.commands)
@@ -90,7 +95,7 @@ async def test_journeys_and_the_quota_scenario_typed_by_people(emu, bot, tmp_pat
     await journeys(emu)
     await emu.idle()
     assert await bot.terminate() == 0
-    db = tmp_path / "e2e.db"
+    db = e2e_db
     verify = cli(db, "verify")
     assert verify.returncode == 0, verify.stdout
     assert json.loads(cli(db, "balance", "1001").stdout)["tokens"] == 55
@@ -98,7 +103,7 @@ async def test_journeys_and_the_quota_scenario_typed_by_people(emu, bot, tmp_pat
     assert "update=" in bot.text() and "outcome=ok" in bot.text() and "E" * 35 not in bot.text()
 
 
-async def test_a_redelivered_update_and_a_double_tap_change_nothing(emu, bot, tmp_path):
+async def test_a_redelivered_update_and_a_double_tap_change_nothing(emu, bot, tmp_path, e2e_db):
     await ask(emu, POWER, "/start", "50 XP")
     convert = emu.say(POWER, "/convert 50")
     await emu.reply(POWER.id, 0, "Converted 50 XP")
@@ -117,7 +122,7 @@ async def test_a_redelivered_update_and_a_double_tap_change_nothing(emu, bot, tm
         assert raw["callback_query"]["id"] in emu.telegram.answered
     assert "Tokens: 25" in (await ask(emu, POWER, "/balance", "Tokens")).text
     assert await bot.terminate() == 0
-    assert json.loads(cli(tmp_path / "e2e.db", "balance", "1002").stdout)["tokens"] == 25
+    assert json.loads(cli(e2e_db, "balance", "1002").stdout)["tokens"] == 25
 
 
 async def _fund(emu, users, tokens):
@@ -128,7 +133,7 @@ async def _fund(emu, users, tokens):
         await ask(emu, who, "/convert all", f"{tokens} tokens")
 
 
-async def test_kill_9_during_a_burst_loses_nothing_and_applies_nothing_twice(emu, bot, tmp_path):
+async def test_kill_9_during_a_burst_loses_nothing_and_applies_nothing_twice(emu, bot, tmp_path, e2e_db):
     users = [Person(3000 + i, f"U{i}", None, "en") for i in range(10)]
     await _fund(emu, users, 200)
     await emu.idle()
@@ -143,7 +148,7 @@ async def test_kill_9_during_a_burst_loses_nothing_and_applies_nothing_twice(emu
     await emu.wait(lambda: replies() >= 20, 60, "purchases")
     await bot.kill()
     print(f"first kill -9: {len(ids & emu.acked)} purchases acknowledged")
-    proc = BotProcess(emu.url, tmp_path / "e2e.db", "9000", tmp_path / "bot.log")
+    proc = BotProcess(emu.url, e2e_db, "9000", tmp_path / "bot.log")
     await proc.start()
     # Second kill: the first batch confirmed (replayed where it had been applied), the second
     # one under way.
@@ -154,23 +159,23 @@ async def test_kill_9_during_a_burst_loses_nothing_and_applies_nothing_twice(emu
     acked = ids & emu.acked
     print(f"second kill -9: {len(acked)} purchases acknowledged")
     assert 0 < len(acked) < len(ids)
-    proc = BotProcess(emu.url, tmp_path / "e2e.db", "9000", tmp_path / "bot.log")
+    proc = BotProcess(emu.url, e2e_db, "9000", tmp_path / "bot.log")
     await proc.start()
-    db = tmp_path / "e2e.db"
+    db = e2e_db
     stats = await drain_and_verify(emu, proc, db)
     # every one of the 250 purchases, those acknowledged before a kill included, exactly once
     assert stats["spent_per_item"]["boost"] == 5 * 250, stats
     assert sum(json.loads(cli(db, "balance", str(u.id)).stdout)["tokens"] for u in users) == 10 * 200 - 5 * 250
 
 
-async def test_sigterm_finishes_the_batch_in_hand_and_a_restart_keeps_every_balance(emu, bot, tmp_path):
+async def test_sigterm_finishes_the_batch_in_hand_and_a_restart_keeps_every_balance(emu, bot, tmp_path, e2e_db):
     users = [Person(4000 + i, f"S{i}", None, "en") for i in range(5)]
     await _fund(emu, users, 100)
     burst = [emu.say(users[i % 5], "/buy boost") for i in range(40)]
     await emu.wait(lambda: sum("Tokens left" in s.text for s in emu.telegram.sent) >= 5, what="some purchases")
     assert await bot.terminate() == 0
     acked = {u["update_id"] for u in burst} & emu.acked
-    db = tmp_path / "e2e.db"
+    db = e2e_db
     spent = json.loads(cli(db, "stats").stdout)["spent_per_item"]["boost"]
     assert spent >= 5 * len(acked)  # nothing acknowledged is lost
     bot2 = BotProcess(emu.url, db, "9000", tmp_path / "bot.log")
@@ -195,6 +200,7 @@ def test_a_missing_token_is_one_clear_line_and_exit_2(tmp_path):
     assert done.stderr.strip().count("\n") == 0 and "@BotFather" in done.stderr
 
 
+@pytest.mark.parametrize("e2e_db", ["sqlite"], indirect=True)  # polling, not the ledger
 async def test_polling_recovers_from_5xx_and_dropped_connections(emu, bot, tmp_path):
     await ask(emu, POWER, "/start", "50 XP")
     emu.faults["getUpdates"] = [502, "drop", 500]
@@ -204,3 +210,18 @@ async def test_polling_recovers_from_5xx_and_dropped_connections(emu, bot, tmp_p
     assert update["update_id"] in emu.acked and not emu.faults["getUpdates"]
     assert "getUpdates failed" in bot.text()
     assert await bot.terminate() == 0
+
+
+def test_a_bad_or_unreachable_database_url_is_one_line_and_exit_2_without_the_password(tmp_path):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        closed_port = s.getsockname()[1]  # nothing listens there once the socket is closed
+    for url, says in ((f"postgresql://bob:s3cr3t-pw@127.0.0.1:{closed_port}/economy", "cannot connect to PostgreSQL"),
+                      ("postgres://bob:s3cr3t-pw@127.0.0.1:5432", "must name a database"),
+                      ("mysql://bob:s3cr3t-pw@127.0.0.1/economy", "DATABASE_URL must look like")):
+        env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "BOT_TOKEN": "123456:" + "A" * 35, "DATABASE_URL": url}
+        done = subprocess.run([sys.executable, str(ROOT / "main.py"), "--env-file", str(tmp_path / "none.env")],
+                              cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
+        assert done.returncode == 2, done.stderr
+        assert says in done.stderr and len(done.stderr.strip().splitlines()) == 1, done.stderr
+        assert "s3cr3t-pw" not in done.stderr + done.stdout and "bob:***@" in done.stderr

@@ -6,14 +6,19 @@ from __future__ import annotations
 import json
 import time
 
+import pytest
+
 from bot.fake import Person
 from tests.e2e.emulator import BotProcess
 from tests.e2e.test_e2e import ADMIN, ask, cli
 
+# Faults of the Bot API, not of the ledger: one backend is enough.
+pytestmark = pytest.mark.parametrize("e2e_db", ["sqlite"], indirect=True)
+
 USER = Person(1201, "Deniz", "deniz", "en")
 
 
-async def test_an_html_page_and_an_undecodable_update_do_not_stop_the_poller(emu, bot, tmp_path):
+async def test_an_html_page_and_an_undecodable_update_do_not_stop_the_poller(emu, bot, tmp_path, e2e_db):
     await ask(emu, USER, "/start", "50 XP")
     emu.faults["getUpdates"] = ["html", "html"]
     broken = emu.push({"update_id": next(emu.updates.ids),
@@ -30,11 +35,11 @@ async def test_an_html_page_and_an_undecodable_update_do_not_stop_the_poller(emu
     assert "nginx" not in log and "Traceback" not in log
     # a restart does not meet the bad update again
     assert await bot.terminate() == 0
-    db = tmp_path / "e2e.db"
+    db = e2e_db
     assert json.loads(cli(db, "balance", str(USER.id)).stdout)["xp"] == 70
 
 
-async def test_a_file_that_cannot_be_delivered_is_not_charged_even_when_the_update_comes_again(emu, bot, tmp_path):
+async def test_a_file_that_cannot_be_delivered_is_not_charged_even_when_the_update_comes_again(emu, bot, tmp_path, e2e_db):
     await ask(emu, USER, "/start", "50 XP")
     await ask(emu, ADMIN, f"/quota {USER.id} 500", "available 500.00 TL")
     emu.faults["copyMessage"] = [502, "drop", 502]
@@ -56,12 +61,12 @@ async def test_a_file_that_cannot_be_delivered_is_not_charged_even_when_the_upda
     assert await bot.terminate() == 0
     copies = [s for s in emu.telegram.sent if s.method == "copyMessage" and s.chat_id == USER.id]
     assert len(copies) == 1 and "100.00 TL" in copies[0].text
-    db = tmp_path / "e2e.db"
+    db = e2e_db
     assert json.loads(cli(db, "balance", str(USER.id)).stdout)["credit_used"] == "100.00"
     assert cli(db, "verify").returncode == 0
 
 
-async def test_sigterm_while_the_bot_api_does_not_answer_exits_within_10s_and_loses_nothing(emu, bot, tmp_path):
+async def test_sigterm_while_the_bot_api_does_not_answer_exits_within_10s_and_loses_nothing(emu, bot, tmp_path, e2e_db):
     await ask(emu, USER, "/start", "50 XP")
     await emu.idle()
     # Telegram stops answering while /daily is handled: its reply hangs, then every getUpdates
@@ -77,7 +82,7 @@ async def test_sigterm_while_the_bot_api_does_not_answer_exits_within_10s_and_lo
     assert "did not finish within" in bot.text() and "could not confirm" in bot.text()
     # Telegram is back: the update comes again, is replayed (applied once) and answered
     emu.faults.clear()
-    db = tmp_path / "e2e.db"
+    db = e2e_db
     proc = BotProcess(emu.url, db, "9000", tmp_path / "bot.log")
     mark = len(emu.telegram.sent)
     await proc.start()
@@ -92,9 +97,9 @@ async def test_sigterm_while_the_bot_api_does_not_answer_exits_within_10s_and_lo
     assert cli(db, "verify").returncode == 0
 
 
-async def test_sigterm_during_start_up_with_no_answer_from_telegram_exits_at_once(emu, tmp_path):
+async def test_sigterm_during_start_up_with_no_answer_from_telegram_exits_at_once(emu, tmp_path, e2e_db):
     emu.faults["getMe"] = ["hang"]
-    proc = BotProcess(emu.url, tmp_path / "e2e.db", "9000", tmp_path / "bot.log")
+    proc = BotProcess(emu.url, e2e_db, "9000", tmp_path / "bot.log")
     await proc.start()
     await emu.wait(lambda: not emu.faults["getMe"], what="getMe hanging")
     started = time.monotonic()
@@ -102,7 +107,7 @@ async def test_sigterm_during_start_up_with_no_answer_from_telegram_exits_at_onc
     assert time.monotonic() - started < 5
 
 
-async def test_an_update_of_no_known_kind_does_not_cost_its_batch(emu, bot, tmp_path):
+async def test_an_update_of_no_known_kind_does_not_cost_its_batch(emu, bot, tmp_path, e2e_db):
     other = Person(1202, "Ece", None, "en")
     await ask(emu, USER, "/start", "50 XP")
     await ask(emu, other, "/start", "50 XP")
@@ -113,6 +118,6 @@ async def test_an_update_of_no_known_kind_does_not_cost_its_batch(emu, bot, tmp_
     await emu.idle()
     assert {a["update_id"], weird["update_id"], b["update_id"]} <= emu.acked
     assert await bot.terminate() == 0
-    db = tmp_path / "e2e.db"
+    db = e2e_db
     assert [json.loads(cli(db, "balance", str(p.id)).stdout)["xp"] for p in (USER, other)] == [70, 70]
     assert f"update {weird['update_id']} is of no kind this bot knows; skipped" in bot.text()

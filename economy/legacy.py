@@ -1,0 +1,359 @@
+"""Bringing in the seeds' old systems: `python -m economy import-legacy`.
+
+- `--tokens tokens.db`: the old token engine (`balances(user_id TEXT, balance INTEGER, ...)`,
+  `transactions(id, user_id, type 'EARN'|'SPEND', amount, reason, timestamp)`). Each balance
+  becomes an opening transfer from the `legacy_tokens` system account; the old transactions
+  are kept read-only in `legacy_history` and shown in the user's history marked as imported.
+- `--credits credits.csv`: the old credit system's users: `id` plus `credits` (which becomes
+  the quota, nothing used, as the seed's migration steps say) or `credit_quota` and
+  `credit_used` (carried over). Amounts are TL with at most two decimals. The quota comes from
+  the `legacy_credit` system account, the credit used is then moved to `used`.
+- `--map ids.csv` (old_id,telegram_id): old ids that are not Telegram ids. Any other id that is
+  not a plain number is reported and skipped.
+
+Nothing is written without `apply`: the plan (users, sums per asset, every rejected row with
+its reason) is reported first. Applying writes everything in one transaction and records each
+old row it brought in, so running it again brings in nothing twice.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+import sqlite3
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from economy.amounts import MAX_AMOUNT, check_user_id, format_money, parse_money
+from economy.errors import EconomyError
+from economy.journal import Tx
+from economy.ledger import Ledger
+from economy.schema import CREDIT, LEGACY_CREDIT, LEGACY_TOKENS, TOKEN, USED, account_id
+
+_ID = re.compile(r"[0-9]{1,16}", re.ASCII)
+_ZERO = re.compile(r"0+(?:[.,]0{1,2})?", re.ASCII)
+MAX_REASON = 200
+
+
+class LegacyError(Exception):
+    """A legacy file cannot be read at all (missing, not the expected shape)."""
+
+
+@dataclass(frozen=True)
+class Rejected:
+    where: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.reason}"
+
+
+@dataclass
+class Plan:
+    #: telegram id -> (old id, opening token balance)
+    tokens: dict[int, tuple[str, int]] = field(default_factory=dict)
+    #: (old transaction id, telegram id, 'EARN'|'SPEND', signed amount, reason, unix time)
+    history: list[tuple[int, int, str, int, str, int]] = field(default_factory=list)
+    #: telegram id -> (old id, quota, used), in kuruş
+    credits: dict[int, tuple[str, int, int]] = field(default_factory=dict)
+    rejected: list[Rejected] = field(default_factory=list)
+    #: users whose old transactions do not add up to their balance (reported, imported as is)
+    mismatched: list[int] = field(default_factory=list)
+
+    def sums(self) -> dict[str, int]:
+        return {"tokens": sum(b for _, b in self.tokens.values()),
+                "credit_quota": sum(q for _, q, _ in self.credits.values()),
+                "credit_used": sum(u for _, _, u in self.credits.values())}
+
+
+@dataclass
+class Applied:
+    users: int
+    already: int
+    history: int
+
+
+def read_map(path: Path) -> tuple[dict[str, int], list[Rejected]]:
+    """old_id,telegram_id per line (a header line is allowed)."""
+    out: dict[str, int] = {}
+    rejected: list[Rejected] = []
+    for n, row in enumerate(_csv_rows(path), 1):
+        if len(row) != 2:
+            rejected.append(Rejected(f"{path.name} line {n}", "expected old_id,telegram_id"))
+            continue
+        old, new = row[0].strip(), row[1].strip()
+        if n == 1 and not _ID.fullmatch(new):
+            continue  # a header
+        tid = _telegram_id(new)
+        if tid is None:
+            rejected.append(Rejected(f"{path.name} line {n}", f"telegram id {new[:32]!r} is not a Telegram id"))
+        elif old in out and out[old] != tid:
+            rejected.append(Rejected(f"{path.name} line {n}", f"old id {old[:32]!r} is mapped twice"))
+        else:
+            out[old] = tid
+    return out, rejected
+
+
+def _csv_rows(path: Path) -> Iterable[list[str]]:
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as f:
+            yield from csv.reader(f)
+    except OSError as exc:
+        raise LegacyError(f"cannot read {path}: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise LegacyError(f"{path} is not UTF-8 text") from None
+
+
+def _telegram_id(text: str) -> int | None:
+    if not _ID.fullmatch(text):
+        return None
+    try:
+        return check_user_id(int(text))
+    except EconomyError:
+        return None
+
+
+def _resolve(old: Any, idmap: dict[str, int]) -> int | None:
+    key = str(old).strip() if old is not None else ""
+    if key in idmap:
+        return idmap[key]
+    return _telegram_id(key)
+
+
+def _shown(value: Any) -> str:
+    return repr(value)[:40]
+
+
+def read_tokens(path: Path, idmap: dict[str, int], plan: Plan) -> None:
+    if not path.is_file():
+        raise LegacyError(f"cannot read {path}: no such file")
+    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        try:
+            balances = db.execute("SELECT user_id, balance FROM balances ORDER BY rowid").fetchall()
+            transactions = db.execute(
+                "SELECT id, user_id, type, amount, reason, timestamp FROM transactions ORDER BY id").fetchall()
+        except sqlite3.DatabaseError as exc:
+            raise LegacyError(f"{path} is not the token engine's tokens.db ({exc})") from None
+    finally:
+        db.close()
+    origin: dict[int, str] = {}
+    for old, balance in balances:
+        where = f"{path.name} balances user_id={_shown(old)}"
+        tid = _resolve(old, idmap)
+        if tid is None:
+            plan.rejected.append(Rejected(where, "not a Telegram id (map it with --map ids.csv)"))
+        elif tid in origin:
+            plan.rejected.append(Rejected(where, f"duplicate: Telegram id {tid} already comes from"
+                                                 f" user_id={_shown(origin[tid])}"))
+        elif type(balance) is not int:  # noqa: E721 - SQLite keeps text or reals in an INTEGER column
+            plan.rejected.append(Rejected(where, f"balance {_shown(balance)} is not a whole number"))
+        elif balance < 0:
+            plan.rejected.append(Rejected(where, f"balance {balance} is negative"))
+        elif balance > MAX_AMOUNT:
+            plan.rejected.append(Rejected(where, f"balance {balance} is too large"))
+        else:
+            origin[tid] = str(old)
+            plan.tokens[tid] = (str(old).strip(), balance)
+    by_old = {old: tid for tid, old in origin.items()}
+    moved: dict[int, int] = {}
+    for tx_id, old, kind, amount, reason, stamp in transactions:
+        where = f"{path.name} transactions id={_shown(tx_id)}"
+        tid = by_old.get(str(old)) if old is not None else None
+        if tid is None:
+            plan.rejected.append(Rejected(where, f"user_id={_shown(old)} was not imported"))
+            continue
+        kind = kind.upper() if isinstance(kind, str) else kind
+        ts = _timestamp(stamp)
+        if type(tx_id) is not int:  # noqa: E721
+            plan.rejected.append(Rejected(where, "id is not a whole number"))
+        elif kind not in ("EARN", "SPEND"):
+            plan.rejected.append(Rejected(where, f"type {_shown(kind)} is neither EARN nor SPEND"))
+        elif type(amount) is not int or amount == 0 or abs(amount) > MAX_AMOUNT:  # noqa: E721
+            plan.rejected.append(Rejected(where, f"amount {_shown(amount)} is not a whole non-zero number"))
+        elif ts is None:
+            plan.rejected.append(Rejected(where, f"timestamp {_shown(stamp)} is not a date and time"))
+        else:
+            delta = abs(amount) if kind == "EARN" else -abs(amount)
+            reason_text = str(reason)[:MAX_REASON] if reason is not None else ""
+            plan.history.append((tx_id, tid, kind, delta, reason_text, ts))
+            moved[tid] = moved.get(tid, 0) + delta
+    plan.mismatched = sorted(t for t, (_, b) in plan.tokens.items() if t in moved and moved[t] != b)
+
+
+def _timestamp(value: Any) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, int):
+        return value if value >= 0 else None
+    try:
+        stamp = datetime.fromisoformat(str(value).strip())
+    except ValueError:
+        return None
+    if stamp.tzinfo is None:
+        stamp = stamp.replace(tzinfo=timezone.utc)  # SQLite's CURRENT_TIMESTAMP is UTC
+    return int(stamp.timestamp())
+
+
+def _money(text: str | None) -> int:
+    raw = (text or "").strip()
+    if not raw or _ZERO.fullmatch(raw):
+        return 0
+    return parse_money(raw)
+
+
+def read_credits(path: Path, idmap: dict[str, int], plan: Plan) -> None:
+    rows = iter(_csv_rows(path))
+    header = [h.strip().lower() for h in next(rows, [])]
+    if "id" not in header or not ({"credits", "credit_quota"} & set(header)):
+        raise LegacyError(f"{path} needs an id column and credits, or credit_quota (and credit_used)")
+    seen: set[str] = set()
+    for n, values in enumerate(rows, 2):
+        if not any(v.strip() for v in values):
+            continue
+        row = dict(zip(header, values))
+        old = (row.get("id") or "").strip()
+        where = f"{path.name} line {n} id={old[:32]!r}"
+        tid = _resolve(old, idmap)
+        if len(values) != len(header):
+            plan.rejected.append(Rejected(where, f"{len(values)} fields, the header has {len(header)}"))
+            continue
+        if tid is None:
+            plan.rejected.append(Rejected(where, "not a Telegram id (map it with --map ids.csv)"))
+            continue
+        if old in seen or tid in plan.credits:
+            plan.rejected.append(Rejected(where, "duplicate id"))
+            continue
+        seen.add(old)
+        carried = (row.get("credit_quota") or "").strip() != ""
+        try:
+            if carried:
+                quota, used = _money(row.get("credit_quota")), _money(row.get("credit_used"))
+            else:
+                quota, used = _money(row.get("credits")), 0
+        except EconomyError:
+            shown = row.get("credit_quota") if carried else row.get("credits")
+            used_text = row.get("credit_used", "") if carried else ""
+            plan.rejected.append(Rejected(where, f"amount {(shown or '')[:20]!r}{' / ' + used_text[:20] if used_text else ''}"
+                                                 " is not TL with at most two decimals"))
+            continue
+        if used > quota:
+            plan.rejected.append(Rejected(where, f"credit used {format_money(used)} is above the quota"
+                                                 f" {format_money(quota)}"))
+            continue
+        plan.credits[tid] = (old, quota, used)
+
+
+def make_plan(tokens: Path | None, credits: Path | None, idmap_path: Path | None) -> Plan:
+    plan = Plan()
+    idmap: dict[str, int] = {}
+    if idmap_path is not None:
+        idmap, plan.rejected = read_map(idmap_path)
+    if tokens is not None:
+        read_tokens(tokens, idmap, plan)
+    if credits is not None:
+        read_credits(credits, idmap, plan)
+    return plan
+
+
+async def already_imported(ledger: Ledger, plan: Plan) -> set[tuple[str, str]]:
+    """The (source, old id) pairs of the plan that an earlier run brought in."""
+    def query(db: Any) -> set[tuple[str, str]]:
+        return {(s, o) for s, o in db.execute("SELECT source, old_id FROM legacy_imports")}
+
+    done = await ledger.store.read(query)
+    wanted = {("tokens", old) for old, _ in plan.tokens.values()} | {("credits", c[0]) for c in plan.credits.values()}
+    return done & wanted
+
+
+async def apply(ledger: Ledger, plan: Plan) -> Applied:
+    """Write the plan in one transaction; rows brought in before are left alone."""
+    def op(tx: Tx) -> Applied:
+        users: set[int] = set()
+        already = 0
+        for source, entries in (("tokens", plan.tokens), ("credits", plan.credits)):
+            for tid, entry in entries.items():
+                old = entry[0]
+                if not tx.write("INSERT INTO legacy_imports VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                                (source, old, tid, tx.now)).rowcount:
+                    already += 1
+                    continue
+                if tx.write("INSERT INTO users(user_id, registered_at) VALUES (?, ?) ON CONFLICT DO NOTHING",
+                            (tid, tx.now)).rowcount:
+                    tx.write("INSERT INTO wallets(user_id) VALUES (?)", (tid,))
+                users.add(tid)
+                if source == "tokens":
+                    if entry[1]:
+                        tx.transfer("legacy_open", "TOKEN", LEGACY_TOKENS, account_id(tid, TOKEN), entry[1], tid,
+                                    f"tokens.db:{old}"[:MAX_REASON])
+                    continue
+                _, quota, used = entry
+                if quota:
+                    tx.transfer("legacy_quota", "CREDIT", LEGACY_CREDIT, account_id(tid, CREDIT), quota, tid,
+                                f"credits:{old}"[:MAX_REASON])
+                if used:
+                    tx.transfer("legacy_used", "CREDIT", account_id(tid, CREDIT), account_id(tid, USED), used, tid,
+                                f"credits:{old}"[:MAX_REASON])
+        before = tx.db.execute("SELECT COUNT(*) FROM legacy_history").fetchone()[0]
+        if plan.history:
+            tx.db.executemany("INSERT INTO legacy_history VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                              plan.history)
+            tx.dirty = True
+        after = tx.db.execute("SELECT COUNT(*) FROM legacy_history").fetchone()[0]
+        return Applied(len(users), already, after - before)
+
+    return await ledger.store.write(op, None, "import-legacy")
+
+
+async def ledger_sums(ledger: Ledger, plan: Plan) -> dict[str, int]:
+    """What the ledger's opening transfers for this plan's rows add up to (whichever run wrote
+    them), to set against plan.sums()."""
+    refs = {f"tokens.db:{old}"[:MAX_REASON]: "tokens" for old, _ in plan.tokens.values()}
+    credit_refs = {f"credits:{c[0]}"[:MAX_REASON] for c in plan.credits.values()}
+
+    def query(db: Any) -> dict[str, int]:
+        sums = {"tokens": 0, "credit_quota": 0, "credit_used": 0}
+        for kind, ref, amount in db.execute(
+            "SELECT kind, ref, amount FROM transfers WHERE kind IN ('legacy_open', 'legacy_quota', 'legacy_used')"
+        ):
+            if kind == "legacy_open" and ref in refs:
+                sums["tokens"] += amount
+            elif kind == "legacy_quota" and ref in credit_refs:
+                sums["credit_quota"] += amount
+            elif kind == "legacy_used" and ref in credit_refs:
+                sums["credit_used"] += amount
+        return sums
+
+    return await ledger.store.read(query)
+
+
+def report(plan: Plan, already: set[tuple[str, str]], applied: Applied | None,
+           after: dict[str, int] | None = None) -> list[str]:
+    sums = plan.sums()
+    lines = ["import-legacy: " + ("applied in one transaction" if applied else
+                                  "dry run, nothing written (--apply writes it)")]
+    if plan.tokens or plan.history:
+        lines.append(f"tokens: {len(plan.tokens)} users, {sums['tokens']:,} tokens in opening balances,"
+                     f" {len(plan.history)} old transactions kept as history")
+    if plan.credits:
+        lines.append(f"credits: {len(plan.credits)} users, quota {format_money(sums['credit_quota'])} TL,"
+                     f" used {format_money(sums['credit_used'])} TL")
+    if already:
+        lines.append(f"already imported by an earlier run (left as they are): {len(already)}")
+    if applied:
+        lines.append(f"written: {applied.users} users, {applied.history} history rows")
+    if after is not None:
+        same = after == sums
+        lines.append(f"{'sums in the ledger equal the files' if same else 'SUMS DIFFER'}: tokens {after['tokens']:,}"
+                     f" (files {sums['tokens']:,}), quota {format_money(after['credit_quota'])} TL"
+                     f" (files {format_money(sums['credit_quota'])}), used {format_money(after['credit_used'])} TL"
+                     f" (files {format_money(sums['credit_used'])})")
+    if plan.mismatched:
+        lines.append(f"note: the old transactions of {len(plan.mismatched)} users do not add up to their balance"
+                     f" (the balance is what is imported), e.g. {plan.mismatched[:5]}")
+    lines.append(f"rejected: {len(plan.rejected)} rows")
+    lines += [f"  {r}" for r in plan.rejected]
+    return lines

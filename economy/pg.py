@@ -1,0 +1,564 @@
+"""The PostgreSQL store: psycopg 3 connections in the writer and reader threads, running the same
+synchronous batch code (economy/journal.py) and reads (economy/queries.py) as on SQLite.
+
+Several processes may write one database at once (bot instances, the CLI, an HTTP API):
+
+- Each batch takes a transaction-level advisory lock first, so batches of all processes commit
+  one after the other, as on SQLite: transfer ids (MAX(id) + 1) stay unique and grow in commit
+  order, and the cached aggregates (top spenders, system accounts) are read and rewritten by
+  one batch at a time, so they stay exact.
+- A batch's wallets are read `FOR UPDATE` in user id order, and system accounts are updated
+  in id order, so a writer that does not take the advisory lock (manual SQL, a tool) cannot
+  change them under the batch, and lock waits always go the same way.
+- A deadlock or serialization failure rolls the whole batch back and runs it again (at most
+  MAX_RETRIES times, each logged); past that every request gets StorageBusy ("try again"),
+  never the driver's error.
+
+`?` placeholders are turned into psycopg's `%s` once per statement text (PgDb), so operations
+and queries are written once for both backends.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any, TypeVar
+
+import psycopg
+from psycopg import errors as pg_errors
+from psycopg.adapt import Loader
+from psycopg.conninfo import conninfo_to_dict
+from psycopg.pq import TransactionStatus
+
+from economy.errors import StorageBusy
+from economy.journal import Dialect, NeedSavepoints, Request, run_batch
+from economy.schema import (
+    ACCOUNT_COLUMNS, BALANCE_COLUMNS, DELIVERY_STATES, LEGACY_ACCOUNTS, SYSTEM_ACCOUNTS, USER_ACCOUNTS,
+    WALLET_COLUMNS,
+)
+from economy.store import DatabaseUnavailable, Store, Worker, redact_url
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+#: Advisory lock keys (any constants unlikely to clash with another application's).
+BATCH_LOCK = 0x1ED9E1
+MIGRATION_LOCK = 0x1ED9E2
+MAX_RETRIES = 8
+
+_WALLETS = ", ".join(WALLET_COLUMNS)
+_TRANSFER_TYPES = ("bigint", "bigint", "text", "text", "bigint", "bigint", "bigint", "bigint", "text", "bigint", "bigint")
+
+
+def _unnest(types: tuple[str, ...]) -> str:
+    return "unnest(" + ", ".join(f"%s::{t}[]" for t in types) + ")"
+
+
+class PgDialect(Dialect):
+    """Each bulk statement of a batch is one statement over arrays (`unnest`), whatever the
+    batch's size, so its text never changes and psycopg prepares it once."""
+
+    integrity_errors = (psycopg.IntegrityError,)
+    _select_wallets = (f"SELECT user_id, {_WALLETS} FROM wallets WHERE user_id = ANY(%s::bigint[])"
+                       " ORDER BY user_id FOR UPDATE")
+    _insert_transfers = f"INSERT INTO transfers SELECT * FROM {_unnest(_TRANSFER_TYPES)}"
+    _upsert_keys = (
+        f"INSERT INTO idempotency SELECT * FROM {_unnest(('text', 'text', 'text', 'bigint', 'bigint'))}"
+        " ON CONFLICT (key) DO UPDATE SET fingerprint = excluded.fingerprint, result = excluded.result,"
+        " created_at = excluded.created_at, expires_at = excluded.expires_at"
+    )
+    _update: dict[tuple[int, ...], str] = {}
+
+    def select_wallets(self, db: Any, user_ids: list[int]) -> Any:
+        """Read and lock them in user id order: every writer waits for wallets the same way."""
+        return db.conn.execute(self._select_wallets, (user_ids,))
+
+    def select_keys(self, db: Any, keys: list[str]) -> Any:
+        return db.conn.execute(
+            "SELECT key, fingerprint, result, expires_at FROM idempotency WHERE key = ANY(%s::text[])", (keys,))
+
+    def update_wallets(self, db: Any, columns: tuple[int, ...], rows: list[tuple[Any, ...]]) -> None:
+        sql = self._update.get(columns)
+        if sql is None:
+            names = [WALLET_COLUMNS[i] for i in columns]
+            sql = self._update[columns] = (
+                f"UPDATE wallets w SET {', '.join(f'{n} = v.{n}' for n in names)}"
+                f" FROM {_unnest(('bigint',) * (len(names) + 1))} AS v({', '.join(names)}, user_id)"
+                " WHERE w.user_id = v.user_id"
+            )
+        db.conn.execute(sql, [list(col) for col in zip(*rows)])
+
+    def insert_transfers(self, db: Any, rows: list[tuple[Any, ...]]) -> None:
+        db.conn.execute(self._insert_transfers, [list(col) for col in zip(*rows)])
+
+    def upsert_keys(self, db: Any, rows: list[tuple[Any, ...]]) -> None:
+        db.conn.execute(self._upsert_keys, [list(col) for col in zip(*rows)])
+
+
+PG = PgDialect()
+
+
+def check_pg_url(url: str) -> dict[str, Any]:
+    try:
+        params = conninfo_to_dict(url)
+    except psycopg.Error as exc:
+        raise ValueError(f"DATABASE_URL is not a valid PostgreSQL URL ({_scrub(str(exc), url)}):"
+                         f" {redact_url(url)!r}") from None
+    port = str(params.get("port") or "")
+    if port and not all(part.isascii() and part.isdigit() for part in port.split(",")):
+        raise ValueError(f"DATABASE_URL has a port that is not a number: {redact_url(url)!r}")
+    if not params.get("dbname"):
+        raise ValueError(f"DATABASE_URL must name a database (postgresql://user:password@host:5432/dbname),"
+                         f" got {redact_url(url)!r}")
+    return params
+
+
+def _scrub(text: str, url: str) -> str:
+    """A driver message without the password of `url` in it, first line only."""
+    try:
+        password = conninfo_to_dict(url).get("password")
+    except psycopg.Error:
+        password = None
+    if password:
+        text = text.replace(password, "***")
+    return text.strip().splitlines()[0] if text.strip() else text
+
+
+class _IntNumeric(Loader):
+    """SUM() of BIGINTs is NUMERIC in PostgreSQL; every amount here is an integer, so load
+    NUMERIC as int (as SQLite gives it)."""
+
+    def load(self, data: Any) -> Any:
+        text = bytes(data).decode()
+        try:
+            return int(text)
+        except ValueError:
+            return Decimal(text)
+
+
+_CACHE: dict[str, str] = {}
+
+
+def _pg_sql(sql: str) -> str:
+    """`?` placeholders as psycopg's `%s` (and a literal % doubled)."""
+    out = _CACHE.get(sql)
+    if out is None:
+        out = _CACHE[sql] = sql.replace("%", "%%").replace("?", "%s")
+    return out
+
+
+class PgDb:
+    """The connection as the batch code and the queries see it: sqlite3's execute(),
+    executemany() (pipelined by psycopg: one round trip) with `?` placeholders."""
+
+    __slots__ = ("conn",)
+
+    def __init__(self, conn: psycopg.Connection[Any]) -> None:
+        self.conn = conn
+
+    def execute(self, sql: str, params: Any = None) -> psycopg.Cursor[Any]:
+        cur = self.conn.cursor()
+        if params:
+            cur.execute(_pg_sql(sql), params)
+        else:
+            cur.execute(sql)
+        return cur
+
+    def executemany(self, sql: str, params: Any) -> psycopg.Cursor[Any]:
+        cur = self.conn.cursor()
+        cur.executemany(_pg_sql(sql), params)
+        return cur
+
+    @property
+    def in_transaction(self) -> bool:
+        return self.conn.info.transaction_status != TransactionStatus.IDLE
+
+    def rollback(self) -> None:
+        if self.conn.closed:
+            return
+        if self.conn.info.transaction_status != TransactionStatus.IDLE:
+            self.conn.execute("ROLLBACK")
+
+
+def connect(url: str) -> psycopg.Connection[Any]:
+    params = check_pg_url(url)
+    extra = {} if "connect_timeout" in params else {"connect_timeout": 10}
+    try:
+        conn = psycopg.connect(url, autocommit=True, **extra)
+    except psycopg.Error as exc:
+        raise DatabaseUnavailable(f"cannot connect to PostgreSQL at {redact_url(url)}: {_scrub(str(exc), url)}") from None
+    conn.adapters.register_loader("numeric", _IntNumeric)
+    return conn
+
+
+class PgStore(Store):
+    backend = "postgresql"
+    IntegrityError = (psycopg.IntegrityError,)
+
+    def __init__(self, url: str, *, clock: Callable[[], float] = time.time, lock_wait_s: float = 30.0) -> None:
+        super().__init__(clock=clock, lock_wait_s=lock_wait_s)
+        check_pg_url(url)
+        self.url = url
+        self._dbs: dict[str, PgDb] = {}
+
+    def __repr__(self) -> str:
+        return f"PgStore({redact_url(self.url)!r})"
+
+    async def open(self) -> PgStore:
+        self._writer, self._reader = Worker("pg-writer"), Worker("pg-reader")
+        try:
+            self._dbs["writer"] = PgDb(await self._writer.call(self._connect_writer))
+            await self._writer.call(migrate, self._dbs["writer"])
+            self._dbs["reader"] = PgDb(await self._reader.call(connect, self.url))
+        except BaseException:
+            await self.close()
+            raise
+        return self
+
+    async def close(self) -> None:
+        await self._drain()
+        for name, worker in (("reader", self._reader), ("writer", self._writer)):
+            db = self._dbs.pop(name, None)
+            if worker is not None:
+                if db is not None:
+                    await worker.call(db.conn.close)
+                worker.stop()
+        self._reader = self._writer = None
+
+    async def in_writer(self, fn: Callable[[PgDb], T]) -> T:
+        """Run `fn(db)` on the writer connection, in its thread, between batches."""
+        await self._drain()
+        return await self._writer.call(fn, self._db("writer"))  # type: ignore[union-attr]
+
+    def _connect_writer(self) -> psycopg.Connection[Any]:
+        """The writer waits for a lock (another process's batch) at most lock_wait_s, as on SQLite."""
+        conn = connect(self.url)
+        conn.execute(f"SET lock_timeout = {max(1, int(self.lock_wait_s * 1000))}")
+        return conn
+
+    def _db(self, name: str) -> PgDb:
+        """The connection, opened again if the server dropped it."""
+        db = self._dbs.get(name)
+        if db is None or db.conn.closed or db.conn.broken:
+            if db is not None:
+                log.warning("the %s connection to PostgreSQL was lost; connecting again", name)
+            try:
+                db = self._dbs[name] = PgDb(self._connect_writer() if name == "writer" else connect(self.url))
+            except DatabaseUnavailable as exc:
+                log.error("%s", exc)
+                raise StorageBusy(reason="unavailable") from None
+        return db
+
+    def _reason(self, exc: BaseException) -> str:
+        if isinstance(exc, pg_errors.LockNotAvailable):
+            return "locked"
+        if isinstance(exc, psycopg.OperationalError):
+            return "unavailable"
+        if isinstance(exc, pg_errors.DiskFull):
+            return "full"
+        if isinstance(exc, pg_errors.ReadOnlySqlTransaction):
+            return "readonly"
+        return "error"
+
+    def _commit(self, batch: list[Request]) -> list[Any]:
+        now = int(self.clock())
+        safe = False
+        attempt = reconnects = 0
+        while True:
+            db = self._db("writer")
+            committing = False
+            try:
+                # One round trip: the transaction and the lock every writer takes first.
+                db.execute(f"BEGIN; SELECT pg_advisory_xact_lock({BATCH_LOCK})")
+                outcomes = run_batch(db, batch, now, safe, PG)
+                committing = True
+                db.execute("COMMIT")
+                return outcomes
+            except NeedSavepoints:
+                db.rollback()
+                self.safe_batches += 1
+                safe = True
+            except (pg_errors.DeadlockDetected, pg_errors.SerializationFailure) as exc:
+                db.rollback()
+                attempt += 1
+                self.retries += 1
+                if attempt > MAX_RETRIES:
+                    log.error("batch of %d gave up after %d retries: %s", len(batch), MAX_RETRIES,
+                              type(exc).__name__)
+                    raise StorageBusy(reason="busy") from None
+                pause = min(0.5, 0.005 * 2 ** attempt) * random.uniform(0.5, 1.5)
+                log.warning("batch of %d: %s; running it again (retry %d of %d) in %.0f ms", len(batch),
+                            type(exc).__name__, attempt, MAX_RETRIES, pause * 1000)
+                time.sleep(pause)
+            except psycopg.OperationalError as exc:  # after its subclasses DeadlockDetected and co.
+                # The connection was lost (a server restart, a proxy closing idle connections).
+                # Before COMMIT was sent nothing of the batch can have been kept: connect again
+                # and run it again, once. Lost during COMMIT, the outcome is unknown: refuse.
+                if committing or not db.conn.broken or reconnects:
+                    if not db.conn.broken:  # e.g. a lock wait past lock_timeout: end the transaction
+                        try:
+                            db.rollback()
+                        except psycopg.Error:
+                            pass
+                    raise
+                reconnects += 1
+                log.warning("batch of %d: the connection to PostgreSQL was lost (%s); running it again",
+                            len(batch), _scrub(str(exc), self.url))
+            except BaseException:
+                try:
+                    db.rollback()
+                except psycopg.Error:
+                    pass
+                raise
+
+    def _read(self, query: Callable[[PgDb], T]) -> T:
+        for attempt in (1, 2):  # a read is safe to run again on a new connection
+            db = self._db("reader")
+            try:
+                db.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+                try:
+                    return query(db)
+                finally:
+                    if not db.conn.broken:
+                        db.rollback()
+            except psycopg.OperationalError as exc:
+                if attempt == 2 or not db.conn.broken:
+                    log.error("read failed: %s", _scrub(str(exc), self.url))
+                    raise StorageBusy(reason="unavailable") from None
+                log.warning("the reader's connection to PostgreSQL was lost; connecting again")
+        raise AssertionError("unreachable")
+
+
+# -- schema --
+
+def _baseline(db: PgDb) -> None:
+    """Versions 1-3 of the SQLite schema as they stand at v3 (a PostgreSQL database starts there)."""
+    balances = " ".join(f"{c} BIGINT NOT NULL DEFAULT 0 CHECK ({c} >= 0)," for c in BALANCE_COLUMNS)
+    sums = ", ".join(f"CHECK ({bal} = {credits} - {debits})" for bal, debits, credits in ACCOUNT_COLUMNS.values())
+    views = " UNION ALL ".join(
+        f"SELECT user_id * 4 + {n}, user_id, '{asset}', '{name}', {', '.join(ACCOUNT_COLUMNS[n])} FROM wallets"
+        for n, (name, asset) in USER_ACCOUNTS.items()
+    )
+    db.execute(f"""
+        CREATE TABLE users (
+            user_id BIGINT PRIMARY KEY CHECK (user_id > 0),
+            username TEXT,
+            first_name TEXT NOT NULL DEFAULT '',
+            language TEXT,
+            registered_at BIGINT NOT NULL,
+            active INTEGER NOT NULL DEFAULT 1 CHECK (active IN (0, 1))
+        );
+        CREATE INDEX users_username ON users(username) WHERE username IS NOT NULL;
+
+        CREATE TABLE accounts (
+            id BIGINT PRIMARY KEY,
+            user_id BIGINT,
+            asset TEXT NOT NULL CHECK (asset IN ('XP', 'TOKEN', 'CREDIT')),
+            name TEXT NOT NULL,
+            balance BIGINT NOT NULL DEFAULT 0,
+            debits BIGINT NOT NULL DEFAULT 0 CHECK (debits >= 0),
+            credits BIGINT NOT NULL DEFAULT 0 CHECK (credits >= 0),
+            CHECK (balance = credits - debits),
+            CHECK (user_id IS NULL OR balance >= 0)
+        );
+
+        CREATE TABLE transfers (
+            id BIGINT PRIMARY KEY,
+            ts BIGINT NOT NULL,
+            kind TEXT NOT NULL,
+            asset TEXT NOT NULL,
+            debit_id BIGINT NOT NULL,
+            credit_id BIGINT NOT NULL,
+            amount BIGINT NOT NULL CHECK (amount > 0),
+            user_id BIGINT,
+            ref TEXT NOT NULL DEFAULT '',
+            actor BIGINT,
+            user_prev BIGINT,
+            CHECK (debit_id <> credit_id)
+        );
+        CREATE FUNCTION journal_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN RAISE EXCEPTION 'the journal is append-only' USING ERRCODE = 'integrity_constraint_violation'; END $$;
+        CREATE TRIGGER transfers_no_update BEFORE UPDATE OR DELETE ON transfers
+            FOR EACH ROW EXECUTE FUNCTION journal_append_only();
+        CREATE TRIGGER transfers_no_truncate BEFORE TRUNCATE ON transfers
+            FOR EACH STATEMENT EXECUTE FUNCTION journal_append_only();
+
+        CREATE TABLE entitlements (
+            user_id BIGINT NOT NULL,
+            item TEXT NOT NULL,
+            ref TEXT COLLATE "C" NOT NULL DEFAULT '',
+            since BIGINT NOT NULL,
+            until BIGINT,
+            PRIMARY KEY (user_id, item, ref)
+        );
+
+        CREATE TABLE content (
+            content_id TEXT COLLATE "C" PRIMARY KEY,
+            title TEXT NOT NULL,
+            media TEXT NOT NULL,
+            file_ref TEXT NOT NULL,
+            price BIGINT NOT NULL CHECK (price > 0),
+            added_by BIGINT,
+            added_at BIGINT NOT NULL
+        );
+
+        CREATE TABLE idempotency (
+            key TEXT PRIMARY KEY,
+            fingerprint TEXT NOT NULL,
+            result TEXT NOT NULL,
+            created_at BIGINT NOT NULL,
+            expires_at BIGINT
+        );
+        CREATE INDEX idempotency_expiry ON idempotency(expires_at) WHERE expires_at IS NOT NULL;
+
+        CREATE TABLE support_messages (
+            id BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,
+            user_id BIGINT NOT NULL,
+            text TEXT NOT NULL,
+            priority INTEGER NOT NULL CHECK (priority IN (0, 1)),
+            created_at BIGINT NOT NULL,
+            answered_at BIGINT
+        );
+        CREATE INDEX support_open ON support_messages(priority DESC, id) WHERE answered_at IS NULL;
+
+        CREATE TABLE wallets (
+            user_id BIGINT PRIMARY KEY REFERENCES users(user_id),
+            {balances}
+            vip_since BIGINT,
+            badge_since BIGINT,
+            boost_until BIGINT,
+            dm_until BIGINT,
+            last_daily_day BIGINT,
+            last_transfer BIGINT,
+            transfers BIGINT NOT NULL DEFAULT 0 CHECK (transfers >= 0),
+            {sums}
+        );
+        CREATE INDEX wallets_credit ON wallets(user_id) WHERE credit_credits > 0;
+        CREATE INDEX wallets_used ON wallets(credit_used) WHERE credit_used > 0;
+
+        CREATE TABLE top_spenders (
+            user_id BIGINT PRIMARY KEY REFERENCES users(user_id),
+            spent BIGINT NOT NULL CHECK (spent > 0)
+        );
+
+        CREATE VIEW all_accounts(id, user_id, asset, name, balance, debits, credits) AS
+            SELECT id, user_id, asset, name, balance, debits, credits FROM accounts UNION ALL {views};
+    """)
+    db.executemany(
+        "INSERT INTO accounts(id, user_id, asset, name) VALUES (?, NULL, ?, ?)",
+        [(acc, asset, name) for acc, (name, asset) in SYSTEM_ACCOUNTS.items()],
+    )
+
+
+def _v4(db: PgDb) -> None:
+    """Deliveries (see economy/schema.py), and a username belongs to one user at a time."""
+    states = ", ".join(f"'{s}'" for s in DELIVERY_STATES)
+    db.execute(f"""
+        CREATE TABLE deliveries (
+            transfer_id BIGINT PRIMARY KEY,
+            user_id BIGINT NOT NULL,
+            kind TEXT NOT NULL CHECK (kind IN ('file_charge', 'content')),
+            state TEXT NOT NULL CHECK (state IN ({states})),
+            claimed_at BIGINT NOT NULL,
+            claimed_by TEXT NOT NULL DEFAULT '',
+            message_id BIGINT,
+            refund_id BIGINT UNIQUE,
+            reason TEXT NOT NULL DEFAULT '',
+            updated_at BIGINT NOT NULL,
+            CHECK ((state = 'delivered') = (message_id IS NOT NULL)),
+            CHECK (state = 'refunded' OR refund_id IS NULL),
+            CHECK (state <> 'refunded' OR refund_id IS NOT NULL OR reason = 'by_hand')
+        );
+        CREATE INDEX deliveries_pending ON deliveries(claimed_at) WHERE state = 'pending';
+        CREATE FUNCTION deliveries_final() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN RAISE EXCEPTION 'a delivery outcome is final' USING ERRCODE = 'integrity_constraint_violation'; END $$;
+        CREATE TRIGGER deliveries_final BEFORE UPDATE ON deliveries
+            FOR EACH ROW WHEN (OLD.state <> 'pending') EXECUTE FUNCTION deliveries_final();
+        CREATE FUNCTION deliveries_kept() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN RAISE EXCEPTION 'deliveries are kept' USING ERRCODE = 'integrity_constraint_violation'; END $$;
+        CREATE TRIGGER deliveries_no_delete BEFORE DELETE ON deliveries
+            FOR EACH ROW EXECUTE FUNCTION deliveries_kept();
+        CREATE TRIGGER deliveries_no_truncate BEFORE TRUNCATE ON deliveries
+            FOR EACH STATEMENT EXECUTE FUNCTION deliveries_kept();
+
+        UPDATE users SET username = NULL WHERE user_id IN (SELECT user_id FROM (SELECT user_id, ROW_NUMBER()
+            OVER (PARTITION BY username ORDER BY registered_at DESC, user_id DESC) AS n FROM users
+            WHERE username IS NOT NULL) AS held WHERE n > 1);
+        DROP INDEX users_username;
+        CREATE UNIQUE INDEX users_username ON users(username) WHERE username IS NOT NULL;
+    """)
+
+
+def _v5(db: PgDb) -> None:
+    """Keys of the HTTP API (see economy/schema.py)."""
+    db.execute("""
+        CREATE TABLE api_keys (
+            name TEXT PRIMARY KEY CHECK (length(name) BETWEEN 1 AND 64),
+            scope TEXT NOT NULL CHECK (scope IN ('read', 'write')),
+            key_hash TEXT NOT NULL UNIQUE CHECK (length(key_hash) = 64),
+            created_at BIGINT NOT NULL,
+            revoked_at BIGINT
+        );
+    """)
+
+
+def _v6(db: PgDb) -> None:
+    """The legacy import (see economy/schema.py)."""
+    db.execute("""
+        CREATE TABLE legacy_imports (
+            source TEXT NOT NULL CHECK (source IN ('tokens', 'credits')),
+            old_id TEXT NOT NULL,
+            user_id BIGINT NOT NULL,
+            imported_at BIGINT NOT NULL,
+            PRIMARY KEY (source, old_id)
+        );
+        CREATE TABLE legacy_history (
+            id BIGINT PRIMARY KEY,
+            user_id BIGINT NOT NULL,
+            kind TEXT NOT NULL CHECK (kind IN ('EARN', 'SPEND')),
+            amount BIGINT NOT NULL,
+            reason TEXT NOT NULL DEFAULT '',
+            ts BIGINT NOT NULL
+        );
+        CREATE INDEX legacy_history_user ON legacy_history(user_id, id);
+        CREATE FUNCTION legacy_history_read_only() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN RAISE EXCEPTION 'imported history is read-only' USING ERRCODE = 'integrity_constraint_violation'; END $$;
+        CREATE TRIGGER legacy_history_no_update BEFORE UPDATE OR DELETE ON legacy_history
+            FOR EACH ROW EXECUTE FUNCTION legacy_history_read_only();
+        CREATE TRIGGER legacy_history_no_truncate BEFORE TRUNCATE ON legacy_history
+            FOR EACH STATEMENT EXECUTE FUNCTION legacy_history_read_only();
+    """)
+    db.executemany(
+        "INSERT INTO accounts(id, user_id, asset, name) VALUES (?, NULL, ?, ?)",
+        [(acc, asset, name) for acc, (name, asset) in LEGACY_ACCOUNTS.items()],
+    )
+
+
+#: version reached -> the step that reaches it from the version before (the first from nothing).
+#: The numbers are SQLite's (economy/schema.py): a PostgreSQL database starts at 3.
+MIGRATIONS: dict[int, Callable[[PgDb], None]] = {3: _baseline, 4: _v4, 5: _v5, 6: _v6}
+VERSION = max(MIGRATIONS)
+
+
+def migrate(db: PgDb) -> int:
+    """Bring the database to VERSION in one transaction (under a lock, so two processes
+    starting at once do it once); return the version it had."""
+    db.execute(f"BEGIN; SELECT pg_advisory_xact_lock({MIGRATION_LOCK})")
+    try:
+        db.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY,"
+                   " applied_at BIGINT NOT NULL)")
+        start = db.execute("SELECT COALESCE(MAX(version), 0) FROM schema_version").fetchone()[0]
+        if start > VERSION:
+            raise RuntimeError(f"database is at schema {start}, newer than this code ({VERSION})")
+        for version in sorted(v for v in MIGRATIONS if v > start):
+            MIGRATIONS[version](db)
+            db.execute("INSERT INTO schema_version VALUES (?, ?)", (version, int(time.time())))
+        db.execute("COMMIT")
+    except BaseException:
+        db.rollback()
+        raise
+    return start
+
