@@ -7,8 +7,13 @@ from __future__ import annotations
 import json
 import time
 
+import pytest
+
 from bot.fake import Person
 from tests.e2e.test_e2e import ask, cli
+
+# A fault of the Bot API, not of the ledger: one backend is enough.
+pytestmark = pytest.mark.parametrize("e2e_db", ["sqlite"], indirect=True)
 
 FLOODED = Person(1401, "Flood", "flood", "en")
 OTHER = Person(1402, "Other", "other", "en")

@@ -68,8 +68,9 @@ async def no_bot_left_behind() -> AsyncIterator[None]:
             await proc.kill()
 
 
-async def started(emu, tmp_path, name: str = "bot", port: int | None = None, **env: str) -> HookedBot:
-    proc = HookedBot(emu, tmp_path / "e2e.db", tmp_path / f"{name}.log", port, **env)
+async def started(emu, tmp_path, name: str = "bot", port: int | None = None, db: str | None = None,
+                  **env: str) -> HookedBot:
+    proc = HookedBot(emu, db or tmp_path / "e2e.db", tmp_path / f"{name}.log", port, **env)
     await proc.start()
     try:
         await proc.ready()
@@ -244,11 +245,12 @@ async def test_sigterm_finishes_the_updates_in_hand_and_exits_0_within_10_s(emu,
     assert stats["spent_per_item"]["boost"] == 5 * 100
 
 
-async def test_two_instances_round_robin_give_the_totals_of_one(emu, tmp_path):
-    """Two processes on one database behind a round-robin "load balancer": one user's updates
-    land on both, concurrently; every update is applied once and the totals are exact."""
-    first = await started(emu, tmp_path, "first", **NO_THROTTLE)
-    second = await started(emu, tmp_path, "second", **NO_THROTTLE)
+async def test_two_instances_round_robin_give_the_totals_of_one(emu, tmp_path, e2e_db):
+    """Two processes on one database (a SQLite file, and PostgreSQL as production runs it)
+    behind a round-robin "load balancer": one user's updates land on both, concurrently; every
+    update is applied once and the totals are exact."""
+    first = await started(emu, tmp_path, "first", db=e2e_db, **NO_THROTTLE)
+    second = await started(emu, tmp_path, "second", db=e2e_db, **NO_THROTTLE)
     assert len(emu.targets) == 2
     users = [Person(6000 + i, f"R{i}", None, "en") for i in range(6)]
     try:
@@ -266,9 +268,8 @@ async def test_two_instances_round_robin_give_the_totals_of_one(emu, tmp_path):
         await emu.idle(120)
         by_target = {t: sum(1 for _, target, s in emu.results if target == t and s == 200) for t in emu.targets}
         assert all(n > 100 for n in by_target.values()), by_target
-        db = tmp_path / "e2e.db"
         assert await first.terminate() == 0
-        stats = await drain_and_verify(emu, second, db)
+        stats = await drain_and_verify(emu, second, e2e_db)
     finally:
         for proc in (first, second):
             if proc.proc.returncode is None:
