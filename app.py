@@ -21,6 +21,8 @@ from bot.factory import build_dispatcher as _build_dispatcher
 from bot.middlewares import FAILED
 from economy import Ledger
 from handlers import routers
+from handlers.admin import credit_notifier
+from web import dashboard
 from web.config import WebSettings
 from web.metrics import Metrics
 from web.server import Health, Installer, WebServer, build_web_app, metrics_app
@@ -36,10 +38,11 @@ def build_dispatcher(settings: Settings, ledger: Ledger, metrics: Metrics | None
     return _build_dispatcher(settings, ledger, routers(settings.admin_ids), outer, sole_worker=sole_worker)
 
 
-def web_installers(settings: Settings, ledger: Ledger) -> list[Installer]:
-    """More routes for the main web app: each installer gets the aiohttp app and adds its own
-    (the admin dashboard belongs here)."""
-    return []
+def web_installers(settings: Settings, ledger: Ledger, bot: Bot) -> list[Installer]:
+    """More routes for the main web app: each installer gets the aiohttp app and adds its own.
+    The admin dashboard, at /dashboard/, tells users about its credit actions through `bot`."""
+    notify = credit_notifier(bot, ledger, settings.default_language)
+    return [lambda app: dashboard.install(app, ledger, settings, notify)]
 
 
 async def run_console(settings: Settings, stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout) -> int:
@@ -69,7 +72,7 @@ async def run(settings: Settings, web: WebSettings) -> int:
         if metrics is not None:
             app = build_web_app(ledger, metrics, health=health, webhook=webhook, webhook_path=web.webhook_path,
                                 serve_metrics=web.metrics_port is None,
-                                installers=web_installers(settings, ledger)) if web.port is not None else None
+                                installers=web_installers(settings, ledger, bot)) if web.port is not None else None
             server = WebServer(web, app, metrics_app(metrics) if web.metrics_port is not None else None)
             try:
                 await server.start()

@@ -29,6 +29,8 @@ class Settings:
     catalog: Catalog
     throttle_burst: int = 20
     throttle_per_minute: int = 30
+    #: the dashboard Mini App's public https address (None: no /dashboard button, no menu button)
+    dashboard_url: str | None = None
 
     def __repr__(self) -> str:  # never print the token
         return f"Settings(admins={sorted(self.admin_ids)}, db={redact_url(self.database_url)!r}, api={self.telegram_api_url!r})"
@@ -75,8 +77,13 @@ class Settings:
                 raise SettingsError(f"{name} must be a whole positive number, got {raw!r}")
             return int(raw)
 
+        dashboard = env.get("DASHBOARD_URL", "").strip() or None
+        if dashboard is not None and not re.fullmatch(r"https://[^\s/?#]+(/[^\s#]*)?", dashboard):
+            raise SettingsError(f"DASHBOARD_URL must be an https:// URL (Telegram opens Mini Apps over https only),"
+                                f" got {dashboard!r}")
         return cls(
             bot_token=token, admin_ids=frozenset(admins), database_url=url, default_language=language,
             telegram_api_url=api, log_level=level, catalog=catalog,
             throttle_burst=positive("THROTTLE_BURST", 20), throttle_per_minute=positive("THROTTLE_PER_MINUTE", 30),
+            dashboard_url=dashboard,
         )

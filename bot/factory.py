@@ -12,7 +12,9 @@ from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.session.base import BaseSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.exceptions import TelegramAPIError
-from aiogram.types import BotCommand, BotCommandScopeChat, BotCommandScopeDefault, LinkPreviewOptions
+from aiogram.types import (
+    BotCommand, BotCommandScopeChat, BotCommandScopeDefault, LinkPreviewOptions, MenuButtonWebApp, WebAppInfo,
+)
 
 from bot.config import Settings
 from bot.delivery import Deliveries
@@ -41,6 +43,8 @@ ADMIN_COMMANDS = {
            ("stats", "Stats"), ("export", "Journal as CSV"), ("addcontent", "Add premium content"),
            ("inbox", "Support messages"), ("reply", "Answer support")],
 }
+#: Only when DASHBOARD_URL is set: the command, and the chat menu button of each admin.
+DASHBOARD_COMMAND = {"tr": ("dashboard", "Yönetim paneli"), "en": ("dashboard", "Admin dashboard")}
 
 
 def build_bot(settings: Settings, session: BaseSession | None = None) -> Bot:
@@ -86,9 +90,13 @@ async def set_commands(bot: Bot, settings: Settings) -> None:
             await bot.set_my_commands(_commands(pairs), scope=BotCommandScopeDefault(), language_code=lang)
     except TelegramAPIError as exc:
         log.warning("could not set the command menu: %s", exc)
+    dashboard = [DASHBOARD_COMMAND[default]] if settings.dashboard_url else []
     for admin in sorted(settings.admin_ids):
         try:
-            await bot.set_my_commands(_commands(USER_COMMANDS[default] + ADMIN_COMMANDS[default]),
+            await bot.set_my_commands(_commands(USER_COMMANDS[default] + ADMIN_COMMANDS[default] + dashboard),
                                       scope=BotCommandScopeChat(chat_id=admin))
+            if settings.dashboard_url:
+                await bot.set_chat_menu_button(chat_id=admin, menu_button=MenuButtonWebApp(
+                    text=DASHBOARD_COMMAND[default][1], web_app=WebAppInfo(url=settings.dashboard_url)))
         except TelegramAPIError as exc:  # an admin who never opened the bot: "chat not found"
             log.warning("could not set admin commands for %s: %s", admin, exc)

@@ -31,7 +31,8 @@ _TOKEN = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9-]*)((?:\s[^<>]*)?)>|&(#[0-9]{1,7}
 _INT_FIELDS = frozenset({"chat_id", "from_chat_id", "message_id", "offset", "limit", "timeout", "user_id",
                          "cache_time"})
 _JSON_FIELDS = frozenset({"reply_markup", "commands", "scope", "allowed_updates", "link_preview_options",
-                          "show_alert", "disable_notification", "protect_content", "entities", "caption_entities"})
+                          "show_alert", "disable_notification", "protect_content", "entities", "caption_entities",
+                          "menu_button"})
 MEDIA = ("document", "photo", "video")
 
 
@@ -112,6 +113,7 @@ class FakeTelegram:
         self.blocked: set[int] = set()
         self.answered: dict[str, dict[str, Any]] = {}
         self.commands: dict[str, list[dict[str, str]]] = {}
+        self.menu_buttons: dict[int, dict[str, Any]] = {}
         #: faults to inject: method name -> list of ApiError raised (one per call) before serving it
         self.faults: dict[str, list[ApiError]] = {}
         self.listeners: list[Callable[[Sent], None]] = []
@@ -276,6 +278,14 @@ class FakeTelegram:
         if scope.get("type") == "chat" and scope.get("chat_id") in self.blocked:
             raise ApiError(400, "Bad Request: chat not found")
         self.commands[f"{json.dumps(scope, sort_keys=True)}|{p.get('language_code', '')}"] = commands
+        return True
+
+    def _m_setchatmenubutton(self, p: dict[str, Any]) -> bool:
+        chat = self._chat(p)
+        button = p.get("menu_button") or {"type": "default"}
+        if button.get("type") == "web_app" and not str(button.get("web_app", {}).get("url", "")).startswith("https://"):
+            raise ApiError(400, "Bad Request: BUTTON_URL_INVALID")
+        self.menu_buttons[chat] = button
         return True
 
     def _m_deletemycommands(self, p: dict[str, Any]) -> bool:

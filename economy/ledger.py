@@ -14,14 +14,15 @@ from typing import Any, TextIO
 from economy import export, queries
 from economy.amounts import check_amount, check_user_id
 from economy.catalog import CONTENT, Catalog
+from economy.daily import TokenDays
 from economy.errors import (
     AlreadyClaimed, AlreadyExists, AlreadyOwned, InsufficientFunds, InvalidInput, NotFound,
     QuotaBelowUsage, QuotaExceeded, RefundTooLarge,
 )
 from economy.journal import Tx
 from economy.models import (
-    Answer, Balance, ContentItem, Conversion, CreditChange, CreditUser, Delivery, Done, Earning, Entry, Key,
-    Page, Profile, Purchase, Registration, Spender, Stats, Ticket, Window,
+    Answer, Balance, ContentItem, Conversion, CreditChange, CreditUser, DayTokens, Delivery, Done, Earning, Entry,
+    Key, Page, Profile, Purchase, Registration, Spender, Stats, Ticket, Window,
 )
 from economy.schema import (
     CREDIT, PERK_COLUMNS, QUOTA_ISSUER, REVENUE, TOKEN, TOKEN_MINT, USED, XP, XP_CONVERTED, XP_ISSUER,
@@ -551,6 +552,22 @@ class Ledger:
     async def verify(self) -> list[str]:
         """Every invariant, checked against the journal; an empty list means all hold."""
         return await self.store.read(partial(queries.verify, now=int(self.store.clock())))
+
+    # -- reads for the dashboard --
+    _token_days: TokenDays | None = None
+
+    async def daily_tokens(self, days: int = 30) -> list[DayTokens]:
+        """Tokens earned (minted) and spent per UTC day, the last `days` days, oldest first
+        (summed once, then only what was committed since is read: economy/daily.py)."""
+        if self._token_days is None:
+            self._token_days = TokenDays()
+        return await self._token_days.last(self.store, days)
+
+    async def search_users(self, text: str = "", order: str = "used", page: int = 0, per_page: int = 20) -> Page:
+        """Users with a quota, or those matching `text` (id, @username prefix, name); `order`:
+        "available" or "used", biggest first."""
+        return await self.store.read(partial(queries.search_users, text=text, order=order, page=page,
+                                             per_page=per_page))
 
 
 __all__ = ["Ledger", "Entry", "CreditUser"]

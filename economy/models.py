@@ -285,3 +285,12 @@ def decode_outcome(text: str) -> object:
     if "error" in data:
         return EconomyError.registry[data["error"]](**data["v"])
     return _RESULTS[data["result"]](**data["v"], replayed=True)
+
+
+@dataclass(frozen=True, slots=True)
+class DayTokens:
+    """Tokens minted (earned by converting XP) and spent in the shop on one UTC day."""
+
+    day: int  # unix time of the day's 00:00 UTC
+    earned: int
+    spent: int

@@ -6,7 +6,7 @@ import sqlite3
 from typing import Any
 
 from economy.catalog import ITEM_CODES
-from economy.errors import NotFound
+from economy.errors import InvalidInput, NotFound
 from economy.models import (
     IMPORTED, Balance, ContentItem, CreditUser, Delivery, Entry, Page, Profile, Spender, Stats, Ticket, Window,
     decode_outcome,
@@ -324,3 +324,74 @@ def _verify_ledger(db: Db, problems: list[str], now: int | None) -> None:
     ).fetchall()
     if kept != true:
         problems.append(f"top spenders table {kept[:3]}... is not the top {TOP_KEEP} {true[:3]}...")
+
+
+DAY = 86400
+#: How a list of users can be ordered: the column, biggest first.
+USER_ORDERS = {"available": "w.credit", "used": "w.credit_used"}
+
+
+def _first_transfer_at(db: sqlite3.Connection, since: int) -> int | None:
+    """Id of the first transfer stamped `since` or later, by binary search over ids (a batch
+    is stamped with one time when it commits, so times grow with ids); no index on ts."""
+    last = db.execute("SELECT MAX(id) FROM transfers").fetchone()[0]
+    if last is None:
+        return None
+    lo, hi = 1, last + 1
+    while lo < hi:
+        mid = (lo + hi) // 2
+        row = db.execute("SELECT ts FROM transfers WHERE id >= ? ORDER BY id LIMIT 1", (mid,)).fetchone()
+        if row is not None and row[0] >= since:
+            hi = mid
+        else:
+            lo = mid + 1
+    return lo if lo <= last else None
+
+
+def token_days(db: sqlite3.Connection, after: int | None, since: int, chunk: int) -> tuple[int, dict[int, list[int]]]:
+    """Tokens minted and spent (net of reversals) per UTC day, among at most `chunk` transfers
+    following id `after` (None: from the first one stamped `since` or later); and the last id
+    read. Ids grow in commit order, so a caller that goes on from there never misses one."""
+    last = db.execute("SELECT COALESCE(MAX(id), 0) FROM transfers").fetchone()[0]
+    if after is None:
+        first = _first_transfer_at(db, since)
+        after = last if first is None else first - 1
+    end = min(last, after + max(1, chunk))
+    mint, revenue = TOKEN_MINT, ", ".join(str(acc) for acc in REVENUE.values())
+    rows = db.execute(
+        f"SELECT ts / {DAY},"
+        f" SUM(CASE WHEN debit_id = {mint} THEN amount WHEN credit_id = {mint} THEN -amount ELSE 0 END),"
+        f" SUM(CASE WHEN credit_id IN ({revenue}) THEN amount WHEN debit_id IN ({revenue}) THEN -amount ELSE 0 END)"
+        f" FROM transfers WHERE id > ? AND id <= ? AND ts >= ? AND asset = 'TOKEN' GROUP BY ts / {DAY}",
+        (after, end, since),
+    ).fetchall()
+    return end, {day * DAY: [earned, spent] for day, earned, spent in rows}
+
+
+def _like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def search_users(db: sqlite3.Connection, text: str, order: str, page: int, per_page: int) -> Page:
+    """Users with a quota (no `text`), or every user whose id is `text`, whose @username starts
+    with it or whose name or username contains it; biggest `order` figure first."""
+    if order not in USER_ORDERS:
+        raise InvalidInput(text=str(order)[:32], reason="bad_order")
+    text = (text or "").strip()[:64]
+    where, args = "w.credit_credits > 0", []
+    if text.startswith("@"):
+        where, args = "u.username LIKE ? ESCAPE '\\'", [_like(text[1:].lower()) + "%"]
+    elif text:
+        pattern = "%" + _like(text.lower()) + "%"
+        where, args = "lower(u.first_name) LIKE ? ESCAPE '\\' OR u.username LIKE ? ESCAPE '\\'", [pattern, pattern]
+        if text.isascii() and text.isdigit() and len(text) <= 16:
+            where, args = f"u.user_id = ? OR {where}", [int(text), *args]
+    source = f"FROM wallets w JOIN users u ON u.user_id = w.user_id WHERE {where}"
+    total = db.execute(f"SELECT COUNT(*) {source}", args).fetchone()[0]
+    page, pages, per_page = _page(total, page, per_page)
+    rows = db.execute(
+        f"SELECT w.user_id, u.first_name, u.username, w.credit, w.credit_used {source}"
+        f" ORDER BY {USER_ORDERS[order]} DESC, w.user_id LIMIT ? OFFSET ?", (*args, per_page, page * per_page),
+    ).fetchall()
+    items = tuple(CreditUser(uid, name, uname, avail + used, used) for uid, name, uname, avail, used in rows)
+    return Page(items, page, pages, total)

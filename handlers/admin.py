@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import io
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from aiogram import Bot, Router
 from aiogram.filters import Command, CommandObject
@@ -147,6 +147,20 @@ async def export(message: Message, ledger: Ledger, ctx: Ctx) -> None:
     data = out.getvalue().encode()
     await message.answer_document(BufferedInputFile(data, filename="journal.csv"),
                                   caption=ctx.t("export_caption", rows=rows))
+
+
+CREDIT_NOTICES = {"quota_increase": "user_quota_raised", "quota_decrease": "user_quota_lowered",
+                  "usage_remove": "user_refunded"}
+
+
+def credit_notifier(bot: Bot, ledger: Ledger, default_language: str) -> Callable[[CreditChange], Awaitable[None]]:
+    """How the dashboard tells a user about its quota and refund actions: the same notice, in
+    the user's language, as /quota and /refund send (none for a replayed change)."""
+    async def tell(done: CreditChange) -> None:
+        who = await ledger.profile(done.user_id)
+        await notify_once(bot, who, default_language, done, _credit_notice(CREDIT_NOTICES[done.kind], done))
+
+    return tell
 
 
 def router() -> Router:

@@ -9,7 +9,7 @@ from aiogram.types import Message
 from bot.context import Ctx
 
 ADMIN_COMMANDS = frozenset({"grant", "quota", "charge", "refund", "user", "users", "stats", "export",
-                            "addcontent", "reply", "inbox"})
+                            "addcontent", "reply", "inbox", "dashboard"})
 
 
 async def unknown(message: Message, ctx: Ctx) -> None:

@@ -192,6 +192,9 @@ TEXTS = {
     "unknown_command": "I don't know that command. See /help.",
     "stale_button": "This button is not valid (any more).",
     "admin_only": "This command is for admins.",
+    "dashboard_open": "📊 The admin dashboard: cards, charts, users and credit actions.",
+    "dashboard_button": "Open the dashboard",
+    "dashboard_off": "The dashboard is not set up: set DASHBOARD_URL (its public https address) and restart the bot.",
     "on_behalf_of_chat": "Please write from your own account: messages sent on behalf of"
                          " a group or channel have no wallet here.",
 }

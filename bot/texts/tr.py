@@ -192,6 +192,9 @@ TEXTS = {
     "unknown_command": "Bu komutu bilmiyorum. Bkz. /help.",
     "stale_button": "Bu düğme geçerli değil (artık).",
     "admin_only": "Bu komut adminler içindir.",
+    "dashboard_open": "📊 Yönetim paneli: kartlar, grafikler, kullanıcılar ve kredi işlemleri.",
+    "dashboard_button": "Paneli aç",
+    "dashboard_off": "Panel kurulmamış: DASHBOARD_URL'i (herkese açık https adresi) ayarlayıp botu yeniden başlatın.",
     "on_behalf_of_chat": "Lütfen kendi hesabından yaz: bir grup ya da kanal adına"
                          " gönderilen mesajların burada cüzdanı yok.",
 }

@@ -1,0 +1,206 @@
+"""The dashboard's HTTP side without a browser: who may read, what a credit action does, what
+is refused, and what the page is served with."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import AsyncIterator
+
+import aiohttp
+import pytest
+
+from tests.conftest import Clock
+from tests.web.dashsite import ADMIN_EN, ADMIN_TR, STRANGER, Site, auth, init_data, seed, start_site
+from web.dashboard import STATIC
+
+READS = ["api/overview", "api/users", "api/users?q=ali&sort=available", "api/users/1001", "api/users/999"]
+
+
+@pytest.fixture
+async def site(tmp_path) -> AsyncIterator[Site]:
+    s = await start_site(tmp_path, Clock(time.time()))
+    await seed(s.ledger, s.clock)
+    try:
+        yield s
+    finally:
+        await s.close()
+
+
+@pytest.fixture
+async def http() -> AsyncIterator[aiohttp.ClientSession]:
+    async with aiohttp.ClientSession() as session:
+        yield session
+
+
+def bad_headers() -> dict[str, tuple[int, dict[str, str]]]:
+    now = time.time()
+    good = init_data(ADMIN_EN)
+    swapped = good.replace("%22id%22%3A9000", "%22id%22%3A9001")
+    assert swapped != good
+    return {
+        "missing": (401, {}),
+        "another scheme": (401, {"Authorization": f"Bearer {good}"}),
+        "forged hash": (401, auth(init_data(ADMIN_EN, forge=True))),
+        "another bot's token": (401, auth(init_data(ADMIN_EN, token="654321:" + "B" * 35))),
+        "user swapped after signing": (401, auth(swapped)),
+        "an hour and a minute old": (401, auth(init_data(ADMIN_EN, auth_date=now - 3660))),
+        "from the future": (401, auth(init_data(ADMIN_EN, auth_date=now + 3600))),
+        "too long": (401, auth(init_data(ADMIN_EN, start_param="x" * 5000))),
+        "not a query string": (401, {"Authorization": "tma %%%"}),
+        "not an admin": (403, auth(init_data(STRANGER))),
+    }
+
+
+@pytest.mark.parametrize("case", list(bad_headers()))
+async def test_without_a_valid_admins_init_data_nothing_is_served(site, http, case):
+    status, headers = bad_headers()[case]
+    before = (await site.ledger.balance(1001), await site.ledger.stats())
+    for path in READS:
+        async with http.get(site.url + path, headers=headers) as r:
+            assert r.status == status, path
+            assert await r.json() == {"error": "unauthorized" if status == 401 else "forbidden"}
+    async with http.post(site.url + "api/users/1001/credit", headers=headers,
+                         json={"action": "raise", "amount": "10", "key": "k" * 32}) as r:
+        assert r.status == status
+    assert (await site.ledger.balance(1001), await site.ledger.stats()) == before
+    assert site.notices(1001) == []
+
+
+async def test_an_admin_reads_the_overview_users_and_a_card(site, http):
+    headers = auth(init_data(ADMIN_TR))
+    async with http.get(site.url + "api/overview", headers=headers) as r:
+        assert r.status == 200 and r.headers["Cache-Control"] == "no-store"
+        overview = await r.json()
+    stats = await site.ledger.stats()
+    assert overview["lang"] == "tr" and overview["admin"] == {"id": ADMIN_TR.id, "name": ADMIN_TR.first_name}
+    assert overview["stats"]["credit_quota"] == stats.credit_quota == 410_000
+    assert overview["stats"]["spent_per_item"] == stats.spent_per_item
+    assert [d["earned"] for d in overview["days"]] == [d.earned for d in await site.ledger.daily_tokens(30)]
+    assert [t["id"] for t in overview["top"]] == [s.user_id for s in await site.ledger.top_spenders(10)]
+    async with http.get(site.url + "api/users?sort=available", headers=headers) as r:
+        assert [u["id"] for u in (await r.json())["users"]] == [1001, 1002, 1004, 1005]  # 700, 500, 500 (by id), 75 TL
+    async with http.get(site.url + "api/users/1002?page=0", headers=headers) as r:
+        card = await r.json()
+    assert (card["name"], card["quota"], card["used"], card["vip"], card["content"]) == \
+        ("Ayşe", 250_000, 200_000, True, ["video1"])
+    assert card["history"]["entries"][0]["kind"] == "file_charge" and card["history"]["entries"][0]["delta"] == -200_000
+
+
+async def _act(http, site, body, who=ADMIN_EN) -> tuple[int, dict]:
+    async with http.post(site.url + "api/users/1002/credit", headers=auth(init_data(who)), json=body) as r:
+        return r.status, await r.json()
+
+
+async def test_the_same_click_twice_changes_the_ledger_once_and_tells_the_user_once(site, http):
+    body = {"action": "raise", "amount": "150,50", "key": "a" * 32}
+    first = await _act(http, site, body)
+    again = await _act(http, site, body)
+    assert first[0] == again[0] == 200
+    assert first[1]["quota"] == again[1]["quota"] == 265_050 and (first[1]["replayed"], again[1]["replayed"]) == (False, True)
+    assert (await site.ledger.balance(1002)).credit_quota == 265_050
+    assert site.notices(1002) == ["Kredi kotan 150,50 TL artırıldı. Kalan: 650,50 TL."]
+    # the same key for another amount is a conflict; a new click (new key) applies again
+    assert (await _act(http, site, {**body, "amount": "1"}))[0] == 409
+    assert (await _act(http, site, {**body, "key": "b" * 32}))[1]["quota"] == 280_100
+    assert len(site.notices(1002)) == 2
+
+
+async def test_lower_and_refund_are_the_quota_and_refund_operations(site, http):
+    status, lowered = await _act(http, site, {"action": "lower", "amount": "100", "key": "c" * 32})
+    assert status == 200 and (lowered["quota"], lowered["used"]) == (240_000, 200_000)
+    status, refunded = await _act(http, site, {"action": "refund", "amount": "25.5", "key": "d" * 32})
+    assert status == 200 and (refunded["used"], refunded["available"]) == (197_450, 42_550)
+    assert site.notices(1002) == ["Kredi kotan 100,00 TL düşürüldü. Kalan: 400,00 TL.",
+                                  "Kredine 25,50 TL iade edildi. Kalan: 425,50 TL."]
+    card = (await site.ledger.history(1002, 0, 2)).items
+    assert [(e.kind, e.actor, e.ref) for e in card] == [("usage_remove", ADMIN_EN.id, "dashboard"),
+                                                        ("quota_decrease", ADMIN_EN.id, "dashboard")]
+
+
+async def test_refusals_change_nothing_and_do_not_burn_the_key(site, http):
+    before = await site.ledger.balance(1002)
+    status, body = await _act(http, site, {"action": "lower", "amount": "600", "key": "e" * 32})
+    assert (status, body) == (409, {"error": "QuotaBelowUsage", "amount": 60_000, "quota": 250_000, "used": 200_000})
+    status, body = await _act(http, site, {"action": "refund", "amount": "2000.01", "key": "e" * 32})
+    assert (status, body["error"]) == (409, "RefundTooLarge")
+    assert await site.ledger.balance(1002) == before and site.notices(1002) == []
+    assert (await _act(http, site, {"action": "refund", "amount": "1", "key": "e" * 32}))[0] == 200
+
+
+@pytest.mark.parametrize("body, status", [
+    ({"action": "raise", "amount": "-5", "key": "f" * 32}, 400),
+    ({"action": "raise", "amount": "1e3", "key": "f" * 32}, 400),
+    ({"action": "raise", "amount": "１２", "key": "f" * 32}, 400),
+    ({"action": "raise", "amount": "0", "key": "f" * 32}, 400),
+    ({"action": "raise", "amount": "99999999999999", "key": "f" * 32}, 400),
+    ({"action": "raise", "amount": 5, "key": "f" * 32}, 400),
+    ({"action": "grant", "amount": "5", "key": "f" * 32}, 400),
+    ({"action": "raise", "amount": "5", "key": "short"}, 400),
+    ({"action": "raise", "amount": "5", "key": "f" * 32, "note": "x"}, 400),
+    ({"action": "raise", "amount": "5"}, 400),
+    ([1, 2], 400),
+])
+async def test_bad_actions_are_refused_before_the_ledger(site, http, body, status):
+    before = await site.ledger.stats()
+    async with http.post(site.url + "api/users/1002/credit", headers=auth(init_data(ADMIN_EN)), json=body) as r:
+        assert r.status == status
+    assert await site.ledger.stats() == before
+
+
+async def test_bad_requests_get_4xx_never_500(site, http):
+    headers = auth(init_data(ADMIN_EN))
+    for path, status in (("api/users/abc", 400), ("api/users/0", 400), ("api/users/99999999999999999999", 400),
+                         ("api/users/4242", 404), ("api/users?sort=name", 400), ("api/users?page=-1", 400),
+                         ("api/nothing", 404)):
+        async with http.get(site.url + path, headers=headers) as r:
+            assert r.status == status, path
+    for data, status in ((b"{not json", 400), (b"x" * 5000, 413)):
+        async with http.post(site.url + "api/users/1002/credit", headers={**headers, "Content-Type": "application/json"},
+                             data=data) as r:
+            assert r.status == status
+    async with http.post(site.url + "api/users/4242/credit", headers=headers,
+                         json={"action": "raise", "amount": "5", "key": "g" * 32}) as r:
+        assert r.status == 404
+
+
+async def test_the_page_and_its_files(site, http):
+    base = site.url.rstrip("/")
+    async with http.get(base, allow_redirects=False) as r:
+        assert r.status == 308 and r.headers["Location"] == "/dashboard/"
+    async with http.get(site.url) as r:
+        assert r.status == 200 and r.content_type == "text/html"
+        csp = r.headers["Content-Security-Policy"]
+        assert "script-src 'self' https://telegram.org;" in csp and "'unsafe-inline'" not in csp
+        assert r.headers["Referrer-Policy"] == "no-referrer"
+        page = await r.text()
+    for name, kind in (("app.js", "javascript"), ("texts.js", "javascript"), ("charts.js", "javascript"),
+                       ("app.css", "text/css")):
+        assert f"static/{name}" in page
+        async with http.get(site.url + f"static/{name}") as r:
+            assert r.status == 200 and kind in r.content_type
+    async with http.get(site.url + "static/../dashboard.py") as r:
+        assert r.status in (403, 404)
+
+
+def test_no_cdn_and_no_html_from_data():
+    """Every file the page needs is served by the bot, apart from Telegram's own script; data
+    goes into the page as text."""
+    files = {p.name: p.read_text() for p in STATIC.iterdir()}
+    urls = {u for text in files.values() for u in re.findall(r"https?://[^\s\"')]+", text)}
+    assert urls == {"https://telegram.org/js/telegram-web-app.js", "http://www.w3.org/2000/svg"}
+    for name, text in files.items():
+        assert "innerHTML" not in text and "insertAdjacentHTML" not in text and "document.write" not in text, name
+
+
+async def test_a_failed_notice_does_not_turn_a_made_change_into_an_error(tmp_path, http):
+    async def broken(change) -> None:
+        raise RuntimeError("Telegram is down")
+
+    site = await start_site(tmp_path, Clock(time.time()), notify=broken)
+    try:
+        await seed(site.ledger, site.clock)
+        status, body = await _act(http, site, {"action": "raise", "amount": "1", "key": "h" * 32})
+        assert status == 200 and body["quota"] == 250_100 == (await site.ledger.balance(1002)).credit_quota
+    finally:
+        await site.close()
