@@ -29,6 +29,13 @@ ITEM_CODES = (CONTENT, VIP, BOOST, BADGE, DM)
 #: The longest a timed perk may last (ten years): expiry times stay far inside 64 bits.
 MAX_HOURS = 10 * 366 * 24
 
+def content_of(ref: str) -> str | None:
+    """The content id a journal `ref` names (`content:<id>`, written by a content purchase),
+    or None for any other ref."""
+    prefix = f"{CONTENT}:"
+    return ref[len(prefix):] if ref.startswith(prefix) else None
+
+
 #: XP amounts paid by the ledger itself.
 REGISTRATION_BONUS = 50
 DAILY_REWARD = 20

@@ -13,7 +13,7 @@ from typing import Any, TextIO
 
 from economy import export, queries
 from economy.amounts import check_amount, check_user_id
-from economy.catalog import CONTENT, Catalog
+from economy.catalog import CONTENT, Catalog, content_of
 from economy.daily import TokenDays
 from economy.errors import (
     AlreadyClaimed, AlreadyExists, AlreadyOwned, InsufficientFunds, InvalidInput, NotFound,
@@ -85,7 +85,7 @@ def _delivery(tx: Tx, transfer_id: int) -> _Found:
     transfer = tuple(row[8:])
     ref = transfer[6]
     return _Found(Delivery(transfer_id, user_id, kind, state, transfer[4],
-                           ref[len(CONTENT) + 1:] if ref.startswith(f"{CONTENT}:") else "",
+                           content_of(ref) or "",
                            message_id, refund_id, reason), claimed_at, claimed_by, transfer)
 
 
@@ -414,9 +414,9 @@ class Ledger:
                     # An admin took the usage off by hand meanwhile: the user pays nothing for
                     # this file already, there is nothing left to reverse.
                     why = BY_HAND
-                if kind == "spend" and ref.startswith(f"{CONTENT}:"):
+                if kind == "spend" and (content := content_of(ref)) is not None:
                     tx.write("DELETE FROM entitlements WHERE user_id = ? AND item = ? AND ref = ?",
-                             (user_id, CONTENT, ref[len(CONTENT) + 1:]))
+                             (user_id, CONTENT, content))
             tx.write("UPDATE deliveries SET state = ?, message_id = ?, refund_id = ?, reason = ?, updated_at = ?"
                      " WHERE transfer_id = ?", (state, message_id, refund_id, why, tx.now, transfer_id))
             return replace(found.delivery, state=state, message_id=message_id, refund_id=refund_id, reason=why)

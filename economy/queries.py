@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
-from economy.catalog import ITEM_CODES
+from economy.catalog import ITEM_CODES, content_of
 from economy.errors import InvalidInput, NotFound
 from economy.models import (
     IMPORTED, Balance, ContentItem, CreditUser, Delivery, Entry, Page, Profile, Spender, Stats, Ticket, Window,
@@ -210,7 +210,7 @@ def delivery(db: Db, transfer_id: int) -> Delivery:
     if row is None:
         raise NotFound(what="delivery", ref=str(transfer_id))
     user_id, kind, state, amount, ref, message_id, refund_id, reason = row
-    return Delivery(transfer_id, user_id, kind, state, amount, ref[8:] if ref.startswith("content:") else "",
+    return Delivery(transfer_id, user_id, kind, state, amount, content_of(ref) or "",
                     message_id, refund_id, reason)
 
 
@@ -220,7 +220,7 @@ def pending_deliveries(db: Db, user_id: int, limit: int = 5) -> list[Delivery]:
         "SELECT d.transfer_id, d.kind, t.amount, t.ref, t.ts FROM deliveries d JOIN transfers t ON t.id = d.transfer_id"
         " WHERE d.user_id = ? AND d.state = 'pending' ORDER BY d.transfer_id LIMIT ?", (user_id, limit),
     ).fetchall()
-    return [Delivery(tid, user_id, kind, "pending", amount, ref[8:] if ref.startswith("content:") else "",
+    return [Delivery(tid, user_id, kind, "pending", amount, content_of(ref) or "",
                      since=ts) for tid, kind, amount, ref, ts in rows]
 
 

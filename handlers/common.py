@@ -12,7 +12,7 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
 from bot.texts import Raw, Texts, pick_language
 from economy import InvalidInput, Ledger
-from economy.catalog import CONTENT
+from economy.catalog import content_of
 from economy.models import CreditChange, Entry, Profile
 
 log = logging.getLogger("bot.handlers")
@@ -71,7 +71,7 @@ LEDGER_REFS = frozenset({"registration", "daily"})
 def describe(t: Texts, e: Entry) -> str:
     """A journal line in the reader's words: what it was, never an internal code. A reward's
     reason (typed by an admin for the user) is shown; a credit note (for admins) is not."""
-    content = e.ref[len(CONTENT) + 1:] if e.ref.startswith(f"{CONTENT}:") else None
+    content = content_of(e.ref)
     if e.kind == "earn":
         if e.ref in LEDGER_REFS and e.actor is None:  # the ledger's own; an admin's reason has an actor
             return t(f"reason_{e.ref}")
