@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from functools import partial
 from pathlib import Path
 from typing import Any, TextIO
@@ -59,34 +59,6 @@ def _take_username(tx: Tx, user_id: int, username: str | None) -> None:
 def _pending_delivery(tx: Tx, transfer_id: int, user_id: int, kind: str, worker: str) -> None:
     tx.write("INSERT INTO deliveries(transfer_id, user_id, kind, state, claimed_at, claimed_by, updated_at)"
              " VALUES (?, ?, ?, 'pending', ?, ?, ?)", (transfer_id, user_id, kind, tx.now, worker, tx.now))
-
-
-@dataclass(frozen=True, slots=True)
-class _Found:
-    delivery: Delivery
-    claimed_at: int
-    claimed_by: str
-    transfer: tuple[Any, ...]
-
-    @property
-    def state(self) -> str:
-        return self.delivery.state
-
-
-def _delivery(tx: Tx, transfer_id: int) -> _Found:
-    row = tx.db.execute(
-        "SELECT d.user_id, d.kind, d.state, d.claimed_at, d.claimed_by, d.message_id, d.refund_id, d.reason,"
-        " t.kind, t.asset, t.debit_id, t.credit_id, t.amount, t.user_id, t.ref"
-        " FROM deliveries d JOIN transfers t ON t.id = d.transfer_id WHERE d.transfer_id = ?", (transfer_id,),
-    ).fetchone()
-    if row is None:
-        raise NotFound(what="delivery", ref=str(transfer_id))
-    user_id, kind, state, claimed_at, claimed_by, message_id, refund_id, reason = row[:8]
-    transfer = tuple(row[8:])
-    ref = transfer[6]
-    return _Found(Delivery(transfer_id, user_id, kind, state, transfer[4],
-                           content_of(ref) or "",
-                           message_id, refund_id, reason), claimed_at, claimed_by, transfer)
 
 
 def _figures(tx: Tx, user_id: int) -> tuple[int, int]:
@@ -373,7 +345,7 @@ class Ledger:
         `take_over` says no other worker can be alive (one polling process). A settled one is
         returned as recorded: the caller reports it and sends nothing."""
         def op(tx: Tx) -> Delivery:
-            found = _delivery(tx, transfer_id)
+            found = queries.found_delivery(tx.db, transfer_id)
             if found.state != "pending":
                 return found.delivery
             if not (take_over or found.claimed_by == worker or found.claimed_at + lease <= tx.now):
@@ -402,7 +374,7 @@ class Ledger:
         reason = _clip(reason, 64)
 
         def op(tx: Tx) -> Delivery:
-            found = _delivery(tx, transfer_id)
+            found = queries.found_delivery(tx.db, transfer_id)
             if found.state != "pending":
                 return found.delivery  # settled already (by a replay or another instance)
             refund_id, why = None, reason

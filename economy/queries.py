@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from dataclasses import dataclass
 from typing import Any
 
 from economy.catalog import ITEM_CODES, content_of
@@ -202,16 +203,37 @@ def recorded(db: Db, key: str, now: int) -> object | None:
     return decode_outcome(row[0])
 
 
-def delivery(db: Db, transfer_id: int) -> Delivery:
+@dataclass(frozen=True, slots=True)
+class FoundDelivery:
+    """A delivery with what settling it needs: its claim and its movement (kind, asset,
+    debit_id, credit_id, amount, user_id, ref)."""
+
+    delivery: Delivery
+    claimed_at: int
+    claimed_by: str
+    transfer: tuple[Any, ...]
+
+    @property
+    def state(self) -> str:
+        return self.delivery.state
+
+
+def found_delivery(db: Db, transfer_id: int) -> FoundDelivery:
     row = db.execute(
-        "SELECT d.user_id, d.kind, d.state, t.amount, t.ref, d.message_id, d.refund_id, d.reason FROM deliveries d"
-        " JOIN transfers t ON t.id = d.transfer_id WHERE d.transfer_id = ?", (transfer_id,),
+        "SELECT d.user_id, d.kind, d.state, d.claimed_at, d.claimed_by, d.message_id, d.refund_id, d.reason,"
+        " t.kind, t.asset, t.debit_id, t.credit_id, t.amount, t.user_id, t.ref"
+        " FROM deliveries d JOIN transfers t ON t.id = d.transfer_id WHERE d.transfer_id = ?", (transfer_id,),
     ).fetchone()
     if row is None:
         raise NotFound(what="delivery", ref=str(transfer_id))
-    user_id, kind, state, amount, ref, message_id, refund_id, reason = row
-    return Delivery(transfer_id, user_id, kind, state, amount, content_of(ref) or "",
-                    message_id, refund_id, reason)
+    user_id, kind, state, claimed_at, claimed_by, message_id, refund_id, reason = row[:8]
+    transfer = tuple(row[8:])
+    return FoundDelivery(Delivery(transfer_id, user_id, kind, state, transfer[4], content_of(transfer[6]) or "",
+                                  message_id, refund_id, reason), claimed_at, claimed_by, transfer)
+
+
+def delivery(db: Db, transfer_id: int) -> Delivery:
+    return found_delivery(db, transfer_id).delivery
 
 
 def pending_deliveries(db: Db, user_id: int, limit: int = 5) -> list[Delivery]:
