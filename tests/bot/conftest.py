@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import pytest
@@ -69,13 +70,21 @@ def settings_for(tmp_path, **extra: str) -> Settings:
     return Settings.from_env(env)
 
 
-@pytest.fixture
-async def h(tmp_path, clock) -> AsyncIterator[Harness]:
-    settings = settings_for(tmp_path)
-    ledger = await Ledger.open(tmp_path / "bot.db", catalog=settings.catalog, clock=clock)
+@asynccontextmanager
+async def running(tmp_path, clock, *, store: dict[str, Any] | None = None, **env: str) -> AsyncIterator[Harness]:
+    """A harness on a fresh ledger in tmp_path (`env`: extra settings, `store`: Ledger.open
+    options such as busy_timeout_ms), closed afterwards."""
+    settings = settings_for(tmp_path, **env)
+    ledger = await Ledger.open(tmp_path / "bot.db", catalog=settings.catalog, clock=clock, **(store or {}))
     harness = Harness(settings, ledger, clock)
     try:
         yield harness
     finally:
         await harness.bot.session.close()
         await ledger.close()
+
+
+@pytest.fixture
+async def h(tmp_path, clock) -> AsyncIterator[Harness]:
+    async with running(tmp_path, clock) as harness:
+        yield harness

@@ -8,23 +8,15 @@ import pytest
 
 from bot.config import SettingsError
 from bot.factory import set_commands
-from tests.bot.conftest import ADMIN, AYSE, GROUP, Harness, settings_for
+from tests.bot.conftest import ADMIN, AYSE, GROUP, running, settings_for
 
 URL = "https://bot.example.com/dashboard/"
 
 
 @pytest.fixture
 async def hd(tmp_path, clock):
-    from economy import Ledger
-
-    settings = settings_for(tmp_path, DASHBOARD_URL=URL, ADMIN_IDS=f"{ADMIN.id},9001")
-    ledger = await Ledger.open(tmp_path / "bot.db", catalog=settings.catalog, clock=clock)
-    harness = Harness(settings, ledger, clock)
-    try:
+    async with running(tmp_path, clock, DASHBOARD_URL=URL, ADMIN_IDS=f"{ADMIN.id},9001") as harness:
         yield harness
-    finally:
-        await harness.bot.session.close()
-        await ledger.close()
 
 
 async def test_an_admin_gets_an_inline_web_app_button(hd):

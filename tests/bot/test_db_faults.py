@@ -9,7 +9,7 @@ import pytest
 
 from bot.fake import Person
 from economy import Ledger, NotFound
-from tests.bot.conftest import ALICE, Harness, settings_for
+from tests.bot.conftest import ALICE, running
 from tests.conftest import snapshot
 
 BUSY_EN = "The service is busy right now; nothing was changed. Please try again in a moment."
@@ -21,15 +21,10 @@ async def _pragma(ledger: Ledger, sql: str) -> None:
 
 @pytest.fixture
 async def fh(tmp_path, clock):
-    settings = settings_for(tmp_path)
-    ledger = await Ledger.open(tmp_path / "bot.db", catalog=settings.catalog, clock=clock, busy_timeout_ms=50,
-                               lock_wait_s=0.3)
-    h = Harness(settings, ledger, clock)
-    await h.send(ALICE, "/start")
-    await h.ledger.grant(ALICE.id, 100)
-    yield h
-    await h.bot.session.close()
-    await ledger.close()
+    async with running(tmp_path, clock, store={"busy_timeout_ms": 50, "lock_wait_s": 0.3}) as h:
+        await h.send(ALICE, "/start")
+        await h.ledger.grant(ALICE.id, 100)
+        yield h
 
 
 async def test_disk_full(fh):

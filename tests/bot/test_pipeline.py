@@ -7,22 +7,15 @@ import sqlite3
 
 from bot.fake import ApiError
 from bot.middlewares import Throttle
-from tests.bot.conftest import ADMIN, ALICE, BOB, Harness, settings_for
-from economy import Ledger
+from tests.bot.conftest import ADMIN, ALICE, BOB, running
 
 
 async def test_a_flood_is_throttled_with_one_notice_and_admins_are_exempt(tmp_path, clock):
-    settings = settings_for(tmp_path, THROTTLE_BURST="5", THROTTLE_PER_MINUTE="1")
-    ledger = await Ledger.open(tmp_path / "bot.db", catalog=settings.catalog, clock=clock)
-    h = Harness(settings, ledger, clock)
-    try:
+    async with running(tmp_path, clock, THROTTLE_BURST="5", THROTTLE_PER_MINUTE="1") as h:
         replies = [await h.send(ALICE, "/help") for _ in range(12)]
         texts = [r[0].text for r in replies if r]
         assert len(texts) == 6 and texts[-1] == "Too many commands: please wait a little."
         assert [len(await h.send(ADMIN, "/help")) for _ in range(30)] == [1] * 30
-    finally:
-        await h.bot.session.close()
-        await ledger.close()
 
 
 def test_the_bucket_refills():
@@ -50,11 +43,7 @@ async def test_an_unexpected_error_gets_an_apology_and_is_logged_with_the_update
 
 
 async def test_a_locked_database_says_try_again_and_recovers(tmp_path, clock):
-    settings = settings_for(tmp_path)
-    ledger = await Ledger.open(tmp_path / "bot.db", catalog=settings.catalog, clock=clock, busy_timeout_ms=50,
-                               lock_wait_s=0.3)
-    h = Harness(settings, ledger, clock)
-    try:
+    async with running(tmp_path, clock, store={"busy_timeout_ms": 50, "lock_wait_s": 0.3}) as h:
         await h.send(ALICE, "/start")
         other = sqlite3.connect(tmp_path / "bot.db", isolation_level=None)
         other.execute("BEGIN IMMEDIATE")
@@ -63,10 +52,7 @@ async def test_a_locked_database_says_try_again_and_recovers(tmp_path, clock):
         other.execute("ROLLBACK")
         other.close()
         assert "+20 XP" in await h.say(ALICE, "/daily")
-        assert await ledger.verify() == []
-    finally:
-        await h.bot.session.close()
-        await ledger.close()
+        assert await h.ledger.verify() == []
 
 
 async def test_429_is_waited_out_and_retried(h, monkeypatch):
