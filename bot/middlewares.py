@@ -134,15 +134,15 @@ class UpdateMiddleware(BaseMiddleware):
                 elif first:
                     await self._tell(update, ctx.t("throttled"))
                 return "throttled"
-        user: User | None = data.get("event_from_user")
-        if user is not None and "ledger" in data:
-            await self.profiles.refresh(data["ledger"], user)
         if query is not None:
             parsed = callbacks.parse(query.data, admin=ctx.is_admin)
             # Every button gets its answer first, before any work: the spinner stops at once.
             await _answer(query, None if parsed is not None else ctx.t("stale_button"))
             if parsed is None:
                 return "stale_button"
+        user: User | None = data.get("event_from_user")
+        if user is not None and "ledger" in data:  # after the button's answer: it is work too
+            await self.profiles.refresh(data["ledger"], user)
         result = await handler(update, data)
         return "ignored" if result is UNHANDLED else "ok"
 
