@@ -3,6 +3,7 @@ idempotency key; every refusal is raised before anything of it is kept."""
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from collections.abc import AsyncIterator, Callable
@@ -22,7 +23,7 @@ from economy.errors import (
 from economy.journal import Tx
 from economy.models import (
     Answer, Balance, ContentItem, Conversion, CreditChange, CreditUser, DayTokens, Delivery, Done, Earning, Entry,
-    Key, Page, Profile, Purchase, Registration, Spender, Stats, Ticket, Window,
+    Key, Notice, Page, Profile, Purchase, Registration, Spender, Stats, Ticket, Window,
 )
 from economy.schema import (
     CREDIT, PERK_COLUMNS, QUOTA_ISSUER, REVENUE, TOKEN, TOKEN_MINT, USED, XP, XP_CONVERTED, XP_ISSUER,
@@ -56,9 +57,17 @@ def _take_username(tx: Tx, user_id: int, username: str | None) -> None:
         tx.write("UPDATE users SET username = NULL WHERE username = ? AND user_id <> ?", (username, user_id))
 
 
-def _pending_delivery(tx: Tx, transfer_id: int, user_id: int, kind: str, worker: str) -> None:
-    tx.write("INSERT INTO deliveries(transfer_id, user_id, kind, state, claimed_at, claimed_by, updated_at)"
-             " VALUES (?, ?, ?, 'pending', ?, ?, ?)", (transfer_id, user_id, kind, tx.now, worker, tx.now))
+def _pending_delivery(tx: Tx, transfer_id: int, user_id: int, kind: str, worker: str, source: str = "") -> None:
+    tx.write("INSERT INTO deliveries(transfer_id, user_id, kind, state, claimed_at, claimed_by, updated_at, source)"
+             " VALUES (?, ?, ?, 'pending', ?, ?, ?, ?)", (transfer_id, user_id, kind, tx.now, worker, tx.now, source))
+
+
+def _pending_notice(tx: Tx, transfer_id: int, user_id: int, kind: str, data: dict[str, Any]) -> None:
+    """The notice this change owes its user, kept with the change (sent after the commit, by
+    the caller or, if it dies first, by a sweep). Unclaimed: whoever comes first sends it."""
+    tx.write("INSERT INTO notices(transfer_id, user_id, kind, data, state, claimed_at, claimed_by, updated_at)"
+             " VALUES (?, ?, ?, ?, 'pending', ?, '', ?)",
+             (transfer_id, user_id, kind, json.dumps(data, ensure_ascii=False), tx.now, tx.now))
 
 
 def _figures(tx: Tx, user_id: int) -> tuple[int, int]:
@@ -75,7 +84,7 @@ class Ledger:
     @classmethod
     async def open(
         cls, where: str | Path, *, catalog: Catalog | None = None, synchronous: str = "FULL",
-        clock: Callable[[], float] = time.time, busy_timeout_ms: int = 5000, lock_wait_s: float = 30.0,
+        clock: Callable[[], float] | None = None, busy_timeout_ms: int = 5000, lock_wait_s: float = 30.0,
     ) -> Ledger:
         """Open `where` (a path, a `sqlite:///...` or a `postgresql://...` URL), migrating it to
         the current schema."""
@@ -169,16 +178,21 @@ class Ledger:
 
     async def grant(
         self, user_id: int, amount: int, *, reason: str = "", actor: int | None = None,
-        key: Key | str | None = None,
+        key: Key | str | None = None, notify: bool = False,
     ) -> Earning:
-        """An admin's XP reward (weekly tasks and the like)."""
+        """An admin's XP reward (weekly tasks and the like). `notify`: the user is owed a notice
+        (kept with the grant; see `claim_notice`)."""
         check_user_id(user_id)
         check_amount(amount)
         reason = _clip(reason)
 
         def op(tx: Tx) -> Earning:
-            tx.transfer("earn", "XP", XP_ISSUER, account_id(user_id, XP), amount, user_id, reason or "grant", actor)
-            return Earning(user_id, amount, tx.balance(account_id(user_id, XP)))
+            moved = tx.transfer("earn", "XP", XP_ISSUER, account_id(user_id, XP), amount, user_id, reason or "grant",
+                                actor)
+            xp = tx.balance(account_id(user_id, XP))
+            if notify:
+                _pending_notice(tx, moved.id, user_id, "grant", {"amount": amount, "xp": xp, "reason": reason})
+            return Earning(user_id, amount, xp, transfer_id=moved.id)
 
         return await self._write(op, key, "grant", user_id, amount, reason, actor, user=user_id)
 
@@ -290,29 +304,36 @@ class Ledger:
 
     # -- reverse credit --
     async def raise_quota(self, user_id: int, amount: int, *, actor: int | None = None, note: str = "",
-                          key: Key | str | None = None) -> CreditChange:
-        return await self._credit("quota_increase", user_id, amount, actor, note, key)
+                          key: Key | str | None = None, notify: bool = False) -> CreditChange:
+        """`notify` (here, in `lower_quota` and `refund`): the user is owed a notice, kept with
+        the change (see `claim_notice`)."""
+        return await self._credit("quota_increase", user_id, amount, actor, note, key, notify=notify)
 
     async def lower_quota(self, user_id: int, amount: int, *, actor: int | None = None, note: str = "",
-                          key: Key | str | None = None) -> CreditChange:
-        return await self._credit("quota_decrease", user_id, amount, actor, note, key)
+                          key: Key | str | None = None, notify: bool = False) -> CreditChange:
+        return await self._credit("quota_decrease", user_id, amount, actor, note, key, notify=notify)
 
     async def charge(self, user_id: int, amount: int, *, actor: int | None = None, note: str = "",
-                     deliver: bool = False, worker: str = "", key: Key | str | None = None) -> CreditChange:
+                     deliver: bool = False, worker: str = "", source: str = "",
+                     key: Key | str | None = None) -> CreditChange:
         """Charge a file to the user's credit; refused if used + amount would pass the quota.
-        `deliver=True` records a pending delivery with the charge (see `buy`)."""
-        return await self._credit("file_charge", user_id, amount, actor, note, key, deliver, worker)
+        `deliver=True` records a pending delivery with the charge (see `buy`); `source` says,
+        in the sender's terms, where the file comes from (so a sweep can send it without the
+        request that made the charge)."""
+        return await self._credit("file_charge", user_id, amount, actor, note, key, deliver, worker, source=source)
 
     async def refund(self, user_id: int, amount: int, *, actor: int | None = None, note: str = "",
-                     key: Key | str | None = None) -> CreditChange:
+                     key: Key | str | None = None, notify: bool = False) -> CreditChange:
         """Take `amount` off the credit used; refused if more than is used."""
-        return await self._credit("usage_remove", user_id, amount, actor, note, key)
+        return await self._credit("usage_remove", user_id, amount, actor, note, key, notify=notify)
 
     async def _credit(self, kind: str, user_id: int, amount: int, actor: int | None, note: str,
-                      key: Key | str | None, deliver: bool = False, worker: str = "") -> CreditChange:
+                      key: Key | str | None, deliver: bool = False, worker: str = "", *, source: str = "",
+                      notify: bool = False) -> CreditChange:
         check_user_id(user_id)
         check_amount(amount)
         note = _clip(note)
+        source = _clip(source, 128)
         avail, used = account_id(user_id, CREDIT), account_id(user_id, USED)
         debit, credit = {
             "quota_increase": (QUOTA_ISSUER, avail), "quota_decrease": (avail, QUOTA_ISSUER),
@@ -330,8 +351,10 @@ class Ledger:
                     raise RefundTooLarge(amount=amount, used=spent) from None
                 raise QuotaBelowUsage(amount=amount, quota=quota, used=spent) from None
             if deliver:
-                _pending_delivery(tx, moved.id, user_id, kind, worker)
+                _pending_delivery(tx, moved.id, user_id, kind, worker, source)
             quota, spent = _figures(tx, user_id)
+            if notify:
+                _pending_notice(tx, moved.id, user_id, kind, {"amount": amount, "available": quota - spent})
             return CreditChange(user_id, kind, amount, quota, spent, moved.id)
 
         return await self._write(op, key, kind, user_id, amount, note, actor, *(["deliver"] if deliver else []),
@@ -406,6 +429,52 @@ class Ledger:
 
     async def pending_deliveries(self, user_id: int) -> list[Delivery]:
         return await self.store.read(partial(queries.pending_deliveries, user_id=check_user_id(user_id)))
+
+    async def unsettled(self, what: str, *, worker: str, take_over: bool, lease: int = DELIVERY_LEASE,
+                        limit: int = 100) -> list[int]:
+        """Transfer ids of pending `deliveries` or `notices` a sweep by `worker` may claim (see
+        queries.unsettled), oldest first."""
+        return await self.store.read(partial(queries.unsettled, table=what, now=int(self.store.clock()),
+                                             lease=lease, worker=worker, take_over=take_over, limit=limit))
+
+    # -- notices: what a committed change owes its user (an admin's grant, quota, refund) --
+    async def claim_notice(self, transfer_id: int, *, worker: str = "", take_over: bool = False,
+                           lease: int = DELIVERY_LEASE) -> Notice:
+        """The notice of `transfer_id`, claimed for `worker` (`claimed=True`: send it now) when it
+        is pending and unclaimed, or its claim is this worker's own or older than `lease`, or
+        `take_over` (see `claim_delivery`)."""
+        def op(tx: Tx) -> Notice:
+            found = queries.found_notice(tx.db, transfer_id)
+            if found.state != "pending":
+                return found.notice
+            if not (take_over or found.claimed_by in ("", worker) or found.claimed_at + lease <= tx.now):
+                return found.notice
+            tx.write("UPDATE notices SET claimed_at = ?, claimed_by = ?, updated_at = ? WHERE transfer_id = ?",
+                     (tx.now, worker, tx.now, transfer_id))
+            return replace(found.notice, claimed=True)
+
+        return await self._write(op, None, "claim_notice", transfer_id, worker, take_over)
+
+    async def notice_sent(self, transfer_id: int, message_id: int) -> Notice:
+        return await self._settle_notice(transfer_id, "sent", message_id, "")
+
+    async def notice_failed(self, transfer_id: int, reason: str) -> Notice:
+        """Given up for good (the user blocked the bot, Telegram refused it): the change stands."""
+        return await self._settle_notice(transfer_id, "failed", None, _clip(reason, 64))
+
+    async def _settle_notice(self, transfer_id: int, state: str, message_id: int | None, reason: str) -> Notice:
+        def op(tx: Tx) -> Notice:
+            found = queries.found_notice(tx.db, transfer_id)
+            if found.state != "pending":
+                return found.notice
+            tx.write("UPDATE notices SET state = ?, message_id = ?, reason = ?, updated_at = ? WHERE transfer_id = ?",
+                     (state, message_id, reason, tx.now, transfer_id))
+            return replace(found.notice, state=state, message_id=message_id, reason=reason)
+
+        return await self._write(op, None, "settle_notice", transfer_id, state, message_id, reason)
+
+    async def notice(self, transfer_id: int) -> Notice:
+        return await self.store.read(partial(queries.notice, transfer_id=transfer_id))
 
     # -- support --
     async def support(self, user_id: int, text: str, *, key: Key | str | None = None) -> Ticket:

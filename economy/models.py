@@ -52,6 +52,8 @@ class Earning:
     xp: int
     boosted: bool = False
     next_at: int | None = None
+    #: the journal line of an admin's grant (0 for other earnings and results stored before v7)
+    transfer_id: int = 0
     replayed: bool = REPLAYED
 
 
@@ -156,6 +158,8 @@ class Delivery:
     claimed: bool = False
     #: when the charge or purchase was made (set by reads that list deliveries)
     since: int | None = None
+    #: where the file comes from, as the sender wrote it with the charge (opaque to the ledger)
+    source: str = ""
 
     @property
     def settled(self) -> bool:
@@ -285,6 +289,26 @@ def decode_outcome(text: str) -> object:
     if "error" in data:
         return EconomyError.registry[data["error"]](**data["v"])
     return _RESULTS[data["result"]](**data["v"], replayed=True)
+
+
+@dataclass(frozen=True, slots=True)
+class Notice:
+    """A notice a committed change owes its user (see schema.NOTICE_STATES): `kind` is the
+    change's journal kind, `data` its figures. `claimed` is True for the one caller that should
+    send it now."""
+
+    transfer_id: int
+    user_id: int
+    kind: str
+    data: dict[str, Any]
+    state: str
+    message_id: int | None = None
+    reason: str = ""
+    claimed: bool = False
+
+    @property
+    def settled(self) -> bool:
+        return self.state != "pending"
 
 
 @dataclass(frozen=True, slots=True)

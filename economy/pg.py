@@ -36,7 +36,7 @@ from psycopg.pq import TransactionStatus
 from economy.errors import StorageBusy
 from economy.journal import Dialect, NeedSavepoints, Request, run_batch
 from economy.schema import (
-    ACCOUNT_COLUMNS, BALANCE_COLUMNS, DELIVERY_STATES, LEGACY_ACCOUNTS, SYSTEM_ACCOUNTS, USER_ACCOUNTS,
+    ACCOUNT_COLUMNS, BALANCE_COLUMNS, DELIVERY_STATES, LEGACY_ACCOUNTS, NOTICE_STATES, SYSTEM_ACCOUNTS, USER_ACCOUNTS,
     WALLET_COLUMNS,
 )
 from economy.store import DatabaseUnavailable, Store, Worker, redact_url
@@ -194,11 +194,14 @@ def connect(url: str) -> psycopg.Connection[Any]:
     return conn
 
 
+_SERVER_NOW = "SELECT floor(extract(epoch FROM clock_timestamp()))::bigint"
+
+
 class PgStore(Store):
     backend = "postgresql"
     IntegrityError = (psycopg.IntegrityError,)
 
-    def __init__(self, url: str, *, clock: Callable[[], float] = time.time, lock_wait_s: float = 30.0) -> None:
+    def __init__(self, url: str, *, clock: Callable[[], float] | None = None, lock_wait_s: float = 30.0) -> None:
         super().__init__(clock=clock, lock_wait_s=lock_wait_s)
         check_pg_url(url)
         self.url = url
@@ -264,7 +267,6 @@ class PgStore(Store):
         return "error"
 
     def _commit(self, batch: list[Request]) -> list[Any]:
-        now = int(self.clock())
         safe = False
         attempt = reconnects = 0
         while True:
@@ -273,6 +275,9 @@ class PgStore(Store):
             try:
                 # One round trip: the transaction and the lock every writer takes first.
                 db.execute(f"BEGIN; SELECT pg_advisory_xact_lock({BATCH_LOCK})")
+                # The batch's time, read once the lock is held (see Store.own_clock): the
+                # server's, so every instance stamps and compares claims on one clock.
+                now = db.execute(_SERVER_NOW).fetchone()[0] if self.own_clock else int(self.clock())
                 outcomes = run_batch(db, batch, now, safe, PG)
                 committing = True
                 db.execute("COMMIT")
@@ -537,9 +542,41 @@ def _v6(db: PgDb) -> None:
     )
 
 
+def _v7(db: PgDb) -> None:
+    """Deliveries' source and the notices owed to users (see economy/schema.py)."""
+    states = ", ".join(f"'{s}'" for s in NOTICE_STATES)
+    db.execute(f"""
+        ALTER TABLE deliveries ADD COLUMN source TEXT NOT NULL DEFAULT '';
+        CREATE TABLE notices (
+            transfer_id BIGINT PRIMARY KEY,
+            user_id BIGINT NOT NULL,
+            kind TEXT NOT NULL,
+            data TEXT NOT NULL,
+            state TEXT NOT NULL CHECK (state IN ({states})),
+            claimed_at BIGINT NOT NULL,
+            claimed_by TEXT NOT NULL DEFAULT '',
+            message_id BIGINT,
+            reason TEXT NOT NULL DEFAULT '',
+            updated_at BIGINT NOT NULL,
+            CHECK ((state = 'sent') = (message_id IS NOT NULL))
+        );
+        CREATE INDEX notices_pending ON notices(claimed_at) WHERE state = 'pending';
+        CREATE FUNCTION notices_final() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN RAISE EXCEPTION 'a notice outcome is final' USING ERRCODE = 'integrity_constraint_violation'; END $$;
+        CREATE TRIGGER notices_final BEFORE UPDATE ON notices
+            FOR EACH ROW WHEN (OLD.state <> 'pending') EXECUTE FUNCTION notices_final();
+        CREATE FUNCTION notices_kept() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN RAISE EXCEPTION 'notices are kept' USING ERRCODE = 'integrity_constraint_violation'; END $$;
+        CREATE TRIGGER notices_no_delete BEFORE DELETE ON notices
+            FOR EACH ROW EXECUTE FUNCTION notices_kept();
+        CREATE TRIGGER notices_no_truncate BEFORE TRUNCATE ON notices
+            FOR EACH STATEMENT EXECUTE FUNCTION notices_kept();
+    """)
+
+
 #: version reached -> the step that reaches it from the version before (the first from nothing).
 #: The numbers are SQLite's (economy/schema.py): a PostgreSQL database starts at 3.
-MIGRATIONS: dict[int, Callable[[PgDb], None]] = {3: _baseline, 4: _v4, 5: _v5, 6: _v6}
+MIGRATIONS: dict[int, Callable[[PgDb], None]] = {3: _baseline, 4: _v4, 5: _v5, 6: _v6, 7: _v7}
 VERSION = max(MIGRATIONS)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from dataclasses import dataclass
 from typing import Any
@@ -9,7 +10,7 @@ from typing import Any
 from economy.catalog import ITEM_CODES, content_of
 from economy.errors import InvalidInput, NotFound
 from economy.models import (
-    IMPORTED, Balance, ContentItem, CreditUser, Delivery, Entry, Page, Profile, Spender, Stats, Ticket, Window,
+    IMPORTED, Balance, ContentItem, CreditUser, Delivery, Entry, Notice, Page, Profile, Spender, Stats, Ticket, Window,
     decode_outcome,
 )
 from economy.schema import (
@@ -221,15 +222,15 @@ class FoundDelivery:
 def found_delivery(db: Db, transfer_id: int) -> FoundDelivery:
     row = db.execute(
         "SELECT d.user_id, d.kind, d.state, d.claimed_at, d.claimed_by, d.message_id, d.refund_id, d.reason,"
-        " t.kind, t.asset, t.debit_id, t.credit_id, t.amount, t.user_id, t.ref"
+        " d.source, t.kind, t.asset, t.debit_id, t.credit_id, t.amount, t.user_id, t.ref"
         " FROM deliveries d JOIN transfers t ON t.id = d.transfer_id WHERE d.transfer_id = ?", (transfer_id,),
     ).fetchone()
     if row is None:
         raise NotFound(what="delivery", ref=str(transfer_id))
-    user_id, kind, state, claimed_at, claimed_by, message_id, refund_id, reason = row[:8]
-    transfer = tuple(row[8:])
+    user_id, kind, state, claimed_at, claimed_by, message_id, refund_id, reason, source = row[:9]
+    transfer = tuple(row[9:])
     return FoundDelivery(Delivery(transfer_id, user_id, kind, state, transfer[4], content_of(transfer[6]) or "",
-                                  message_id, refund_id, reason), claimed_at, claimed_by, transfer)
+                                  message_id, refund_id, reason, source=source), claimed_at, claimed_by, transfer)
 
 
 def delivery(db: Db, transfer_id: int) -> Delivery:
@@ -244,6 +245,46 @@ def pending_deliveries(db: Db, user_id: int, limit: int = 5) -> list[Delivery]:
     ).fetchall()
     return [Delivery(tid, user_id, kind, "pending", amount, content_of(ref) or "",
                      since=ts) for tid, kind, amount, ref, ts in rows]
+
+
+@dataclass(frozen=True, slots=True)
+class FoundNotice:
+    notice: Notice
+    claimed_at: int
+    claimed_by: str
+
+    @property
+    def state(self) -> str:
+        return self.notice.state
+
+
+def found_notice(db: Db, transfer_id: int) -> FoundNotice:
+    row = db.execute(
+        "SELECT user_id, kind, data, state, claimed_at, claimed_by, message_id, reason FROM notices"
+        " WHERE transfer_id = ?", (transfer_id,),
+    ).fetchone()
+    if row is None:
+        raise NotFound(what="notice", ref=str(transfer_id))
+    user_id, kind, data, state, claimed_at, claimed_by, message_id, reason = row
+    return FoundNotice(Notice(transfer_id, user_id, kind, json.loads(data), state, message_id, reason),
+                       claimed_at, claimed_by)
+
+
+def notice(db: Db, transfer_id: int) -> Notice:
+    return found_notice(db, transfer_id).notice
+
+
+def unsettled(db: Db, table: str, now: int, lease: int, worker: str, take_over: bool,
+              limit: int = 100) -> list[int]:
+    """The pending rows of `deliveries` or `notices` (transfer ids, oldest first) that a sweep
+    by `worker` may take: claimed longer ago than `lease` seconds, or (`take_over`: no other
+    worker can be alive) claimed by another worker, whose process is gone."""
+    assert table in ("deliveries", "notices")
+    sql = f"SELECT transfer_id FROM {table} WHERE state = 'pending' AND (claimed_at <= ?"
+    params: tuple[Any, ...] = (now - lease,)
+    if take_over:
+        sql, params = sql + " OR claimed_by <> ?", (*params, worker)
+    return [tid for (tid,) in db.execute(sql + ") ORDER BY transfer_id LIMIT ?", (*params, limit))]
 
 
 def journal(db: Db, after: int = 0, limit: int = 5000) -> list[tuple]:  # type: ignore[type-arg]
@@ -333,6 +374,11 @@ def _verify_ledger(db: Db, problems: list[str], now: int | None) -> None:
             " ORDER BY transfer_id LIMIT 10", (now - STUCK_AFTER,),
         ):
             problems.append(f"delivery of transfer {tid} to user {user} pending since {claimed}: settle it by hand")
+        for tid, user, claimed in db.execute(
+            "SELECT transfer_id, user_id, claimed_at FROM notices WHERE state = 'pending' AND claimed_at < ?"
+            " ORDER BY transfer_id LIMIT 10", (now - STUCK_AFTER,),
+        ):
+            problems.append(f"notice of transfer {tid} to user {user} pending since {claimed}: is the bot running?")
     unmatched = db.execute(
         "SELECT COUNT(*) FROM transfers t WHERE t.kind = 'delivery_refund'"
         " AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.refund_id = t.id)"

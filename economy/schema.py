@@ -329,7 +329,44 @@ def _v6(db: sqlite3.Connection) -> None:
     )
 
 
-MIGRATIONS = (_v1, _v2, _v3, _v4, _v5, _v6)
+#: What became of a notice a committed change owes a user (an admin's grant, a quota change, a
+#: refund): written with the change, `pending` until it is sent (`sent`, with the message id) or
+#: given up (`failed`, with the reason: the user blocked the bot, Telegram refused it). Only a
+#: pending row may change; rows are kept.
+NOTICE_STATES = ("pending", "sent", "failed")
+
+
+def _v7(db: sqlite3.Connection) -> None:
+    """What a sweep needs to finish the sends that follow a commit without the update that made
+    them: where a charged file is copied from (`deliveries.source`, opaque to the ledger), and
+    the notices owed to users."""
+    states = ", ".join(f"'{s}'" for s in NOTICE_STATES)
+    db.executescript(
+        f"""
+        ALTER TABLE deliveries ADD COLUMN source TEXT NOT NULL DEFAULT '';
+        CREATE TABLE notices (
+            transfer_id INTEGER PRIMARY KEY,
+            user_id INTEGER NOT NULL,
+            kind TEXT NOT NULL,
+            data TEXT NOT NULL,
+            state TEXT NOT NULL CHECK (state IN ({states})),
+            claimed_at INTEGER NOT NULL,
+            claimed_by TEXT NOT NULL DEFAULT '',
+            message_id INTEGER,
+            reason TEXT NOT NULL DEFAULT '',
+            updated_at INTEGER NOT NULL,
+            CHECK ((state = 'sent') = (message_id IS NOT NULL))
+        ) STRICT;
+        CREATE INDEX notices_pending ON notices(claimed_at) WHERE state = 'pending';
+        CREATE TRIGGER notices_final BEFORE UPDATE ON notices WHEN OLD.state <> 'pending'
+            BEGIN SELECT RAISE(ABORT, 'a notice outcome is final'); END;
+        CREATE TRIGGER notices_no_delete BEFORE DELETE ON notices
+            BEGIN SELECT RAISE(ABORT, 'notices are kept'); END;
+        """
+    )
+
+
+MIGRATIONS = (_v1, _v2, _v3, _v4, _v5, _v6, _v7)
 VERSION = len(MIGRATIONS)
 
 

@@ -112,8 +112,12 @@ class Store:
     IntegrityError: tuple[type[BaseException], ...] = (sqlite3.IntegrityError,)
     backend = "?"
 
-    def __init__(self, *, clock: Callable[[], float] = time.time, lock_wait_s: float = 30.0) -> None:
-        self.clock = clock
+    def __init__(self, *, clock: Callable[[], float] | None = None, lock_wait_s: float = 30.0) -> None:
+        #: the batches' clock: None is the database's own (this machine's for SQLite, the
+        #: server's for PostgreSQL, so instances on several machines stamp claims alike); a
+        #: test passes one it moves. Reads use `clock` (this machine's unless given).
+        self.clock = clock or time.time
+        self.own_clock = clock is None
         self.lock_wait_s = lock_wait_s
         self._pending: list[Request] = []
         self._flusher: asyncio.Task[None] | None = None
@@ -220,7 +224,7 @@ class SqliteStore(Store):
 
     def __init__(
         self, path: Path | str, *, synchronous: str = "FULL", busy_timeout_ms: int = 5000,
-        lock_wait_s: float = 30.0, clock: Callable[[], float] = time.time,
+        lock_wait_s: float = 30.0, clock: Callable[[], float] | None = None,
     ) -> None:
         if synchronous.upper() not in ("OFF", "NORMAL", "FULL", "EXTRA"):
             raise ValueError(f"synchronous must be OFF, NORMAL, FULL or EXTRA, not {synchronous!r}")
@@ -307,9 +311,11 @@ class SqliteStore(Store):
 
     def _commit(self, batch: list[Request]) -> list[Any]:
         db = self._dbs["writer"]
-        now = int(self.clock())
         for safe in (False, True):
             self._retry_locked(lambda: db.execute("BEGIN IMMEDIATE"))
+            # The batch's time is read once the write lock is held: a claim stamped before a
+            # lock wait would start its lease early (and another worker take over a live send).
+            now = int(self.clock())
             try:
                 outcomes = run_batch(db, batch, now, safe, SQLITE)
                 db.execute("COMMIT")

@@ -132,7 +132,7 @@ async def test_the_database_refuses_to_change_a_settled_delivery(ledger):
     assert isinstance(exc, refused) and "final" in str(exc)
     exc = await raw_sql(ledger, "DELETE FROM deliveries")
     assert isinstance(exc, refused) and "kept" in str(exc)
-    exc = await raw_sql(ledger, "INSERT INTO deliveries VALUES (999, 1, 'file_charge', 'delivered', 0, '', NULL, NULL, '', 0)")
+    exc = await raw_sql(ledger, "INSERT INTO deliveries VALUES (999, 1, 'file_charge', 'delivered', 0, '', NULL, NULL, '', 0, '')")
     assert isinstance(exc, refused)  # delivered needs a message id
 
 
