@@ -16,9 +16,10 @@ from aiogram.exceptions import TelegramBadRequest, TelegramUnauthorizedError
 from bot import console
 from bot.app import poll, purge_keys_every, start, tune_gc, until_stopped
 from bot.config import Settings
+from bot.delivery import Deliveries
 from bot.factory import build_bot
 from bot.factory import build_dispatcher as _build_dispatcher
-from bot.middlewares import FAILED
+from bot.middlewares import RETRY
 from economy import Ledger
 from handlers import routers
 from handlers.admin import credit_notifier
@@ -38,10 +39,10 @@ def build_dispatcher(settings: Settings, ledger: Ledger, metrics: Metrics | None
     return _build_dispatcher(settings, ledger, routers(settings.admin_ids), outer, sole_worker=sole_worker)
 
 
-def web_installers(settings: Settings, ledger: Ledger, bot: Bot) -> list[Installer]:
+def web_installers(settings: Settings, ledger: Ledger, bot: Bot, deliveries: Deliveries) -> list[Installer]:
     """More routes for the main web app: each installer gets the aiohttp app and adds its own.
     The admin dashboard, at /dashboard/, tells users about its credit actions through `bot`."""
-    notify = credit_notifier(bot, ledger, settings.default_language)
+    notify = credit_notifier(bot, deliveries)
     return [lambda app: dashboard.install(app, ledger, settings, notify)]
 
 
@@ -62,17 +63,21 @@ async def run(settings: Settings, web: WebSettings) -> int:
         loop.add_signal_handler(sig, stop.set)
     server: WebServer | None = None
     purger: asyncio.Task[None] | None = None
+    sweeper: asyncio.Task[None] | None = None
     try:
         if await start(bot, ledger, settings, stop) is None:
             return 0
         purger = asyncio.create_task(purge_keys_every(ledger, stop))
-        webhook = Webhook(bot, dp, web.webhook_secret, lambda outcome: outcome == FAILED) \
+        # Deliveries and notices nobody finished (a crash, an error, a refused record): settled
+        # by this process in either mode, not only when Telegram redelivers their update.
+        sweeper = asyncio.create_task(dp["deliveries"].sweep_every(bot, stop))
+        webhook = Webhook(bot, dp, web.webhook_secret, lambda outcome: outcome == RETRY) \
             if web.webhook_url and web.webhook_secret else None
         health = Health(ledger, webhook)
         if metrics is not None:
             app = build_web_app(ledger, metrics, health=health, webhook=webhook, webhook_path=web.webhook_path,
                                 serve_metrics=web.metrics_port is None,
-                                installers=web_installers(settings, ledger, bot)) if web.port is not None else None
+                                installers=web_installers(settings, ledger, bot, dp["deliveries"])) if web.port is not None else None
             server = WebServer(web, app, metrics_app(metrics) if web.metrics_port is not None else None)
             try:
                 await server.start()
@@ -101,9 +106,10 @@ async def run(settings: Settings, web: WebSettings) -> int:
         log.error("Telegram refused the webhook (%s): check WEBHOOK_URL", exc.message)
         return 2
     finally:
-        if purger is not None:
-            purger.cancel()
-            await asyncio.gather(purger, return_exceptions=True)
+        for task in (purger, sweeper):
+            if task is not None:
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
         if server is not None:
             await server.stop()
         await dp["deliveries"].close()  # one last try to record what the database refused

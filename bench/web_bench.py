@@ -77,7 +77,7 @@ async def serve_app(port: int, db: Path, users: int, noop: bool = False) -> None
     from bot.config import Settings
     from bot.factory import build_bot
     from bot.fake import FakeTelegram, LocalSession
-    from bot.middlewares import FAILED
+    from bot.middlewares import RETRY
     from economy import Ledger
     from economy.apikeys import ApiKeys
     from web.config import WebSettings
@@ -107,7 +107,7 @@ async def serve_app(port: int, db: Path, users: int, noop: bool = False) -> None
         dp.include_router(router)
     else:
         dp = build_dispatcher(s, ledger, metrics, sole_worker=False)
-    hook = Webhook(bot, dp, SECRET, lambda outcome: outcome == FAILED)
+    hook = Webhook(bot, dp, SECRET, lambda outcome: outcome == RETRY)
     health = Health(ledger, hook)
     health.registered = True
     server = WebServer(WebSettings(port=port), build_web_app(ledger, metrics, health=health, webhook=hook,

@@ -11,13 +11,13 @@ from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.session.base import BaseSession
 from aiogram.client.telegram import TelegramAPIServer
-from aiogram.exceptions import TelegramAPIError
 from aiogram.types import (
     BotCommand, BotCommandScopeChat, BotCommandScopeDefault, LinkPreviewOptions, MenuButtonWebApp, WebAppInfo,
 )
 
 from bot.config import Settings
 from bot.delivery import Deliveries
+from bot.failures import classify
 from bot.middlewares import RetryAfter, Throttle, UpdateMiddleware
 from economy import Ledger
 
@@ -64,7 +64,7 @@ def build_dispatcher(settings: Settings, ledger: Ledger, routers: Iterable[Route
     several webhook instances share the database."""
     # No FSM: nothing here is a conversation, and aiogram's memory storage would keep an entry
     # (and a lock) for every user ever seen.
-    dp = Dispatcher(ledger=ledger, settings=settings, deliveries=Deliveries(ledger, sole=sole_worker),
+    dp = Dispatcher(ledger=ledger, settings=settings, deliveries=Deliveries(ledger, sole=sole_worker, default_language=settings.default_language),
                     disable_fsm=True)
     for middleware in outer:
         dp.update.outer_middleware(middleware)
@@ -88,8 +88,8 @@ async def set_commands(bot: Bot, settings: Settings) -> None:
         await bot.set_my_commands(_commands(USER_COMMANDS[default]), scope=BotCommandScopeDefault())
         for lang, pairs in USER_COMMANDS.items():
             await bot.set_my_commands(_commands(pairs), scope=BotCommandScopeDefault(), language_code=lang)
-    except TelegramAPIError as exc:
-        log.warning("could not set the command menu: %s", exc)
+    except Exception as exc:  # noqa: BLE001 - any failure (bot.failures): the menu is a nicety
+        log.warning("could not set the command menu: %s", classify(exc).detail)
     dashboard = [DASHBOARD_COMMAND[default]] if settings.dashboard_url else []
     for admin in sorted(settings.admin_ids):
         try:
@@ -98,5 +98,5 @@ async def set_commands(bot: Bot, settings: Settings) -> None:
             if settings.dashboard_url:
                 await bot.set_chat_menu_button(chat_id=admin, menu_button=MenuButtonWebApp(
                     text=DASHBOARD_COMMAND[default][1], web_app=WebAppInfo(url=settings.dashboard_url)))
-        except TelegramAPIError as exc:  # an admin who never opened the bot: "chat not found"
-            log.warning("could not set admin commands for %s: %s", admin, exc)
+        except Exception as exc:  # noqa: BLE001 - an admin who never opened the bot: "chat not found"
+            log.warning("could not set admin commands for %s: %s", admin, classify(exc).detail)

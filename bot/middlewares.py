@@ -12,13 +12,14 @@ from typing import Any
 from aiogram import BaseMiddleware, Bot
 from aiogram.client.session.middlewares.base import BaseRequestMiddleware, NextRequestMiddlewareType
 from aiogram.dispatcher.event.bases import UNHANDLED
-from aiogram.exceptions import TelegramAPIError, TelegramRetryAfter
+from aiogram.exceptions import TelegramRetryAfter
 from aiogram.methods import TelegramMethod
 from aiogram.methods.base import TelegramType
 from aiogram.types import CallbackQuery, Message, TelegramObject, Update, User
 
 from bot import callbacks, errors
 from bot.context import Ctx
+from bot.failures import BLOCKED, classify
 from bot.profiles import Profiles
 from bot.texts import Texts, pick_language
 from economy.errors import EconomyError
@@ -71,8 +72,15 @@ def describe(update: Update) -> str:
     return f"<{update.event_type}>"
 
 
-#: The outcome of an update whose handling failed unexpectedly (the user got an apology).
+#: The outcome of an update whose handling failed for good (bot.failures: permanent, or
+#: transient on its last try): logged, the user got an apology where they can be written to,
+#: and the update is acknowledged.
 FAILED = "error"
+#: The outcome of an update whose handling failed for now (transient: the Bot API or the
+#: database did not answer): nothing said to the user, and the update is not acknowledged, so
+#: it is handled again (a write already made is replayed by its key). The poller and the
+#: webhook pass `final_try=True` to `feed_update` on the last try they allow.
+RETRY = "retry"
 
 
 class UpdateMiddleware(BaseMiddleware):
@@ -99,20 +107,34 @@ class UpdateMiddleware(BaseMiddleware):
         outcome = "ok"
         try:
             outcome = await self._run(handler, update, data, ctx)
-        except EconomyError as exc:
-            outcome = f"refused:{type(exc).__name__}"
-            await self._tell(update, errors.render(ctx, exc))
         except asyncio.CancelledError:
             outcome = "cancelled"
             raise
-        except Exception:
-            outcome = FAILED
-            log.exception("update %s failed (user %s, %s)", update.update_id, ctx.user_id, describe(update))
-            await self._tell(update, ctx.t("oops"))
+        except Exception as exc:
+            outcome = await self._failed(update, ctx, exc, final=data.get("final_try", True))
         finally:
             log.info("update=%s user=%s cmd=%s outcome=%s ms=%.1f", update.update_id, ctx.user_id,
                      describe(update), outcome, (time.perf_counter() - started) * 1000)
         return outcome
+
+    async def _failed(self, update: Update, ctx: Ctx, exc: Exception, *, final: bool) -> str:
+        """One rule for a failed update, in every mode (see FAILED, RETRY, bot.failures)."""
+        failure = classify(exc)
+        if failure.transient and not final:
+            log.warning("update %s failed for now (user %s, %s): %s; it will be handled again", update.update_id,
+                        ctx.user_id, describe(update), failure.detail)
+            return RETRY
+        if isinstance(exc, EconomyError):  # a refusal ("busy" too, on the last try): said to the user
+            await self._tell(update, errors.render(ctx, exc))
+            return f"refused:{type(exc).__name__}"
+        if failure.bug:
+            log.exception("update %s failed (user %s, %s)", update.update_id, ctx.user_id, describe(update))
+        else:
+            log.warning("update %s failed for good (user %s, %s): %s; acknowledged", update.update_id, ctx.user_id,
+                        describe(update), failure.detail)
+        if failure.reason != BLOCKED:  # who blocked the bot cannot be written to
+            await self._tell(update, ctx.t("oops"))
+        return FAILED
 
     async def _run(self, handler: Callable[..., Awaitable[Any]], update: Update, data: dict[str, Any],
                    ctx: Ctx) -> str:
@@ -165,15 +187,15 @@ class UpdateMiddleware(BaseMiddleware):
                 query = update.callback_query
                 chat = query.message.chat.id if query.message is not None else query.from_user.id
                 await query.bot.send_message(chat, text)  # type: ignore[union-attr]
-        except TelegramAPIError as exc:
-            log.warning("update %s: could not reply: %s", update.update_id, exc)
+        except Exception as exc:  # noqa: BLE001 - classified; the update's outcome stands
+            log.warning("update %s: could not reply: %s", update.update_id, classify(exc).detail)
 
 
 async def _answer(query: CallbackQuery, text: str | None) -> None:
     try:
         await query.answer(text)
-    except TelegramAPIError as exc:  # e.g. "query is too old": the work is still done
-        log.warning("callback %s not answered: %s", query.id, exc)
+    except Exception as exc:  # noqa: BLE001 - e.g. "query is too old": the work is still done
+        log.warning("callback %s not answered: %s", query.id, classify(exc).detail)
 
 
 class RetryAfter(BaseRequestMiddleware):
@@ -215,4 +237,4 @@ class RetryAfter(BaseRequestMiddleware):
         self.flooded[chat] = now + seconds
 
 
-__all__ = ["FAILED", "UpdateMiddleware", "Throttle", "RetryAfter", "Message"]
+__all__ = ["FAILED", "RETRY", "UpdateMiddleware", "Throttle", "RetryAfter", "Message"]

@@ -29,10 +29,13 @@ from functools import partial
 from typing import Any
 
 from aiogram import Bot, Dispatcher
-from aiogram.exceptions import ClientDecodeError, TelegramAPIError, TelegramRetryAfter, TelegramUnauthorizedError
+from aiogram.exceptions import ClientDecodeError, TelegramRetryAfter, TelegramUnauthorizedError
 from aiogram.methods import GetUpdates
 from aiogram.types import Update
 from pydantic import ValidationError
+
+from bot.failures import classify
+from bot.middlewares import RETRY
 
 log = logging.getLogger("bot.polling")
 
@@ -44,6 +47,10 @@ MAX_BACKOFF = 30.0
 #: Seconds a batch is waited for before the poller goes on; what still runs then continues
 #: in the background, unconfirmed.
 BATCH_WAIT = 1.0
+#: Tries of an update whose handling fails for now (bot.middlewares.RETRY), and the pauses
+#: between them; the last try's failure is final (answered, confirmed).
+RETRY_TRIES = 5
+RETRY_PAUSES = (1.0, 2.0, 4.0, 8.0)
 #: Pause before polling again while updates still run and the last batch brought nothing new
 #: (Telegram answers at once then: the running ones are not confirmed yet).
 IDLE_POLL = 0.5
@@ -61,11 +68,7 @@ def _owner(update: Update) -> int | None:
 def _why(exc: BaseException) -> str:
     """One short line about a failed getUpdates: never the answer's content (it may be updates,
     or a page echoing the request URL, which holds the token)."""
-    if isinstance(exc, ClientDecodeError):
-        return "the answer was not a Bot API response"
-    if isinstance(exc, TelegramAPIError):
-        return f"{type(exc).__name__}: {exc.message[:120]}"
-    return type(exc).__name__
+    return classify(exc).detail
 
 
 class Poller:
@@ -88,10 +91,17 @@ class Poller:
             self.skipped += 1
             log.warning("update %s is of no kind this bot knows; skipped", update.update_id)
             return
-        try:
-            await self.dp.feed_update(self.bot, update)
-        except Exception:  # the update middleware already answered; never stop the batch
-            log.exception("update %s raised", update.update_id)
+        for attempt in range(1, RETRY_TRIES + 1):
+            try:
+                outcome = await self.dp.feed_update(self.bot, update, final_try=attempt == RETRY_TRIES)
+            except Exception:  # the update middleware already answered; never stop the batch
+                log.exception("update %s raised", update.update_id)
+                break
+            if outcome != RETRY:
+                break
+            # A transient failure: the update stays unconfirmed (running) and is handled again
+            # after a pause; a stop meanwhile leaves it to be delivered again after the restart.
+            await asyncio.sleep(RETRY_PAUSES[attempt - 1])
         self.handled += 1
 
     def _start(self, updates: list[Update]) -> list[asyncio.Task[None]]:

@@ -11,13 +11,13 @@ from aiogram.types import BufferedInputFile, CallbackQuery, Message
 
 from bot import keyboards, paging
 from bot.callbacks import UsersPage
-from bot.config import Settings
 from bot.context import Ctx
-from bot.texts import Raw, Texts, join
+from bot.delivery import Deliveries
+from bot.texts import Raw, join
 from economy import Ledger, parse_money, parse_units
 from economy.catalog import ITEM_CODES
 from economy.models import CreditChange
-from handlers.common import credit_figures, edit, entry_line, name_of, notify_once, resolve_user
+from handlers.common import credit_figures, edit, entry_line, name_of, resolve_user
 
 USER_CARD_MOVES = 5
 
@@ -27,12 +27,8 @@ def _args(command: CommandObject, at_least: int, split: int = -1) -> list[str] |
     return parts if len(parts) >= at_least else None
 
 
-def _credit_notice(key: str, done: CreditChange) -> Callable[[Texts], str]:
-    return lambda t: t(key, amount=t.money(done.amount), available=t.money(done.available))
-
-
 async def grant(message: Message, command: CommandObject, ledger: Ledger, ctx: Ctx, bot: Bot,
-                settings: Settings) -> None:
+                deliveries: Deliveries) -> None:
     args = _args(command, 2, split=2)
     if args is None:
         await message.answer(ctx.t("usage_grant"))
@@ -40,14 +36,14 @@ async def grant(message: Message, command: CommandObject, ledger: Ledger, ctx: C
     who = await resolve_user(ledger, args[0])
     amount = parse_units(args[1])
     reason = args[2].strip() if len(args) > 2 else ""
-    done = await ledger.grant(who.user_id, amount, reason=reason, actor=ctx.user_id, key=ctx.key())
+    done = await ledger.grant(who.user_id, amount, reason=reason, actor=ctx.user_id, key=ctx.key(), notify=True)
+    # The user's notice first: it is owed by the commit (a replay sends it if it is still owed).
+    await deliveries.notify(bot, done.transfer_id)
     await message.answer(ctx.t("granted", name=name_of(who), amount=done.amount, xp=done.xp))
-    await notify_once(bot, who, settings.default_language, done, lambda t: t(
-        "user_granted", amount=done.amount, xp=done.xp, reason=f" ({reason[:200]})" if reason else ""))
 
 
 async def quota(message: Message, command: CommandObject, ledger: Ledger, ctx: Ctx, bot: Bot,
-                settings: Settings) -> None:
+                deliveries: Deliveries) -> None:
     args = _args(command, 2, split=2)
     if args is None:
         await message.answer(ctx.t("usage_quota"))
@@ -58,15 +54,14 @@ async def quota(message: Message, command: CommandObject, ledger: Ledger, ctx: C
     amount = parse_money(args[1][1:] if lower else args[1])
     note = args[2] if len(args) > 2 else ""
     change = ledger.lower_quota if lower else ledger.raise_quota
-    done = await change(who.user_id, amount, actor=ctx.user_id, note=note, key=ctx.key())
+    done = await change(who.user_id, amount, actor=ctx.user_id, note=note, key=ctx.key(), notify=True)
+    await deliveries.notify(bot, done.transfer_id)
     figures = credit_figures(ctx.t, done)
     await message.answer(ctx.t("quota_lowered" if lower else "quota_raised", name=name_of(who), **figures))
-    await notify_once(bot, who, settings.default_language, done,
-                      _credit_notice("user_quota_lowered" if lower else "user_quota_raised", done))
 
 
 async def refund(message: Message, command: CommandObject, ledger: Ledger, ctx: Ctx, bot: Bot,
-                 settings: Settings) -> None:
+                 deliveries: Deliveries) -> None:
     args = _args(command, 2, split=2)
     if args is None:
         await message.answer(ctx.t("usage_refund"))
@@ -75,9 +70,9 @@ async def refund(message: Message, command: CommandObject, ledger: Ledger, ctx: 
     ctx.money = True
     amount = parse_money(args[1])
     done = await ledger.refund(who.user_id, amount, actor=ctx.user_id, note=args[2] if len(args) > 2 else "",
-                               key=ctx.key())
+                               key=ctx.key(), notify=True)
+    await deliveries.notify(bot, done.transfer_id)
     await message.answer(ctx.t("refunded", name=name_of(who), **credit_figures(ctx.t, done)))
-    await notify_once(bot, who, settings.default_language, done, _credit_notice("user_refunded", done))
 
 
 async def user_card(message: Message, command: CommandObject, ledger: Ledger, ctx: Ctx) -> None:
@@ -149,16 +144,11 @@ async def export(message: Message, ledger: Ledger, ctx: Ctx) -> None:
                                   caption=ctx.t("export_caption", rows=rows))
 
 
-CREDIT_NOTICES = {"quota_increase": "user_quota_raised", "quota_decrease": "user_quota_lowered",
-                  "usage_remove": "user_refunded"}
-
-
-def credit_notifier(bot: Bot, ledger: Ledger, default_language: str) -> Callable[[CreditChange], Awaitable[None]]:
-    """How the dashboard tells a user about its quota and refund actions: the same notice, in
-    the user's language, as /quota and /refund send (none for a replayed change)."""
+def credit_notifier(bot: Bot, deliveries: Deliveries) -> Callable[[CreditChange], Awaitable[None]]:
+    """How the dashboard tells a user about its quota and refund actions: the notice the change
+    owes (recorded with it), sent once, as /quota and /refund send it."""
     async def tell(done: CreditChange) -> None:
-        who = await ledger.profile(done.user_id)
-        await notify_once(bot, who, default_language, done, _credit_notice(CREDIT_NOTICES[done.kind], done))
+        await deliveries.notify(bot, done.transfer_id)
 
     return tell
 

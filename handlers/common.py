@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from typing import Any
 
 from aiogram import Bot
-from aiogram.exceptions import TelegramAPIError, TelegramBadRequest, TelegramForbiddenError
+from aiogram.exceptions import TelegramBadRequest
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
+from bot.failures import BLOCKED, classify
 from bot.texts import Raw, Texts, pick_language
 from economy import InvalidInput, Ledger
 from economy.catalog import content_of
@@ -37,14 +36,15 @@ def texts_for(profile: Profile, default: str) -> Texts:
 
 
 async def notify(bot: Bot, user_id: int, text: str) -> bool:
-    """Tell a user something; a user who blocked the bot is not an error for the admin."""
+    """Tell a user something; a user who blocked the bot is not an error for the admin. Any
+    failure (classified by bot.failures) is one log line and False."""
     try:
         await bot.send_message(user_id, text)
         return True
-    except TelegramForbiddenError:
-        return False
-    except TelegramAPIError as exc:
-        log.warning("could not notify %s: %s", user_id, exc)
+    except Exception as exc:  # noqa: BLE001 - every failure is classified
+        failure = classify(exc)
+        if failure.reason != BLOCKED:
+            log.warning("could not notify %s: %s", user_id, failure.detail, exc_info=failure.bug)
         return False
 
 
@@ -52,14 +52,6 @@ def credit_figures(t: Texts, done: CreditChange) -> dict[str, Raw]:
     """A credit change's figures, formatted as money for the texts' `{amount}`, `{quota}`, ..."""
     return {"amount": t.money(done.amount), "quota": t.money(done.quota), "used": t.money(done.used),
             "available": t.money(done.available)}
-
-
-async def notify_once(bot: Bot, who: Profile, default_language: str, done: Any,
-                      render: Callable[[Texts], str]) -> None:
-    """Tell `who`, in their language, about an admin's write to their account, once: when the
-    write is a replay (a redelivered update) they were told the first time."""
-    if not done.replayed:
-        await notify(bot, who.user_id, render(texts_for(who, default_language)))
 
 
 #: Journal kinds whose `ref` is an admin's note: for admins only (/user, the export).

@@ -41,7 +41,8 @@ async def charge(message: Message, command: CommandObject, ledger: Ledger, ctx: 
     # delivery recorded in the same transaction; then the file, then the outcome recorded.
     try:
         done = await ledger.charge(who.user_id, amount, actor=ctx.user_id, note=note, deliver=True,
-                                   worker=deliveries.worker, key=ctx.key())
+                                   worker=deliveries.worker, key=ctx.key(),
+                                   source=delivery.charge_source(message.chat.id, message.message_id))
     except IdempotencyConflict:
         # This update was handled before, when <user> named someone else (a username changed
         # hands between a crash and this redelivery): finish what it did then.

@@ -17,7 +17,7 @@ from bot.context import Ctx
 from bot.texts import Raw, join
 from economy import Key, Ledger
 from economy.catalog import CONTENT
-from economy.models import ContentItem, Purchase
+from economy.models import Purchase
 from handlers.common import target
 
 SHOP_CONTENT = 20
@@ -40,13 +40,6 @@ async def show_shop(event: Message | CallbackQuery, *, ledger: Ledger, ctx: Ctx,
                            reply_markup=keyboards.shop(t, settings.catalog, content))
 
 
-async def deliver(bot: Bot, chat_id: int, item: ContentItem, caption: str) -> int:
-    """Send a premium content item (the file the admin registered) to a chat; its message id."""
-    send = {"photo": bot.send_photo, "video": bot.send_video}.get(item.media, bot.send_document)
-    sent = await send(chat_id, item.file_ref, caption=caption, request_timeout=delivery.SEND_TIMEOUT)
-    return sent.message_id
-
-
 async def _content_bought(bot: Bot, ledger: Ledger, deliveries: Deliveries, ctx: Ctx, chat_id: int,
                           done: Purchase, tapped_again: bool) -> None:
     """Deliver bought content to the buyer's private chat (never to a group), then say what
@@ -57,7 +50,7 @@ async def _content_bought(bot: Bot, ledger: Ledger, deliveries: Deliveries, ctx:
     if done.transfer_id:
         try:
             outcome = await deliveries.complete(
-                done.transfer_id, lambda: deliver(bot, done.user_id, item, t("content_caption", title=item.title)),
+                done.transfer_id, lambda: delivery.send_content(bot, done.user_id, item, t("content_caption", title=item.title)),
                 first=not done.replayed, keep_if_blocked=chat_id != done.user_id)
             state, reason = outcome.state, outcome.reason
         except delivery.Unrecorded as exc:  # what happened stands; its record follows
@@ -135,7 +128,7 @@ async def mycontent(message: Message, ledger: Ledger, ctx: Ctx, bot: Bot) -> Non
     await message.answer(ctx.t("mycontent_title", count=len(owned)))
     try:
         for item in owned[:MYCONTENT]:  # always to the private chat, never to a group
-            await deliver(bot, message.from_user.id, item, ctx.t("content_caption", title=item.title))
+            await delivery.send_content(bot, message.from_user.id, item, ctx.t("content_caption", title=item.title))
     except TelegramForbiddenError:  # asked in a group by someone who never opened a private chat
         await message.answer(ctx.t("mycontent_private"))
 

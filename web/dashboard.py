@@ -170,15 +170,16 @@ class Dashboard:
             return _json({"error": "bad_request"}, 400)
         kurus = parse_money(amount)
         call = {"raise": self.ledger.raise_quota, "lower": self.ledger.lower_quota, "refund": self.ledger.refund}[action]
-        done = await call(uid, kurus, actor=viewer.user_id, note="dashboard",
+        done = await call(uid, kurus, actor=viewer.user_id, note="dashboard", notify=True,
                           key=Key(f"dash:{viewer.user_id}:{key}", ttl=KEY_TTL, keep_refusals=False))
         log.info("dashboard: admin %s %s %s for user %s: transfer %s%s", viewer.user_id, action,
                  format_money(done.amount), uid, done.transfer_id, " (replayed)" if done.replayed else "")
-        if not done.replayed:
-            try:
-                await self.notify(done)
-            except Exception:  # the change is made and must be reported as made
-                log.exception("dashboard: could not notify user %s", uid)
+        # The notice is recorded with the change: sent now, once (a replayed click sends it only
+        # if it is still owed; the bot's sweep sends it if this process dies first).
+        try:
+            await self.notify(done)
+        except Exception:  # the change is made and must be reported as made
+            log.exception("dashboard: could not notify user %s", uid)
         return _json({"action": action, "amount": done.amount, "quota": done.quota, "used": done.used,
                       "available": done.available, "transfer_id": done.transfer_id, "replayed": done.replayed})
 

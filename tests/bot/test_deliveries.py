@@ -95,7 +95,7 @@ async def test_a_crash_between_the_charge_and_the_send_is_completed_by_the_redel
                           key=f"u:{update['update_id']}")
     h.dp["deliveries"].sole = sole
     if not sole:  # other webhook instances may be alive: the claim must have lapsed first
-        clock.advance(61)
+        clock.advance(delivery.LEASE + 1)
     sent = await h.feed(update)
     assert len(_copies(h)) == 1 and await _used(h) == 15_000
     assert "Charged 150.00 TL to Alice and sent the file" in sent[-1].text

@@ -18,7 +18,7 @@ class SlowDispatcher:
     def __init__(self, delays: dict[int, float]) -> None:
         self.delays, self.log = delays, []
 
-    async def feed_update(self, bot, update: Update) -> None:
+    async def feed_update(self, bot, update: Update, **kwargs) -> None:
         self.log.append(("start", update.update_id))
         await asyncio.sleep(self.delays.get(update.update_id, 0))
         self.log.append(("end", update.update_id))

@@ -20,6 +20,7 @@ from bot.config import Settings
 from bot.factory import build_bot
 from bot.fake import FakeTelegram, LocalSession, Person
 from economy import Ledger
+from bot.delivery import Deliveries
 from handlers.admin import credit_notifier
 from tests.conftest import Clock
 from web.dashboard import install
@@ -88,7 +89,8 @@ async def start_site(folder: Path, clock: Clock, notify: Any = None, **env: str)
     telegram = FakeTelegram(clock=clock)
     bot = build_bot(settings, LocalSession(telegram))
     app = web.Application()
-    install(app, ledger, settings, notify or credit_notifier(bot, ledger, settings.default_language))
+    install(app, ledger, settings, notify or credit_notifier(
+        bot, Deliveries(ledger, sole=True, default_language=settings.default_language)))
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
