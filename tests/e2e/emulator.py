@@ -42,7 +42,8 @@ class Emulator:
         self.closing = False
         #: faults per Bot API method, served one per call before the method runs (see `_fault`):
         #: an HTTP status (a JSON error), ("retry_after", seconds) for a 429, "html" (a proxy's
-        #: HTML 502 page), "drop" (connection cut), ("redirect", url), "hang" (never answers)
+        #: HTML 502 page), "drop" (connection cut), ("redirect", url), "hang" (never answers),
+        #: ("migrate", chat_id) (400 with migrate_to_chat_id)
         self.faults: dict[str, list[Any]] = {}
         #: webhook delivery: where to post (base URLs, in turn) and what each post got
         self.targets: list[str] = []
@@ -217,6 +218,10 @@ class Emulator:
                                       "parameters": {"retry_after": fault[1]}}, status=429)
         if isinstance(fault, tuple) and fault[0] == "redirect":
             raise web.HTTPFound(fault[1])
+        if isinstance(fault, tuple) and fault[0] == "migrate":  # the group became a supergroup
+            return web.json_response({"ok": False, "error_code": 400, "description": "Bad Request: group chat was"
+                                      " upgraded to a supergroup chat", "parameters": {"migrate_to_chat_id": fault[1]}},
+                                     status=400)
         return web.json_response({"ok": False, "error_code": fault, "description": "Bad Gateway"}, status=fault)
 
     async def _get_updates(self, params: dict[str, Any]) -> list[dict[str, Any]]:

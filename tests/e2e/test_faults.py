@@ -121,3 +121,56 @@ async def test_an_update_of_no_known_kind_does_not_cost_its_batch(emu, bot, tmp_
     db = e2e_db
     assert [json.loads(cli(db, "balance", str(p.id)).stdout)["xp"] for p in (USER, other)] == [70, 70]
     assert f"update {weird['update_id']} is of no kind this bot knows; skipped" in bot.text()
+
+
+#: Every way copyMessage can fail, as the Bot API or a proxy answers (issue 20, item 1): each
+#: transient kind three times (every try fails), each permanent kind once.
+TRANSIENT = {"a proxy's HTML 502 page": "html", "a 500": 500, "a dropped connection": "drop", "a 409": 409,
+             "a 503": 503}
+PERMANENT = {"a 403 (blocked)": 403, "a 400": 400, "a 404": 404, "migrate_to_chat_id": ("migrate", -100123)}
+
+
+async def test_every_failure_of_a_charged_file_ends_refunded_never_pending(emu, bot, tmp_path, e2e_db):
+    """No Bot API failure escapes a delivery unclassified: a charge whose file does not go
+    through is refunded (told to the admin with the reason), never left pending, and the same
+    update again reports the same outcome; a flood wait longer than a send is given up too; a
+    failure that passes on a later try delivers the file once."""
+    await ask(emu, USER, "/start", "50 XP")
+    await ask(emu, ADMIN, f"/quota {USER.id} 5000", "available 5,000.00 TL")
+    cases = [(name, [fault] * 3, "did not answer after 3 tries") for name, fault in TRANSIENT.items()]
+    cases += [(name, [fault], "refused" if fault != 403 else "blocked the bot") for name, fault in PERMANENT.items()]
+    for name, faults, reason in cases:
+        emu.faults["copyMessage"] = list(faults)
+        mark = len(emu.telegram.sent)
+        update = emu.upload(ADMIN, f"/charge {USER.id} 150 {name[:20]}")
+        told = await emu.reply(ADMIN.id, mark, "nothing was charged", timeout=40)
+        assert reason in told.text, (name, told.text)
+        await emu.idle()
+        mark = len(emu.telegram.sent)
+        emu.resend(update)
+        assert (await emu.reply(ADMIN.id, mark, "nothing was charged")).text == told.text, name
+        await emu.idle()
+        assert json.loads(cli(e2e_db, "balance", str(USER.id)).stdout)["credit_used"] == "0.00", name
+        if name.startswith("a 403"):  # blocked: marked inactive; they come back
+            await ask(emu, USER, "/start", "")
+    # a failure that passes: one file, charged once
+    for faults in (["html"], ["drop", 502], [("retry_after", 1)]):
+        emu.faults["copyMessage"] = list(faults)
+        mark = len(emu.telegram.sent)
+        emu.upload(ADMIN, f"/charge {USER.id} 10 passes")
+        await emu.reply(ADMIN.id, mark, "sent the file", timeout=40)
+        await emu.idle()
+    # last: a flood wait longer than a send (the chat stays flooded for it, as on Telegram)
+    emu.faults["copyMessage"] = [("retry_after", 300)]
+    mark = len(emu.telegram.sent)
+    emu.upload(ADMIN, f"/charge {USER.id} 150 flood")
+    assert "flood limit" in (await emu.reply(ADMIN.id, mark, "nothing was charged", timeout=40)).text
+    await emu.idle()
+    assert await bot.terminate() == 0
+    copies = [s for s in emu.telegram.sent if s.method == "copyMessage" and s.chat_id == USER.id]
+    assert len(copies) == 3
+    assert json.loads(cli(e2e_db, "balance", str(USER.id)).stdout)["credit_used"] == "30.00"
+    verify = cli(e2e_db, "verify")
+    assert verify.returncode == 0, verify.stdout + verify.stderr
+    log = bot.text()
+    assert "Traceback" not in log and "nginx" not in log and emu.token not in log
