@@ -266,8 +266,12 @@ class Deliveries:
         """Finish what nobody finished: pending deliveries and notices whose claim ran out (or,
         for the sole worker, was left by an earlier run). Returns how many it settled."""
         settled = 0
-        for transfer_id in await self.ledger.unsettled("deliveries", worker=self.worker, take_over=self.sole,
-                                                       lease=LEASE):
+        # Sent by this worker but not recorded (the database refused it): the record only.
+        candidates = list(self.unsettled)
+        candidates += [t for t in await self.ledger.unsettled("deliveries", worker=self.worker,
+                                                              take_over=self.sole, lease=LEASE)
+                       if t not in self.unsettled]
+        for transfer_id in candidates:
             if ("delivery", transfer_id) in self._inflight:
                 continue
             try:
