@@ -54,7 +54,7 @@ def _parser() -> argparse.ArgumentParser:
     c = sub.add_parser("copy", help="the whole ledger from one database to another (SQLite <-> PostgreSQL)")
     c.add_argument("src", metavar="SRC_URL")
     c.add_argument("dst", metavar="DST_URL")
-    c.add_argument("--force", action="store_true", help="copy into a target that is not empty")
+    c.add_argument("--force", action="store_true", help="replace a target ledger in use, whole, in one transaction")
     c.add_argument("--batch", type=int, default=5000, help="rows per transaction (default 5000)")
     c = sub.add_parser("import-legacy", help="balances and quotas from the seeds' old systems (dry run by default)")
     c.add_argument("--tokens", type=Path, metavar="tokens.db", help="the old token engine's SQLite file")
@@ -128,13 +128,15 @@ async def copy_command(args: argparse.Namespace) -> int:
     except CopyRefused as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    for line in report.cleaned:
+        print(line)
     if report.problems:
         for line in report.problems:
             print(line)
         return 1
     print(f"ok: copied {', '.join(f'{n:,} {t}' for t, n in report.rows.items())}"
-          f"{' (resumed)' if report.resumed else ''}; the target verifies and every balance and the journal"
-          " count equal the source's")
+          f"{' (resumed)' if report.resumed else ''}{' (the target replaced whole)' if report.replaced else ''};"
+          f" the target verifies and every row equals the source's{' (cleaned as above)' if report.cleaned else ''}")
     return 0
 
 

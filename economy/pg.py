@@ -575,13 +575,16 @@ MIGRATIONS: dict[int, Callable[[PgDb], None]] = {3: _baseline, 4: _v4, 5: _v5, 6
 VERSION = max(MIGRATIONS)
 
 
+SCHEMA_VERSION_TABLE = ("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY,"
+                        " applied_at BIGINT NOT NULL)")
+
+
 def migrate(db: PgDb) -> int:
     """Bring the database to VERSION in one transaction (under a lock, so two processes
     starting at once do it once); return the version it had."""
     db.execute(f"BEGIN; SELECT pg_advisory_xact_lock({MIGRATION_LOCK})")
     try:
-        db.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY,"
-                   " applied_at BIGINT NOT NULL)")
+        db.execute(SCHEMA_VERSION_TABLE)
         start = db.execute("SELECT COALESCE(MAX(version), 0) FROM schema_version").fetchone()[0]
         if start > VERSION:
             raise SchemaMismatch(newer("this database", start, VERSION))
