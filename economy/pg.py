@@ -587,7 +587,7 @@ def migrate(db: PgDb) -> int:
         db.execute(SCHEMA_VERSION_TABLE)
         start = db.execute("SELECT COALESCE(MAX(version), 0) FROM schema_version").fetchone()[0]
         if start > VERSION:
-            raise SchemaMismatch(newer("this database", start, VERSION))
+            raise SchemaMismatch(newer(None, start, VERSION))
         upgrade(db, start)
         db.execute("COMMIT")
     except BaseException:

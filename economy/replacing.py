@@ -58,7 +58,8 @@ def _rebuild_sqlite(db: sqlite3.Connection) -> None:
 
 def _rebuild_pg(db: Any) -> None:
     from economy import pg
-    db.execute(f"BEGIN; SELECT pg_advisory_xact_lock({pg.MIGRATION_LOCK}); SELECT pg_advisory_xact_lock({pg.BATCH_LOCK})")
+    db.execute(f"BEGIN; SELECT pg_advisory_xact_lock({pg.MIGRATION_LOCK});"
+               f" SELECT pg_advisory_xact_lock({pg.BATCH_LOCK})")
     ledger = sorted({*TABLES, "schema_version"} & {r[0] for r in db.execute(
         "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()")})
     functions = [r[0] for r in db.execute(

@@ -339,8 +339,8 @@ class SchemaMismatch(RuntimeError):
     line for the operator."""
 
 
-def newer(where: str, found: int, current: int) -> str:
-    return (f"the ledger at {where} is at schema {found}, newer than this code's {current}:"
+def newer(where: str | None, found: int, current: int) -> str:
+    return (f"the ledger{f' at {where}' if where else ''} is at schema {found}, newer than this code's {current}:"
             " use the newer version of the bot and its CLI")
 
 
@@ -350,7 +350,7 @@ def migrate(db: sqlite3.Connection) -> int:
     try:
         start = db.execute("PRAGMA user_version").fetchone()[0]
         if start > VERSION:
-            raise SchemaMismatch(newer("this database", start, VERSION))
+            raise SchemaMismatch(newer(None, start, VERSION))
         upgrade(db, start)
         db.execute("COMMIT")
     except BaseException:

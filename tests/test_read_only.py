@@ -30,7 +30,8 @@ def fingerprint(url: str) -> object:
         st = path.stat()
         return hashlib.sha256(path.read_bytes()).hexdigest(), st.st_size, st.st_mtime_ns
     with psycopg.connect(url, autocommit=True) as conn:
-        tables = sorted(r[0] for r in conn.execute("SELECT tablename FROM pg_tables WHERE schemaname = current_schema()"))
+        tables = sorted(r[0] for r in conn.execute(
+            "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()"))
         versions = (conn.execute("SELECT version FROM schema_version ORDER BY version").fetchall()
                     if "schema_version" in tables else [])
     return tables, versions
@@ -163,3 +164,13 @@ def test_the_import_dry_run_leaves_an_older_ledger_as_it_was(tmp_path, db_url):
     assert done.returncode == 2 and "older" in one_clear_line(done)
     assert fingerprint(url) == before
 
+
+
+def test_the_bot_on_a_newer_ledger_says_so_in_one_line(tmp_path):
+    from tests.test_damaged import ROOT, TOKEN, run
+    url = seeded(f"sqlite:///{tmp_path / 'economy.db'}")
+    set_version(url, current_version() + 1)
+    done = run(str(ROOT / "main.py"), "--env-file", str(tmp_path / "none.env"), cwd=tmp_path,
+               env={"BOT_TOKEN": TOKEN, "DATABASE_URL": url, "TELEGRAM_API_URL": "http://127.0.0.1:9"})
+    assert done.returncode == 2
+    assert "newer" in one_clear_line(done)
