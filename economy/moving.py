@@ -103,7 +103,7 @@ async def copy_ledger(src_url: str, dst_url: str, *, force: bool = False, batch:
             raise CopyRefused(f"the source {src.store.found.where if src.store.found else src_url} is a ledger"
                               " with nothing in it (no users, journal, content or keys): nothing to copy")
         found = await look(dst_url)
-        _check_target(found)
+        _check_target(found, force)
         if found.kind == "ledger" and force:
             from economy.replacing import replace
             return await replace(src, dst_url, found, batch, progress)
@@ -116,11 +116,15 @@ async def copy_ledger(src_url: str, dst_url: str, *, force: bool = False, batch:
         await src.close()
 
 
-def _check_target(found: Found) -> None:
+def _check_target(found: Found, force: bool) -> None:
     if found.kind == "foreign":
         raise CopyRefused(f"the target: {found.problem()}; copy never writes over another application's database")
     if found.kind == "ledger" and found.version > found.current:
         raise CopyRefused(f"the target: {found.problem()}")
+    if found.kind == "ledger" and found.version < found.current and not force:
+        # (a copy this code began is at its schema: only a ledger of an older bot is here)
+        raise CopyRefused(f"the target {found.where} is a ledger of an older version (schema {found.version},"
+                          f" this code's {found.current}): pass --force to replace it whole")
 
 
 async def _copy(src: Ledger, dst: Ledger, src_url: str, batch: int, progress: TextIO | None) -> CopyReport:

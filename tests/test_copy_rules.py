@@ -255,3 +255,15 @@ async def test_a_replacement_killed_half_way_leaves_the_target_as_it_was(tmp_pat
     assert proc.returncode != 0
     assert await dump(db_url) == before
     assert cli("--db", db_url, "verify").returncode == 0
+
+
+def test_an_older_ledger_as_target_is_refused_unforced_and_not_migrated(tmp_path):
+    from tests.test_read_only import current_version, set_version
+    src, dst = f"sqlite:///{tmp_path / 'src.db'}", f"sqlite:///{tmp_path / 'dst.db'}"
+    asyncio.run(_rich(src))
+    asyncio.run(_rich(dst))
+    set_version(dst, current_version() - 1)
+    before = fingerprint(dst)
+    done = cli("copy", src, dst)
+    assert done.returncode == 2 and "older" in one_clear_line(done) and "--force" in one_clear_line(done)
+    assert fingerprint(dst) == before
