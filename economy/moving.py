@@ -100,7 +100,7 @@ async def copy_ledger(src_url: str, dst_url: str, *, force: bool = False, batch:
         if unknown:
             raise CopyRefused(f"the source has tables this copy does not know: {', '.join(sorted(unknown))}")
         if not await src.store.read(_used):
-            raise CopyRefused(f"the source {src.store.found.where if src.store.found else src_url} is a ledger"
+            raise CopyRefused(f"the source {src.store.found.where if src.store.found else redact_url(src_url)} is a ledger"
                               " with nothing in it (no users, journal, content or keys): nothing to copy")
         found = await look(dst_url)
         _check_target(found, force)
