@@ -40,6 +40,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     redact.install()
     logging.getLogger("aiogram.event").setLevel(logging.WARNING)  # our middleware logs one line per update
+    from economy.schema import SchemaMismatch
     from economy.store import DatabaseUnavailable
     if args.console:
         logging.getLogger().setLevel(logging.WARNING)
@@ -50,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
         runner = run(settings, web)
     try:
         return asyncio.run(runner)
-    except DatabaseUnavailable as exc:  # the URL's password is never in it
+    except (DatabaseUnavailable, SchemaMismatch) as exc:  # the URL's password is never in it
         print(f"error: {redact(str(exc))}", file=sys.stderr)
         return 2
     except sqlite3.DatabaseError as exc:  # a damaged file: one line, not a traceback

@@ -20,10 +20,12 @@ from economy.catalog import Catalog
 from economy.errors import EconomyError
 from economy.ledger import Ledger
 from economy.redact import Redactor
-from economy.store import DEFAULT_URL, DatabaseUnavailable, open_failure, path_from_url
+from economy.schema import SchemaMismatch
+from economy.store import DEFAULT_URL, DatabaseUnavailable, open_failure
 
-#: Commands that only read: they never create a database where there is none.
-READ_ONLY = frozenset({"balance", "history", "stats", "export", "verify"})
+#: Commands that only read: they open the database read only (nothing created, migrated or
+#: written) and refuse one that is not a ledger at this code's schema version.
+READ_ONLY = frozenset({"balance", "history", "stats", "export", "verify", "apikey list"})
 
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m economy", description="Inspect and check the economy ledger.")
@@ -52,7 +54,7 @@ def _parser() -> argparse.ArgumentParser:
     c = sub.add_parser("copy", help="the whole ledger from one database to another (SQLite <-> PostgreSQL)")
     c.add_argument("src", metavar="SRC_URL")
     c.add_argument("dst", metavar="DST_URL")
-    c.add_argument("--force", action="store_true", help="copy into a target that is not empty")
+    c.add_argument("--force", action="store_true", help="replace a target ledger in use, whole, in one transaction")
     c.add_argument("--batch", type=int, default=5000, help="rows per transaction (default 5000)")
     c = sub.add_parser("import-legacy", help="balances and quotas from the seeds' old systems (dry run by default)")
     c.add_argument("--tokens", type=Path, metavar="tokens.db", help="the old token engine's SQLite file")
@@ -60,14 +62,6 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--map", type=Path, metavar="ids.csv", help="old_id,telegram_id for ids that are not Telegram ids")
     c.add_argument("--apply", action="store_true", help="write it (one transaction); without it nothing is written")
     return p
-
-
-def _missing(where: str) -> Path | None:
-    """The SQLite file `where` names, if it does not exist (None for other databases)."""
-    if "://" in where and not where.startswith("sqlite:"):
-        return None
-    path = path_from_url(where) if where.startswith("sqlite:") else Path(where)
-    return None if path.exists() else path
 
 
 async def _run(args: argparse.Namespace) -> int:
@@ -79,10 +73,9 @@ async def _run(args: argparse.Namespace) -> int:
         return await import_command(args)
     where = args.db or os.environ.get("DATABASE_URL") or DEFAULT_URL
     catalog = Catalog.from_mapping(os.environ)
-    if args.command in READ_ONLY and (missing := _missing(where)) is not None:
-        raise ValueError(f"no database at {missing}: check --db or DATABASE_URL (reading never creates one)")
+    reading = f"{args.command} {getattr(args, 'action', '')}".strip() in READ_ONLY
     try:
-        ledger = await Ledger.open(where, catalog=catalog)
+        ledger = await Ledger.open(where, catalog=catalog, read_only=reading)
     except sqlite3.DatabaseError as exc:
         if args.command == "verify" and not isinstance(exc, sqlite3.OperationalError):
             print(f"damaged: {exc}")  # the damage is what verify reports
@@ -135,13 +128,15 @@ async def copy_command(args: argparse.Namespace) -> int:
     except CopyRefused as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    for line in report.cleaned:
+        print(line)
     if report.problems:
         for line in report.problems:
             print(line)
         return 1
     print(f"ok: copied {', '.join(f'{n:,} {t}' for t, n in report.rows.items())}"
-          f"{' (resumed)' if report.resumed else ''}; the target verifies and every balance and the journal"
-          " count equal the source's")
+          f"{' (resumed)' if report.resumed else ''}{' (the target replaced whole)' if report.replaced else ''};"
+          f" the target verifies and every row equals the source's{' (cleaned as above)' if report.cleaned else ''}")
     return 0
 
 
@@ -155,7 +150,8 @@ async def import_command(args: argparse.Namespace) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     where = args.db or os.environ.get("DATABASE_URL") or DEFAULT_URL
-    async with await Ledger.open(where, catalog=Catalog.from_mapping(os.environ)) as ledger:
+    # the dry run only reads: it never creates, migrates or writes the ledger
+    async with await Ledger.open(where, catalog=Catalog.from_mapping(os.environ), read_only=not args.apply) as ledger:
         already = await legacy.already_imported(ledger, plan)
         applied = await legacy.apply(ledger, plan) if args.apply else None
         problems = await ledger.verify() if args.apply else []
@@ -231,7 +227,7 @@ def main(argv: list[str] | None = None) -> int:
     except EconomyError as exc:
         print(f"error: {type(exc).__name__}: {redact(str(exc))}", file=sys.stderr)
         return 2
-    except (ValueError, DatabaseUnavailable) as exc:
+    except (ValueError, DatabaseUnavailable, SchemaMismatch) as exc:
         print(f"error: {redact(str(exc))}", file=sys.stderr)
         return 2
     except sqlite3.DatabaseError as exc:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import re
-import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
 from functools import partial
@@ -85,11 +84,13 @@ class Ledger:
     async def open(
         cls, where: str | Path, *, catalog: Catalog | None = None, synchronous: str = "FULL",
         clock: Callable[[], float] | None = None, busy_timeout_ms: int = 5000, lock_wait_s: float = 30.0,
+        read_only: bool = False,
     ) -> Ledger:
         """Open `where` (a path, a `sqlite:///...` or a `postgresql://...` URL), migrating it to
-        the current schema."""
+        the current schema; `read_only`: for reads only, on a ledger already at the current
+        schema (economy.schema.SchemaMismatch if it is not), nothing created or migrated."""
         store = open_store(where, synchronous=synchronous, clock=clock, busy_timeout_ms=busy_timeout_ms,
-                           lock_wait_s=lock_wait_s)
+                           lock_wait_s=lock_wait_s, read_only=read_only)
         return cls(await store.open(), catalog)
 
     async def close(self) -> None:

@@ -1,13 +1,24 @@
 """Moving a whole ledger between backends: `python -m economy copy SRC_URL DST_URL`.
 
-Every table is copied in primary-key order, in batches, each batch one write of the target's
-group commit (so another process writing the target waits its turn, as for any batch). Rows
-already in the target are left as they are (the journal is append-only) and cached rows
-(wallets, system accounts, top spenders) take the source's values, so a copy that was
-interrupted and is run again completes without doubling anything. A marker in the target
-says a copy from this source is under way; a non-empty target without it is refused unless
-`force`. At the end the target is verified and every balance and the journal count are
-compared with the source's.
+The source is opened read only: it must be a ledger at this code's schema with something in
+it (a missing, empty or foreign source is refused, never created). The target is one of:
+
+- **missing or empty** (or a ledger with nothing in it): every table is copied in key order,
+  in batches, each batch one write of the target's group commit. A marker in the target says
+  a copy from this source is under way; run again after an interruption, it resumes: every row
+  is written again as an upsert, so a row the source changed since (a key revoked, a delivery
+  settled, a ticket answered, a username changed) takes the source's values, and a row the
+  source dropped (an expired key, an entitlement) goes; only append-only rows (the journal,
+  imported history) are never rewritten.
+- **a ledger in use**: refused unless `force`, which replaces it whole in one transaction
+  (economy/replacing.py): its tables dropped and created again at this code's schema, every
+  row copied, then verified and compared with the source before COMMIT; any problem and it
+  rolls back, the target left as it was. Never a merge of two journals.
+- **not a ledger** (another application's tables) or a ledger at a newer schema: refused.
+
+At the end the target is verified and every table compared with the source by a digest of
+every row (economy/copyrows.py). Text neither backend can store (a NUL, a lone surrogate in an
+old SQLite file) is replaced by U+FFFD and each such row reported.
 
 Run it with the bot stopped (or pointed elsewhere): a source that changes while it is copied
 shows up as a difference at the end.
@@ -17,35 +28,20 @@ from __future__ import annotations
 
 import hashlib
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TextIO
 
+from economy import copyrows, queries
+from economy.copyrows import CONTENTFUL, PRUNED, TABLES
 from economy.ledger import Ledger
-from economy.store import redact_url
+from economy.schema import SchemaMismatch
+from economy.store import Found, is_postgres, look, redact_url, sqlite_path
 
-#: table -> (primary key columns, what a row already in the target becomes: "keep" or "update").
-#: Foreign keys point backwards in this order.
-TABLES: dict[str, tuple[tuple[str, ...], str]] = {
-    "users": (("user_id",), "keep"),
-    "wallets": (("user_id",), "update"),
-    "accounts": (("id",), "update"),
-    "content": (("content_id",), "keep"),
-    "entitlements": (("user_id", "item", "ref"), "keep"),
-    "transfers": (("id",), "keep"),
-    "deliveries": (("transfer_id",), "keep"),
-    "support_messages": (("id",), "keep"),
-    "idempotency": (("key",), "keep"),
-    "top_spenders": (("user_id",), "update"),
-    "api_keys": (("name",), "keep"),
-    "legacy_imports": (("source", "old_id"), "keep"),
-    "legacy_history": (("id",), "keep"),
-}
-#: Tables whose rows say the ledger is in use.
-CONTENTFUL = ("users", "transfers", "content", "support_messages", "idempotency")
+__all__ = ["TABLES", "CopyRefused", "CopyReport", "copy_ledger"]
 
 
 class CopyRefused(Exception):
-    """The copy cannot start (a non-empty target, a table it does not know)."""
+    """The copy cannot start (a missing or empty source, a target in use, not a ledger ...)."""
 
 
 @dataclass
@@ -53,6 +49,10 @@ class CopyReport:
     rows: dict[str, int]
     problems: list[str]
     resumed: bool
+    #: rows whose text was cleaned to be stored: one line each
+    cleaned: list[str] = field(default_factory=list)
+    #: the target was a ledger in use, replaced whole (`force`)
+    replaced: bool = False
 
 
 def _marker(src: str) -> str:
@@ -68,22 +68,18 @@ def _tables(db: Any) -> set[str]:
     return {r[0] for r in rows} - {"schema_version"}
 
 
-def _columns(db: Any, table: str) -> list[str]:
-    cur = db.execute(f"SELECT * FROM {table} LIMIT 0")
-    return [d[0] for d in cur.description]
+def _used(db: Any, marker: str | None = None) -> int:
+    """Rows that say the ledger is in use (the copy's own marker not counted)."""
+    used = sum(db.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0] for t in CONTENTFUL)
+    if marker is not None:
+        used -= db.execute("SELECT COUNT(*) FROM idempotency WHERE key = ?", (marker,)).fetchone()[0]
+    return used  # type: ignore[no-any-return]
 
 
-async def copy_ledger(src_url: str, dst_url: str, *, force: bool = False, batch: int = 5000,
-                      progress: TextIO | None = sys.stderr) -> CopyReport:
-    src = await Ledger.open(src_url)
-    try:
-        dst = await Ledger.open(dst_url)
-        try:
-            return await _copy(src, dst, src_url, force, batch, progress)
-        finally:
-            await dst.close()
-    finally:
-        await src.close()
+def _same(a: str, b: str) -> bool:
+    if is_postgres(a) or is_postgres(b):
+        return is_postgres(a) and is_postgres(b) and redact_url(a) == redact_url(b)
+    return sqlite_path(a).resolve() == sqlite_path(b).resolve()
 
 
 def _say(progress: TextIO | None, text: str) -> None:
@@ -91,95 +87,151 @@ def _say(progress: TextIO | None, text: str) -> None:
         print(text, file=progress, flush=True)
 
 
-async def _copy(src: Ledger, dst: Ledger, src_url: str, force: bool, batch: int,
-                progress: TextIO | None) -> CopyReport:
+async def copy_ledger(src_url: str, dst_url: str, *, force: bool = False, batch: int = 5000,
+                      progress: TextIO | None = sys.stderr) -> CopyReport:
+    if _same(src_url, dst_url):
+        raise CopyRefused("the source and the target are the same database")
+    try:
+        src = await Ledger.open(src_url, read_only=True)
+    except SchemaMismatch as exc:
+        raise CopyRefused(f"the source: {exc}") from None
+    try:
+        unknown = await src.store.read(_tables) - set(TABLES)
+        if unknown:
+            raise CopyRefused(f"the source has tables this copy does not know: {', '.join(sorted(unknown))}")
+        if not await src.store.read(_used):
+            raise CopyRefused(f"the source {src.store.found.where if src.store.found else redact_url(src_url)} is a ledger"
+                              " with nothing in it (no users, journal, content or keys): nothing to copy")
+        found = await look(dst_url)
+        _check_target(found, force)
+        if found.kind == "ledger" and force:
+            from economy.replacing import replace
+            return await replace(src, dst_url, found, batch, progress)
+        dst = await Ledger.open(dst_url)
+        try:
+            return await _copy(src, dst, src_url, batch, progress)
+        finally:
+            await dst.close()
+    finally:
+        await src.close()
+
+
+def _check_target(found: Found, force: bool) -> None:
+    if found.kind == "foreign":
+        raise CopyRefused(f"the target: {found.problem()}; copy never writes over another application's database")
+    if found.kind == "ledger" and found.version > found.current:
+        raise CopyRefused(f"the target: {found.problem()}")
+    if found.kind == "ledger" and found.version < found.current and not force:
+        # (a copy this code began is at its schema: only a ledger of an older bot is here)
+        raise CopyRefused(f"the target {found.where} is a ledger of an older version (schema {found.version},"
+                          f" this code's {found.current}): pass --force to replace it whole")
+
+
+async def _copy(src: Ledger, dst: Ledger, src_url: str, batch: int, progress: TextIO | None) -> CopyReport:
     marker = _marker(src_url)
-    unknown = await src.store.read(_tables) - set(TABLES)
-    if unknown:
-        raise CopyRefused(f"the source has tables this copy does not know: {', '.join(sorted(unknown))}")
 
     def state(db: Any) -> tuple[int, bool]:
-        used = sum(db.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0] for t in CONTENTFUL)
         mine = db.execute("SELECT COUNT(*) FROM idempotency WHERE key = ?", (marker,)).fetchone()[0]
-        return used - mine, bool(mine)
+        return _used(db, marker), bool(mine)
 
     used, resumed = await dst.store.read(state)
-    if used and not resumed and not force:
-        raise CopyRefused("the target is not empty (it has users or a journal); pass --force to copy into it anyway")
+    if used and not resumed:
+        raise CopyRefused("the target is not empty (it has users or a journal); pass --force to replace it whole")
     if resumed:
         _say(progress, "resuming the copy this source had begun")
+        # A username may have moved from one user to another on the source since: let go of
+        # the target's, each takes the source's again with its row (usernames are unique).
+        await dst.store.write(lambda tx: tx.write("UPDATE users SET username = NULL WHERE username IS NOT NULL"),
+                              None, "copy-usernames")
     else:
         await dst.store.write(lambda tx: tx.write("INSERT INTO idempotency VALUES (?, 'copy', '{}', ?, NULL)",
                                                   (marker, tx.now)), None, "copy-marker")
     totals = await src.store.read(lambda db: {t: db.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0] for t in TABLES})
     copied: dict[str, int] = {}
-    for table, (key, existing) in TABLES.items():
-        columns = await src.store.read(lambda db, t=table: _columns(db, t))
-        copied[table] = await _copy_table(src, dst, table, columns, key, existing, batch, totals[table], progress)
-    await dst.store.write(_after_copy, None, "copy-done")
+    cleaned: list[str] = []
+    for table in TABLES:
+        names = await src.store.read(lambda db, t=table: copyrows.columns(db, t))
+        copied[table] = await _copy_table(src, dst, table, names, batch, totals[table], cleaned, progress)
+        await _drop_gone(src, dst, table, batch, marker)
+    await dst.store.write(lambda tx: after_copy(tx.db), None, "copy-done")
     await dst.store.write(lambda tx: tx.write("DELETE FROM idempotency WHERE key = ?", (marker,)), None, "copy-end")
-    problems = [f"target: {p}" for p in await dst.verify()]
-    problems += await compare(src, dst)
-    return CopyReport(copied, problems, resumed)
+    problems = [f"target: {p}" for p in await dst.store.read(queries.verify)]
+    problems += await compare(src, lambda query: dst.store.read(query), batch)
+    return CopyReport(copied, problems, resumed, cleaned)
 
 
-async def _copy_table(src: Ledger, dst: Ledger, table: str, columns: list[str], key: tuple[str, ...],
-                      existing: str, batch: int, total: int, progress: TextIO | None) -> int:
-    names = ", ".join(columns)
-    order = ", ".join(key)
-    marks = ", ".join("?" * len(columns))
-    if existing == "update":
-        rest = [c for c in columns if c not in key]
-        conflict = f"ON CONFLICT ({order}) DO UPDATE SET " + ", ".join(f"{c} = excluded.{c}" for c in rest)
-    else:
-        conflict = "ON CONFLICT DO NOTHING"
-    insert = f"INSERT INTO {table} ({names}) VALUES ({marks}) {conflict}"
-    positions = [columns.index(k) for k in key]
+async def _copy_table(src: Ledger, dst: Ledger, table: str, names: list[str], batch: int, total: int,
+                      cleaned: list[str], progress: TextIO | None) -> int:
+    sql = copyrows.insert(table, names)
     after: tuple[Any, ...] | None = None
     done = 0
-    while True:
-        def page(db: Any, after: tuple[Any, ...] | None = after) -> list[tuple[Any, ...]]:
-            where = ""
-            if after is not None:
-                where = f"WHERE ({order}) > ({', '.join('?' * len(key))})" if len(key) > 1 else f"WHERE {order} > ?"
-            return [tuple(r) for r in db.execute(f"SELECT {names} FROM {table} {where} ORDER BY {order} LIMIT ?",
-                                                 (*(after or ()), batch))]
+    while rows := await src.store.read(lambda db, a=after: copyrows.page(db, table, names, a, batch)):
+        clean = storable(table, names, rows, cleaned)
 
-        rows = await src.store.read(page)
-        if not rows:
-            break
-
-        def write(tx: Any, rows: list[tuple[Any, ...]] = rows) -> int:
-            tx.db.executemany(insert, rows)
+        def write(tx: Any, clean: list[tuple[Any, ...]] = clean) -> int:
+            tx.db.executemany(sql, clean)
             tx.dirty = True
-            return len(rows)
+            return len(clean)
 
         done += await dst.store.write(write, None, f"copy-{table}")
-        after = tuple(rows[-1][p] for p in positions)
+        after = rows[-1][:len(TABLES[table])]
         _say(progress, f"{table}: {done:,}/{total:,}")
     return done
 
 
-def _after_copy(tx: Any) -> None:
+def storable(table: str, names: list[str], rows: list[tuple[Any, ...]], cleaned: list[str]) -> list[tuple[Any, ...]]:
+    """The rows with their texts cleaned (copyrows.clean), each cleaned row noted in `cleaned`."""
+    cols = copyrows.ordered(table, names)
+    width = len(TABLES[table])
+    out = []
+    for row in rows:
+        row2, notes = copyrows.clean(row)
+        for i, why in notes:
+            cleaned.append(f"cleaned: {table} {copyrows.shown(row2[:width])} {cols[i]}: {why} replaced by U+FFFD")
+        out.append(row2)
+    return out
+
+
+async def _drop_gone(src: Ledger, dst: Ledger, table: str, batch: int, marker: str) -> None:
+    """Rows of the target the source no longer has (an expired key, a lost entitlement, a
+    top-spender who dropped out), found by key when the target has more rows than the source.
+    Other tables never lose rows: a difference there is reported by compare()."""
+    if table not in PRUNED:
+        return
+    count = f"SELECT COUNT(*) FROM {table}"
+    skip = 1 if table == "idempotency" else 0  # the marker
+    if await dst.store.read(lambda db: db.execute(count).fetchone()[0]) - skip <= \
+            await src.store.read(lambda db: db.execute(count).fetchone()[0]):
+        return
+    theirs = await src.store.read(lambda db: copyrows.keys(db, table, batch))
+    ours = await dst.store.read(lambda db: copyrows.keys(db, table, batch))
+    gone = sorted(k for k in ours - theirs if not (table == "idempotency" and k == (marker,)))
+    key = TABLES[table]
+    sql = f"DELETE FROM {table} WHERE {' AND '.join(f'{c} = ?' for c in key)}"
+    for start in range(0, len(gone), batch):
+        def delete(tx: Any, keys: list[tuple[Any, ...]] = gone[start:start + batch]) -> None:
+            tx.db.executemany(sql, keys)
+            tx.dirty = True
+        await dst.store.write(delete, None, f"copy-{table}-gone")
+
+
+def after_copy(db: Any) -> None:
     """PostgreSQL hands out support message ids from a sequence: move it past the copied ones."""
     import sqlite3
-    if not isinstance(tx.db, sqlite3.Connection):
-        tx.write("SELECT setval(pg_get_serial_sequence('support_messages', 'id'),"
-                 " GREATEST((SELECT MAX(id) FROM support_messages), 1))")
+    if not isinstance(db, sqlite3.Connection):
+        db.execute("SELECT setval(pg_get_serial_sequence('support_messages', 'id'),"
+                   " GREATEST((SELECT MAX(id) FROM support_messages), 1))")
 
 
-async def compare(src: Ledger, dst: Ledger) -> list[str]:
-    """Every account's balance, debits and credits, and each table's row count, source vs target."""
-    def figures(db: Any) -> tuple[list[tuple[Any, ...]], dict[str, int]]:
-        accounts = [tuple(r) for r in db.execute(
-            "SELECT id, balance, debits, credits FROM all_accounts ORDER BY id")]
-        return accounts, {t: db.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0] for t in TABLES}
-
-    (a_src, n_src), (a_dst, n_dst) = await src.store.read(figures), await dst.store.read(figures)
-    problems = [f"{t}: {n_src[t]} rows in the source, {n_dst[t]} in the target" for t in TABLES if n_src[t] != n_dst[t]]
-    if a_src != a_dst:
-        theirs = dict((r[0], r[1:]) for r in a_dst)
-        diff = [r[0] for r in a_src if theirs.get(r[0]) != r[1:]]
-        problems.append(f"{len(diff) or 'some'} accounts differ, e.g. {diff[:5]}")
+async def compare(src: Ledger, read_target: Any, batch: int) -> list[str]:
+    """Every table of the target against the source's, row by row (a digest of every row)."""
+    problems = []
+    for table in TABLES:
+        names = await src.store.read(lambda db, t=table: copyrows.columns(db, t))
+        theirs = await src.store.read(lambda db, t=table: copyrows.digest(db, t, names, batch))
+        ours = await read_target(lambda db, t=table: copyrows.digest(db, t, names, batch))
+        if theirs[0] != ours[0]:
+            problems.append(f"{table}: {theirs[0]} rows in the source, {ours[0]} in the target")
+        elif theirs != ours:
+            problems.append(f"{table}: {theirs[0]} rows on both sides, but some differ")
     return problems
-

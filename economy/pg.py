@@ -37,9 +37,9 @@ from economy.errors import StorageBusy
 from economy.journal import Dialect, NeedSavepoints, Request, run_batch
 from economy.schema import (
     ACCOUNT_COLUMNS, BALANCE_COLUMNS, DELIVERY_STATES, LEGACY_ACCOUNTS, NOTICE_STATES, SYSTEM_ACCOUNTS, USER_ACCOUNTS,
-    WALLET_COLUMNS,
+    WALLET_COLUMNS, SchemaMismatch, newer,
 )
-from economy.store import DatabaseUnavailable, Store, Worker, redact_url
+from economy.store import DatabaseUnavailable, Found, Store, Worker, redact_url
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -201,8 +201,9 @@ class PgStore(Store):
     backend = "postgresql"
     IntegrityError = (psycopg.IntegrityError,)
 
-    def __init__(self, url: str, *, clock: Callable[[], float] | None = None, lock_wait_s: float = 30.0) -> None:
-        super().__init__(clock=clock, lock_wait_s=lock_wait_s)
+    def __init__(self, url: str, *, clock: Callable[[], float] | None = None, lock_wait_s: float = 30.0,
+                 read_only: bool = False) -> None:
+        super().__init__(clock=clock, lock_wait_s=lock_wait_s, read_only=read_only)
         check_pg_url(url)
         self.url = url
         self._dbs: dict[str, PgDb] = {}
@@ -211,6 +212,17 @@ class PgStore(Store):
         return f"PgStore({redact_url(self.url)!r})"
 
     async def open(self) -> PgStore:
+        if self.read_only:  # a reader only, on a ledger at this code's schema
+            self._reader = Worker("pg-reader")
+            try:
+                self._dbs["reader"] = PgDb(await self._reader.call(connect, self.url))
+                self.found = await self._reader.call(look_at, self._dbs["reader"], redact_url(self.url))
+                if (problem := self.found.problem()) is not None:
+                    raise SchemaMismatch(problem)
+            except BaseException:
+                await self.close()
+                raise
+            return self
         self._writer, self._reader = Worker("pg-writer"), Worker("pg-reader")
         try:
             self._dbs["writer"] = PgDb(await self._writer.call(self._connect_writer))
@@ -335,6 +347,26 @@ class PgStore(Store):
                     raise StorageBusy(reason="unavailable") from None
                 log.warning("the reader's connection to PostgreSQL was lost; connecting again")
         raise AssertionError("unreachable")
+
+
+def look_at(db: PgDb, where: str) -> Found:
+    """The schema version and tables of the connection's schema, in a read-only transaction."""
+    db.execute("BEGIN READ ONLY")
+    try:
+        tables = {r[0] for r in db.execute("SELECT tablename FROM pg_tables WHERE schemaname = current_schema()")}
+        version = (db.execute("SELECT COALESCE(MAX(version), 0) FROM schema_version").fetchone()[0]
+                   if "schema_version" in tables else 0)
+    finally:
+        db.rollback()
+    return Found(where, True, version, frozenset(tables), VERSION)
+
+
+def look(url: str) -> Found:
+    db = PgDb(connect(url))
+    try:
+        return look_at(db, redact_url(url))
+    finally:
+        db.conn.close()
 
 
 # -- schema --
@@ -580,22 +612,31 @@ MIGRATIONS: dict[int, Callable[[PgDb], None]] = {3: _baseline, 4: _v4, 5: _v5, 6
 VERSION = max(MIGRATIONS)
 
 
+SCHEMA_VERSION_TABLE = ("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY,"
+                        " applied_at BIGINT NOT NULL)")
+
+
 def migrate(db: PgDb) -> int:
     """Bring the database to VERSION in one transaction (under a lock, so two processes
     starting at once do it once); return the version it had."""
     db.execute(f"BEGIN; SELECT pg_advisory_xact_lock({MIGRATION_LOCK})")
     try:
-        db.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY,"
-                   " applied_at BIGINT NOT NULL)")
+        db.execute(SCHEMA_VERSION_TABLE)
         start = db.execute("SELECT COALESCE(MAX(version), 0) FROM schema_version").fetchone()[0]
         if start > VERSION:
-            raise RuntimeError(f"database is at schema {start}, newer than this code ({VERSION})")
-        for version in sorted(v for v in MIGRATIONS if v > start):
-            MIGRATIONS[version](db)
-            db.execute("INSERT INTO schema_version VALUES (?, ?)", (version, int(time.time())))
+            raise SchemaMismatch(newer(None, start, VERSION))
+        upgrade(db, start)
         db.execute("COMMIT")
     except BaseException:
         db.rollback()
         raise
     return start
+
+
+def upgrade(db: PgDb, start: int) -> None:
+    """The steps from version `start` to VERSION, inside the caller's transaction (the
+    schema_version table exists)."""
+    for version in sorted(v for v in MIGRATIONS if v > start):
+        MIGRATIONS[version](db)
+        db.execute("INSERT INTO schema_version VALUES (?, ?)", (version, int(time.time())))
 

@@ -370,21 +370,37 @@ MIGRATIONS = (_v1, _v2, _v3, _v4, _v5, _v6, _v7)
 VERSION = len(MIGRATIONS)
 
 
+class SchemaMismatch(RuntimeError):
+    """A database this code must not use as it is: no ledger there, or a ledger at another
+    schema version (a reader never migrates, and nothing runs a newer schema). Its text is one
+    line for the operator."""
+
+
+def newer(where: str | None, found: int, current: int) -> str:
+    return (f"the ledger{f' at {where}' if where else ''} is at schema {found}, newer than this code's {current}:"
+            " use the newer version of the bot and its CLI")
+
+
 def migrate(db: sqlite3.Connection) -> int:
     """Bring the file to VERSION, each step in its own transaction; return the old version."""
     db.execute("BEGIN IMMEDIATE")
     try:
         start = db.execute("PRAGMA user_version").fetchone()[0]
         if start > VERSION:
-            raise RuntimeError(f"database is at schema {start}, newer than this code ({VERSION})")
-        for version in range(start, VERSION):
-            _run_in_tx(db, MIGRATIONS[version])
-            db.execute(f"PRAGMA user_version = {version + 1}")
+            raise SchemaMismatch(newer(None, start, VERSION))
+        upgrade(db, start)
         db.execute("COMMIT")
     except BaseException:
         db.execute("ROLLBACK")
         raise
     return start
+
+
+def upgrade(db: sqlite3.Connection, start: int) -> None:
+    """The steps from version `start` to VERSION, inside the caller's transaction."""
+    for version in range(start, VERSION):
+        _run_in_tx(db, MIGRATIONS[version])
+        db.execute(f"PRAGMA user_version = {version + 1}")
 
 
 def _run_in_tx(db: sqlite3.Connection, step) -> None:  # type: ignore[no-untyped-def]

@@ -20,6 +20,7 @@ import sqlite3
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
@@ -27,6 +28,7 @@ from urllib.parse import urlsplit, urlunsplit
 from economy import schema
 from economy.errors import StorageBusy
 from economy.journal import RETRY, SQLITE, NeedSavepoints, Request, run_batch
+from economy.schema import SchemaMismatch, newer
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -80,15 +82,100 @@ def check_url(url: str) -> str:
     return url
 
 
+def sqlite_path(where: str | Path) -> Path:
+    """The file a `sqlite:///` URL or a plain path names."""
+    return path_from_url(where) if isinstance(where, str) and ":" in where.split("/")[0] else Path(where)
+
+
 def open_store(where: str | Path, **options: Any) -> Store:
-    """A store for `where`: a `postgresql://`/`postgres://` URL, a `sqlite:///` URL or a path."""
+    """A store for `where`: a `postgresql://`/`postgres://` URL, a `sqlite:///` URL or a path.
+    `read_only=True`: a reader only, on a ledger at this code's schema (SchemaMismatch if not)."""
     if isinstance(where, str) and is_postgres(where):
         from economy.pg import PgStore
         options.pop("busy_timeout_ms", None)
         options.pop("synchronous", None)
         return PgStore(where, **options)
-    path = path_from_url(where) if isinstance(where, str) and ":" in where.split("/")[0] else Path(where)
-    return SqliteStore(path, **options)
+    return SqliteStore(sqlite_path(where), **options)
+
+
+#: Tables every ledger has: a database without them holds no ledger, whatever else it holds.
+CORE_TABLES = frozenset({"users", "wallets", "accounts", "transfers"})
+
+
+@dataclass(frozen=True)
+class Found:
+    """What a look at a database found, without changing anything there."""
+
+    where: str  #: for messages: a path, or a URL with its password masked
+    exists: bool
+    version: int = 0
+    tables: frozenset[str] = frozenset()
+    current: int = schema.VERSION
+
+    @property
+    def kind(self) -> str:
+        """"missing", "empty" (no tables at all), "foreign" (tables, but no ledger) or "ledger"."""
+        if not self.exists:
+            return "missing"
+        if not self.tables - {"schema_version"}:
+            return "empty"
+        return "ledger" if self.version and CORE_TABLES <= self.tables else "foreign"
+
+    def problem(self) -> str | None:
+        """Why a reader cannot use it as it is (one line), or None: a ledger at this code's schema."""
+        kind = self.kind
+        if kind == "missing":
+            return f"no database at {self.where}: check --db or DATABASE_URL (reading never creates one)"
+        if kind == "empty":
+            return f"{self.where} holds no ledger (it is empty); reading never creates one"
+        if kind == "foreign":
+            names = sorted(self.tables)
+            shown = ", ".join(names[:6]) + (f" and {len(names) - 6} more" if len(names) > 6 else "")
+            return f"{self.where} is not a ledger (its tables: {shown}); it is left as it is"
+        if self.version < self.current:
+            return (f"the ledger at {self.where} is at schema {self.version}, older than this code's {self.current}:"
+                    " reading never migrates it (the bot of this version does when it starts)")
+        if self.version > self.current:
+            return newer(self.where, self.version, self.current)
+        return None
+
+
+def look_at_sqlite(db: sqlite3.Connection, where: str) -> Found:
+    """The schema version and tables of an open file, in one read transaction."""
+    db.execute("BEGIN")
+    try:
+        version = db.execute("PRAGMA user_version").fetchone()[0]
+        tables = {r[0] for r in db.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")}
+    finally:
+        db.execute("COMMIT")
+    return Found(where, True, version, frozenset(tables))
+
+
+def connect_read_only(path: Path, busy_timeout_ms: int = 5000) -> sqlite3.Connection:
+    """A connection that cannot write the file (nor create it, nor change its journal mode)."""
+    db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, isolation_level=None,
+                         timeout=busy_timeout_ms / 1000, check_same_thread=False)
+    db.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+    return db
+
+
+def look_sqlite(path: Path) -> Found:
+    if not path.is_file():
+        return Found(str(path), False)
+    db = connect_read_only(path)
+    try:
+        return look_at_sqlite(db, str(path))
+    finally:
+        db.close()
+
+
+async def look(where: str | Path) -> Found:
+    """What is at `where`, read without writing a byte (nor creating a file or a table)."""
+    if isinstance(where, str) and is_postgres(where):
+        from economy.pg import look as look_pg
+        return await asyncio.to_thread(look_pg, where)
+    return await asyncio.to_thread(look_sqlite, sqlite_path(where))
 
 
 class Worker:
@@ -112,13 +199,18 @@ class Store:
     IntegrityError: tuple[type[BaseException], ...] = (sqlite3.IntegrityError,)
     backend = "?"
 
-    def __init__(self, *, clock: Callable[[], float] | None = None, lock_wait_s: float = 30.0) -> None:
+    def __init__(self, *, clock: Callable[[], float] | None = None, lock_wait_s: float = 30.0,
+                 read_only: bool = False) -> None:
         #: the batches' clock: None is the database's own (this machine's for SQLite, the
         #: server's for PostgreSQL, so instances on several machines stamp claims alike); a
         #: test passes one it moves. Reads use `clock` (this machine's unless given).
         self.clock = clock or time.time
         self.own_clock = clock is None
         self.lock_wait_s = lock_wait_s
+        #: a reader only: never creates, migrates or writes the database (the CLI's reading commands)
+        self.read_only = read_only
+        #: what the read-only open found there
+        self.found: Found | None = None
         self._pending: list[Request] = []
         self._flusher: asyncio.Task[None] | None = None
         self._writer: Worker | None = None
@@ -152,6 +244,8 @@ class Store:
     async def write(self, op: Callable[..., T], key: Any, fingerprint: str, user_id: int | None = None) -> T:
         """Run `op(tx)` in the next group commit; return its result or raise its refusal.
         `user_id` (a hint) lets the batch read that wallet together with the others."""
+        if self.read_only:
+            raise RuntimeError("the store was opened read only")
         if self._writer is None:
             raise RuntimeError("the store is closed")
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
@@ -224,11 +318,11 @@ class SqliteStore(Store):
 
     def __init__(
         self, path: Path | str, *, synchronous: str = "FULL", busy_timeout_ms: int = 5000,
-        lock_wait_s: float = 30.0, clock: Callable[[], float] | None = None,
+        lock_wait_s: float = 30.0, clock: Callable[[], float] | None = None, read_only: bool = False,
     ) -> None:
         if synchronous.upper() not in ("OFF", "NORMAL", "FULL", "EXTRA"):
             raise ValueError(f"synchronous must be OFF, NORMAL, FULL or EXTRA, not {synchronous!r}")
-        super().__init__(clock=clock, lock_wait_s=lock_wait_s)
+        super().__init__(clock=clock, lock_wait_s=lock_wait_s, read_only=read_only)
         self.path = Path(path)
         self.synchronous = synchronous.upper()
         self.busy_timeout_ms = busy_timeout_ms
@@ -239,6 +333,8 @@ class SqliteStore(Store):
         self._batches_since_checkpoint = 0
 
     async def open(self) -> SqliteStore:
+        if self.read_only:
+            return await self._open_read_only()
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._writer, self._reader, self._checkpointer = Worker("writer"), Worker("reader"), Worker("checkpointer")
         try:
@@ -249,6 +345,20 @@ class SqliteStore(Store):
                     db = self._dbs[name]
                     await worker.call(schema.migrate, db)
                     await worker.call(lambda: db.execute("PRAGMA wal_autocheckpoint = 0").fetchone())
+        except BaseException:
+            await self.close()
+            raise
+        return self
+
+    async def _open_read_only(self) -> SqliteStore:
+        if not self.path.is_file():
+            raise SchemaMismatch(Found(str(self.path), False).problem())
+        self._reader = Worker("reader")
+        try:
+            db = self._dbs["reader"] = await self._reader.call(connect_read_only, self.path, self.busy_timeout_ms)
+            self.found = await self._reader.call(look_at_sqlite, db, str(self.path))
+            if (problem := self.found.problem()) is not None:
+                raise SchemaMismatch(problem)
         except BaseException:
             await self.close()
             raise

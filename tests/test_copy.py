@@ -1,5 +1,6 @@
-"""`python -m economy copy SRC_URL DST_URL`: SQLite -> PostgreSQL and back, a refused non-empty
-target, and a copy killed half-way that completes when run again without doubling anything."""
+"""`python -m economy copy SRC_URL DST_URL`: SQLite -> PostgreSQL and back, a non-empty target
+refused (or replaced whole with --force), and a copy killed half-way that completes when run
+again without doubling anything."""
 
 from __future__ import annotations
 
@@ -64,8 +65,9 @@ async def test_a_non_empty_target_is_refused_unless_forced(tmp_path):
     refused = cli("copy", src, dst)
     assert refused.returncode == 2 and "not empty" in refused.stderr and "--force" in refused.stderr
     forced = cli("copy", "--force", src, dst)
-    assert forced.returncode == 1  # copied, but the target's own user makes it differ from the source
-    assert "users: 30 rows in the source, 31 in the target" in forced.stdout
+    assert forced.returncode == 0, forced.stdout + forced.stderr  # replaced whole: the target's own user is gone
+    assert "replaced whole" in forced.stdout
+    assert await _figures(dst) == await _figures(src)
 
 
 async def test_an_interrupted_copy_completes_when_run_again(tmp_path, pg_url):
