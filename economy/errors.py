@@ -14,6 +14,8 @@ class EconomyError(Exception):
 
     fields: ClassVar[tuple[str, ...]] = ()
     registry: ClassVar[dict[str, type[EconomyError]]] = {}
+    #: True on a refusal given again for a repeated idempotency key (not one of its fields)
+    replayed: bool = False
 
     def __init__(self, **values: Any) -> None:
         missing = set(self.fields) - set(values)
