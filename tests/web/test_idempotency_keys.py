@@ -13,7 +13,7 @@ import pytest
 from economy import Key, Ledger, views
 from economy.apikeys import ApiKeys
 from economy.errors import InsufficientFunds, StorageBusy
-from web.api import IDEMPOTENCY_TTL
+from web.idempotency import IDEMPOTENCY_TTL
 
 EARN = "/api/v1/earn"
 
