@@ -107,6 +107,8 @@ class IdempotencyConflict(EconomyError):
 
 
 class StorageBusy(EconomyError):
-    """The database stayed locked or failed for longer than we wait; nothing was written."""
+    """The database stayed locked or failed for longer than we wait. Mostly nothing was written,
+    but a connection lost during COMMIT (PostgreSQL) leaves the outcome unknown: a write with an
+    idempotency key is safe to send again, and its answer says what became of it."""
 
     fields = ("reason",)
