@@ -134,6 +134,8 @@ async def test_a_503_whose_outcome_is_unknown_says_it_may_have_been_applied(api_
     text = f"{failed.body['title']} {failed.body.get('detail', '')}"
     assert failed.status == 503 and "nothing was written" not in text
     assert "may have been applied" in text and "same Idempotency-Key" in text, text
+    async with api_each.client.get("/metrics") as r:  # still counted as the ledger's refusal
+        assert 'economy_refusals_total{kind="StorageBusy",source="api"} 1.0' in await r.text()
     monkeypatch.setattr(store, "write", write)
     retry = await api_each.send(EARN, {"user_id": 8, "xp": 10}, "k")
     assert (retry.status, retry.replayed, retry.body["xp"]) == (200, "true", 10)
