@@ -16,7 +16,7 @@ from economy.errors import StorageBusy
 from economy.models import Key
 from web import openapi
 from web.body import Fields, idempotency_key, read_object
-from web.idempotency import APPLIED, MAYBE_APPLIED, REPLAYED, entries
+from web.idempotency import APPLIED, MAYBE_APPLIED, REPLAYED, Entries
 from web.problems import PROBLEMS, TYPE_BASE, Problem, refusal
 ITEMS = ("vip", "boost", "badge", "dm", "content")
 
@@ -89,7 +89,7 @@ class Api:
             idem = idempotency_key(request)
             body = await read_object(request)
             user, call = parse(body, key.name)
-            kept = entries(key, idem)
+            kept = Entries(key, idem)
             try:
                 result = await call(kept.operation)
             except StorageBusy as exc:
@@ -98,8 +98,8 @@ class Api:
             # operation says whether this request applied it: a repeat may keep its answer first.
             try:
                 answer = {**views.balance(await self.ledger.balance(user)), "operation": views.result(result)}
-                first = await self.ledger.remember(kept.answer, json.dumps([name, body], sort_keys=True),
-                                                   json.dumps(answer))
+                fingerprint = json.dumps([name, body], sort_keys=True)
+                first = await self.ledger.remember(kept.answer(result.replayed), fingerprint, json.dumps(answer))
             except StorageBusy as exc:
                 raise refusal(exc, detail=APPLIED.format(reason=exc.reason)) from None
             return web.Response(text=first.text, content_type="application/json",

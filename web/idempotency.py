@@ -36,14 +36,23 @@ APPLIED = ("the operation was applied, but its answer could not be kept ({reason
 
 @dataclass(frozen=True, slots=True)
 class Entries:
-    operation: Key
-    answer: Key
+    api_key: ApiKey
+    idempotency_key: str
 
+    @property
+    def _former(self) -> str:
+        return f"api:{self.api_key.name}:{self.idempotency_key}"
 
-def entries(api_key: ApiKey, idempotency_key: str) -> Entries:
-    former, since = f"api:{api_key.name}:{idempotency_key}", api_key.created_at
-    return Entries(
-        Key(f"api-op:{api_key.key_id}:{idempotency_key}", ttl=IDEMPOTENCY_TTL, former=former, former_since=since),
-        Key(f"api-answer:{api_key.key_id}:{idempotency_key}", ttl=IDEMPOTENCY_TTL, former=former + "#answer",
-            former_since=since),
-    )
+    @property
+    def operation(self) -> Key:
+        return Key(f"api-op:{self.api_key.key_id}:{self.idempotency_key}", ttl=IDEMPOTENCY_TTL,
+                   former=self._former, former_since=self.api_key.created_at)
+
+    def answer(self, replayed: bool) -> Key:
+        """Where the answer is kept. An answer kept before the upgrade can only be a replayed
+        operation's: one this request applied has none yet (the old entry there, if any, was
+        kept for another operation under the same key)."""
+        value = f"api-answer:{self.api_key.key_id}:{self.idempotency_key}"
+        if not replayed:
+            return Key(value, ttl=IDEMPOTENCY_TTL)
+        return Key(value, ttl=IDEMPOTENCY_TTL, former=self._former + "#answer", former_since=self.api_key.created_at)

@@ -188,3 +188,14 @@ async def test_keys_kept_before_an_upgrade_under_a_revoked_keys_name_are_not_the
     _, new = await keys.create("billing", "write")
     fresh = await api_each.send(EARN, {"user_id": 12, "xp": 10}, "order-1", token=new)
     assert (fresh.status, fresh.replayed, fresh.body["xp"]) == (200, None, 20)
+
+
+async def test_a_key_kept_before_an_upgrade_for_another_operation_does_not_refuse_a_new_ones_answer(api_each):
+    """The old spelling's entry of another operation is not this request's, and neither is the
+    answer kept for it: the new operation is applied and answered, once."""
+    ledger = api_each.ledger
+    await as_the_old_code_kept_it(ledger, "write", "reused", {"user_id": 13, "xp": 10})
+    convert = await api_each.send("/api/v1/convert", {"user_id": 13, "amount": 4}, "reused")
+    assert (convert.status, convert.replayed, convert.body.get("tokens")) == (200, None, 4), convert
+    assert await api_each.send("/api/v1/convert", {"user_id": 13, "amount": 4}, "reused") == (200, "true", convert.body)
+    assert (await ledger.balance(13)).tokens == 4
