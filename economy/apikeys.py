@@ -27,6 +27,9 @@ class ApiKey:
     name: str
     scope: str
     created_at: int
+    #: The key itself, not its name (a revoked name may be used again, a key never): the first
+    #: 32 hex digits of its SHA-256. What a client keeps (its Idempotency-Keys) belongs to this.
+    key_id: str
     revoked_at: int | None = None
 
     @property
@@ -42,7 +45,12 @@ def digest(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
-_COLUMNS = "SELECT name, scope, created_at, revoked_at FROM api_keys"
+_COLUMNS = "SELECT name, scope, created_at, key_hash, revoked_at FROM api_keys"
+KEY_ID_DIGITS = 32
+
+
+def _api_key(name: str, scope: str, created_at: int, key_hash: str, revoked_at: int | None) -> ApiKey:
+    return ApiKey(name, scope, created_at, key_hash[:KEY_ID_DIGITS], revoked_at)
 
 
 class ApiKeys:
@@ -65,7 +73,7 @@ class ApiKeys:
             tx.write("INSERT INTO api_keys(name, scope, key_hash, created_at) VALUES (?, ?, ?, ?)"
                      " ON CONFLICT(name) DO UPDATE SET scope = excluded.scope, key_hash = excluded.key_hash,"
                      " created_at = excluded.created_at, revoked_at = NULL", (name, scope, digest(key), tx.now))
-            return ApiKey(name, scope, tx.now)
+            return _api_key(name, scope, tx.now, digest(key), None)
 
         return await self.store.write(op, None, "apikey_create"), key
 
@@ -74,16 +82,16 @@ class ApiKeys:
             row = tx.db.execute(f"{_COLUMNS} WHERE name = ?", (name,)).fetchone()
             if row is None:
                 raise NotFound(what="api key", ref=str(name)[:64])
-            if row[3] is not None:
-                return ApiKey(*row)
+            if row[4] is not None:
+                return _api_key(*row)
             tx.write("UPDATE api_keys SET revoked_at = ? WHERE name = ?", (tx.now, name))
-            return ApiKey(row[0], row[1], row[2], tx.now)
+            return _api_key(*row[:4], tx.now)
 
         return await self.store.write(op, None, "apikey_revoke")  # type: ignore[no-any-return]
 
     async def list(self) -> list[ApiKey]:
         def query(db: sqlite3.Connection) -> list[ApiKey]:
-            return [ApiKey(*row) for row in db.execute(f"{_COLUMNS} ORDER BY name")]
+            return [_api_key(*row) for row in db.execute(f"{_COLUMNS} ORDER BY name")]
 
         return await self.store.read(query)
 
@@ -95,6 +103,6 @@ class ApiKeys:
 
         def query(db: sqlite3.Connection) -> ApiKey | None:
             row = db.execute(f"{_COLUMNS} WHERE key_hash = ?", (hashed,)).fetchone()
-            return ApiKey(*row) if row is not None else None
+            return _api_key(*row) if row is not None else None
 
         return await self.store.read(query)

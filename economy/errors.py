@@ -14,6 +14,8 @@ class EconomyError(Exception):
 
     fields: ClassVar[tuple[str, ...]] = ()
     registry: ClassVar[dict[str, type[EconomyError]]] = {}
+    #: True on a refusal given again for a repeated idempotency key (not one of its fields)
+    replayed: bool = False
 
     def __init__(self, **values: Any) -> None:
         missing = set(self.fields) - set(values)
@@ -105,6 +107,8 @@ class IdempotencyConflict(EconomyError):
 
 
 class StorageBusy(EconomyError):
-    """The database stayed locked or failed for longer than we wait; nothing was written."""
+    """The database stayed locked or failed for longer than we wait. Mostly nothing was written,
+    but a connection lost during COMMIT (PostgreSQL) leaves the outcome unknown: a write with an
+    idempotency key is safe to send again, and its answer says what became of it."""
 
     fields = ("reason",)

@@ -77,7 +77,8 @@ class Dialect:
         for i in range(0, len(keys), 500):
             chunk = keys[i : i + 500]
             yield from db.execute(
-                f"SELECT key, fingerprint, result, expires_at FROM idempotency WHERE key IN ({','.join('?' * len(chunk))})",
+                "SELECT key, fingerprint, result, expires_at, created_at FROM idempotency"
+                f" WHERE key IN ({','.join('?' * len(chunk))})",
                 chunk,
             )
 
@@ -278,12 +279,32 @@ class Tx:
             )
 
 
-def _lookup_keys(db: Any, keys: list[str], now: int, dialect: Dialect) -> dict[str, tuple[str, str]]:
-    found: dict[str, tuple[str, str]] = {}
-    for key, fp, result, expires in dialect.select_keys(db, keys):
+class Kept(NamedTuple):
+    fingerprint: str
+    result: str
+    created_at: int
+
+
+def _lookup_keys(db: Any, keys: list[str], now: int, dialect: Dialect) -> dict[str, Kept]:
+    found: dict[str, Kept] = {}
+    for key, fp, result, expires, created in dialect.select_keys(db, keys):
         if expires is None or expires > now:
-            found[key] = (fp, result)
+            found[key] = Kept(fp, result, created)
     return found
+
+
+def _kept_for(key: Key, fingerprint: str, known: dict[str, Kept]) -> Kept | None:
+    """What is kept for `key`: under its own spelling, else under its former one when that
+    entry is from `former_since` on and was made by the same operation (the first field of a
+    fingerprint). Another operation's entry there is not this key's: the old spelling may have
+    let one key's stored answer and another key meet."""
+    kept = known.get(key.value)
+    if kept is not None or key.former is None:
+        return kept
+    old = known.get(key.former)
+    if old is None or old.created_at < key.former_since:
+        return None
+    return old if old.fingerprint.partition("|")[0] == fingerprint.partition("|")[0] else None
 
 
 class NeedSavepoints(Exception):
@@ -300,7 +321,7 @@ def run_batch(db: Any, requests: Sequence[Request], now: int, safe: bool = False
     again with `safe=True`, where each request has its own SAVEPOINT and write-back.
     Returns one outcome per request: a result, an exception instance, or RETRY.
     """
-    keyed = [r.key.value for r in requests if r.key is not None]
+    keyed = [k for r in requests if r.key is not None for k in (r.key.value, r.key.former) if k is not None]
     known = _lookup_keys(db, keyed, now, dialect) if keyed else {}
     seen: set[str] = set()
     tx = Tx(db, now, db.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM transfers").fetchone()[0], dialect)
@@ -314,10 +335,10 @@ def run_batch(db: Any, requests: Sequence[Request], now: int, safe: bool = False
                 outcomes.append(RETRY)
                 continue
             seen.add(key.value)
-            if key.value in known:
-                fp, stored = known[key.value]
-                same = fp == req.fingerprint
-                outcomes.append(decode_outcome(stored) if same else IdempotencyConflict(key=key.value[:64]))
+            kept = _kept_for(key, req.fingerprint, known)
+            if kept is not None:
+                same = kept.fingerprint == req.fingerprint
+                outcomes.append(decode_outcome(kept.result) if same else IdempotencyConflict(key=key.value[:64]))
                 continue
         start = tx._begin()
         if safe:

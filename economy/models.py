@@ -27,11 +27,17 @@ REPLAYED = field(default=False, compare=False, repr=False)
 @dataclass(frozen=True, slots=True)
 class Key:
     """An idempotency key. `ttl` seconds after first use it may be used again (keys built
-    from Telegram update ids must expire); `keep_refusals=False` remembers only successes."""
+    from Telegram update ids must expire); `keep_refusals=False` remembers only successes.
+
+    `former` is how older code spelled this key: what it kept there from `former_since` (unix
+    time) on, for the same operation, counts as kept under this key, so a retry that crosses an
+    upgrade is not applied twice. Nothing is written under `former`."""
 
     value: str
     ttl: int | None = None
     keep_refusals: bool = True
+    former: str | None = None
+    former_since: int = 0
 
 
 @_result
@@ -284,10 +290,12 @@ def encode_outcome(outcome: object) -> str:
 
 
 def decode_outcome(text: str) -> object:
-    """The stored outcome again; a result comes back with `replayed=True`."""
+    """The stored outcome again, with `replayed=True` (a result's field, a refusal's attribute)."""
     data = json.loads(text)
     if "error" in data:
-        return EconomyError.registry[data["error"]](**data["v"])
+        refusal = EconomyError.registry[data["error"]](**data["v"])
+        refusal.replayed = True
+        return refusal
     return _RESULTS[data["result"]](**data["v"], replayed=True)
 
 

@@ -78,7 +78,8 @@ class PgDialect(Dialect):
 
     def select_keys(self, db: Any, keys: list[str]) -> Any:
         return db.conn.execute(
-            "SELECT key, fingerprint, result, expires_at FROM idempotency WHERE key = ANY(%s::text[])", (keys,))
+            "SELECT key, fingerprint, result, expires_at, created_at FROM idempotency WHERE key = ANY(%s::text[])",
+            (keys,))
 
     def update_wallets(self, db: Any, columns: tuple[int, ...], rows: list[tuple[Any, ...]]) -> None:
         sql = self._update.get(columns)

@@ -79,3 +79,16 @@ async def test_remember_keeps_the_first_answer(ledger):
     with pytest.raises(IdempotencyConflict):
         await ledger.remember(Key("a"), "body-2", "third")
     assert await ledger.ready()
+
+
+async def test_a_key_has_an_id_that_a_new_key_of_the_same_name_does_not_share(ledger, clock):
+    keys = ApiKeys(ledger.store)
+    made, key = await keys.create("billing", "write")
+    assert made.key_id == hashlib.sha256(key.encode()).hexdigest()[:32]
+    assert (await keys.find(key)).key_id == made.key_id
+    await keys.revoke("billing")
+    clock.advance(1)
+    again, newer = await keys.create("billing", "write")
+    assert again.key_id != made.key_id and (await keys.find(newer)).key_id == again.key_id
+    assert await keys.find(key) is None  # the name's row now holds the new key's hash
+    assert [k.key_id for k in await keys.list()] == [again.key_id]

@@ -83,3 +83,41 @@ async def test_expired_keys_are_purged_and_reusable(ledger, clock):
     assert await ledger.purge_keys() == 1
     again = await ledger.grant(7, 5, key=Key("u:1", ttl=60))  # a reused update id is a new request
     assert again.xp == 55 and not again.replayed
+
+
+async def test_a_replayed_refusal_is_marked(ledger):
+    await ledger.register(8)
+    with pytest.raises(InsufficientFunds) as first:
+        await ledger.buy(8, "vip", key="tap-2")
+    with pytest.raises(InsufficientFunds) as again:
+        await ledger.buy(8, "vip", key="tap-2")
+    assert not first.value.replayed and again.value.replayed
+    assert again.value == first.value
+
+
+async def test_a_former_spelling_of_a_key_answers_for_it_from_its_time_on(ledger, clock):
+    """A key renamed by newer code (`former`: how older code spelled it): what was kept under
+    the old spelling since `former_since` is this key's; older entries, or entries of another
+    operation that the old spelling let in, are not."""
+    await ledger.register(9)
+    since = int(clock())
+    first = await ledger.grant(9, 10, key="old:1")
+    renamed = Key("new:1", former="old:1", former_since=since)
+    again = await ledger.grant(9, 10, key=renamed)
+    assert again.replayed and again == first
+    with pytest.raises(IdempotencyConflict):
+        await ledger.grant(9, 11, key=renamed)
+    with pytest.raises(InsufficientFunds):
+        await ledger.buy(9, "vip", key="old:2")
+    with pytest.raises(InsufficientFunds) as refused:
+        await ledger.buy(9, "vip", key=Key("new:2", former="old:2", former_since=since))
+    assert refused.value.replayed
+    # kept before `former_since` (by another client that spelled its keys the same): not this key's
+    assert not (await ledger.grant(9, 10, key=Key("new:1b", former="old:1", former_since=since + 1))).replayed
+    # kept by another operation (an answer the old spelling kept where a key could reach): not this key's
+    await ledger.remember(Key("old:3"), "body", "text")
+    assert not (await ledger.grant(9, 10, key=Key("new:3", former="old:3", former_since=since))).replayed
+    assert (await ledger.balance(9)).xp == 50 + 10 + 10 + 10
+    # the new spelling is what is kept from now on
+    assert (await ledger.grant(9, 10, key="new:3")).replayed
+    assert await ledger.recorded("old:1") == first and await ledger.recorded("new:1") is None

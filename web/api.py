@@ -12,13 +12,12 @@ from aiohttp import web
 from economy import Ledger, views
 from economy.amounts import parse_money
 from economy.apikeys import ApiKey, ApiKeys
+from economy.errors import StorageBusy
 from economy.models import Key
 from web import openapi
 from web.body import Fields, idempotency_key, read_object
-from web.problems import PROBLEMS, TYPE_BASE, Problem
-
-#: How long an Idempotency-Key is remembered (Stripe keeps them 24 h).
-IDEMPOTENCY_TTL = 7 * 24 * 3600
+from web.idempotency import APPLIED, MAYBE_APPLIED, REPLAYED, Entries
+from web.problems import PROBLEMS, TYPE_BASE, Problem, refusal
 ITEMS = ("vip", "boost", "badge", "dm", "content")
 
 Call = Callable[[Key], Awaitable[Any]]
@@ -90,15 +89,21 @@ class Api:
             idem = idempotency_key(request)
             body = await read_object(request)
             user, call = parse(body, key.name)
-            scope = f"api:{key.name}:{idem}"
-            result = await call(Key(scope, ttl=IDEMPOTENCY_TTL))
-            answer = {**views.balance(await self.ledger.balance(user)), "operation": views.result(result)}
-            # the first answer for this key is kept, and given again to a repeated request
-            fingerprint = json.dumps([name, body], sort_keys=True)
-            kept = await self.ledger.remember(Key(scope + "#answer", ttl=IDEMPOTENCY_TTL), fingerprint,
-                                              json.dumps(answer))
-            headers = {"Idempotent-Replayed": "true"} if kept.replayed or result.replayed else None
-            return web.Response(text=kept.text, content_type="application/json", headers=headers)
+            kept = Entries(key, idem)
+            try:
+                result = await call(kept.operation)
+            except StorageBusy as exc:
+                raise refusal(exc, detail=MAYBE_APPLIED.format(reason=exc.reason)) from None
+            # The first answer for this key is kept, and given again to every repeat. Only the
+            # operation says whether this request applied it: a repeat may keep its answer first.
+            try:
+                answer = {**views.balance(await self.ledger.balance(user)), "operation": views.result(result)}
+                fingerprint = json.dumps([name, body], sort_keys=True)
+                first = await self.ledger.remember(kept.answer(result.replayed), fingerprint, json.dumps(answer))
+            except StorageBusy as exc:
+                raise refusal(exc, detail=APPLIED.format(reason=exc.reason)) from None
+            return web.Response(text=first.text, content_type="application/json",
+                                headers=REPLAYED if result.replayed else None)
 
         handle.__name__ = name
         return handle

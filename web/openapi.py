@@ -67,22 +67,37 @@ def _from_dataclass(cls: type) -> dict[str, Any]:
     return _object({f.name: _TYPES[str(f.type)] for f in fields(cls) if f.name != "replayed"})
 
 
-def _problems(*statuses: int) -> dict[str, Any]:
+REPLAYED = {"Idempotent-Replayed": {
+    "description": "Sent (true) on the answer to a repeat of a request: the first answer again, whether it was"
+                   " a success or a refusal; never on the request that applied the operation",
+    "schema": {"type": "string", "const": "true"}}}
+RETRY_AFTER = {"Retry-After": {"description": "Seconds to wait before trying again", "required": True,
+                               "schema": {"type": "string", "pattern": "^[0-9]+$"}}}
+
+
+def _problems(*statuses: int, headers: dict[int, dict[str, Any]] | None = None) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for status in statuses:
         slugs = sorted(s for s, (st, _) in PROBLEMS.items() if st == status)
         out[str(status)] = {"description": ", ".join(slugs), "content": {
             "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}}
+        if extra := (headers or {}).get(status):
+            out[str(status)]["headers"] = extra
     return out
 
 
-def _ok(schema: dict[str, Any], description: str = "OK") -> dict[str, Any]:
-    return {"200": {"description": description, "content": {"application/json": {"schema": schema}}}}
+def _ok(schema: dict[str, Any], description: str = "OK", headers: dict[str, Any] | None = None) -> dict[str, Any]:
+    ok: dict[str, Any] = {"description": description, "content": {"application/json": {"schema": schema}}}
+    return {"200": {**ok, "headers": headers} if headers else ok}
 
 
 USER_PARAM = {"name": "user_id", "in": "path", "required": True, "schema": USER_ID}
 READ_ERRORS = (400, 401, 404, 405, 422, 503)
 WRITE_ERRORS = (400, 401, 403, 404, 405, 409, 413, 415, 422, 503)
+#: A refusal the ledger kept with the operation (not found, 409s, an amount it refused) is given
+#: again to a repeat, marked; a 503 says when to try again.
+READ_HEADERS = {503: RETRY_AFTER}
+WRITE_HEADERS = {404: REPLAYED, 409: REPLAYED, 422: REPLAYED, 503: RETRY_AFTER}
 
 
 def document() -> dict[str, Any]:
@@ -90,7 +105,8 @@ def document() -> dict[str, Any]:
         "/api/v1/users/{user_id}/balance": {"get": {
             "operationId": "balance", "summary": "A user's balances, quota and perks (as `python -m economy balance`)",
             "parameters": [USER_PARAM],
-            "responses": {**_ok({"$ref": "#/components/schemas/Balance"}), **_problems(*READ_ERRORS)}}},
+            "responses": {**_ok({"$ref": "#/components/schemas/Balance"}),
+                          **_problems(*READ_ERRORS, headers=READ_HEADERS)}}},
         "/api/v1/users/{user_id}/history": {"get": {
             "operationId": "history", "summary": "A user's journal, newest first, paged (page 0 is the newest)",
             "parameters": [USER_PARAM,
@@ -98,10 +114,12 @@ def document() -> dict[str, Any]:
                                                                        "maximum": 10**9}},
                            {"name": "per_page", "in": "query", "schema": {"type": "integer", "minimum": 1,
                                                                            "maximum": 50}}],
-            "responses": {**_ok({"$ref": "#/components/schemas/History"}), **_problems(*READ_ERRORS)}}},
+            "responses": {**_ok({"$ref": "#/components/schemas/History"}),
+                          **_problems(*READ_ERRORS, headers=READ_HEADERS)}}},
         "/api/v1/stats": {"get": {
             "operationId": "stats", "summary": "System figures (as `python -m economy stats`)",
-            "responses": {**_ok({"$ref": "#/components/schemas/Stats"}), **_problems(401, 405, 503)}}},
+            "responses": {**_ok({"$ref": "#/components/schemas/Stats"}),
+                          **_problems(401, 405, 503, headers=READ_HEADERS)}}},
         "/api/v1/openapi.json": {"get": {
             "operationId": "openapi", "summary": "This document", "security": [],
             "responses": _ok({"type": "object"})}},
@@ -117,14 +135,19 @@ def document() -> dict[str, Any]:
         answer = _object({**BALANCE, "operation": operation})
         paths[f"/api/v1/{name}"] = {"post": {
             "operationId": name, "summary": SUMMARIES[name],
-            "description": "Needs a write key. The same Idempotency-Key and body give the first answer again"
-                           " (header Idempotent-Replayed: true); the same key with another body is refused (409).",
+            "description": "Needs a write key. The same Idempotency-Key and body give the first answer again,"
+                           " success or refusal, with the header Idempotent-Replayed: true; the same key with"
+                           " another body is refused (409). A 503 may come after the operation was applied:"
+                           " send the request again with the same Idempotency-Key, it is applied at most once.",
             "parameters": [{"name": "Idempotency-Key", "in": "header", "required": True,
+                            "description": "Kept 7 days for this API key (not for its name: a new key given a"
+                                           " revoked key's name starts afresh)",
                             "schema": {"type": "string", "minLength": 1, "maxLength": 255,
                                        "pattern": "^[!-~]+$"}}],
             "requestBody": {"required": True, "content": {"application/json": {"schema": request}}},
-            "responses": {**_ok(answer, "The new balance, with what the operation returned as `operation`"),
-                          **_problems(*WRITE_ERRORS)}}}
+            "responses": {**_ok(answer, "The new balance, with what the operation returned as `operation`",
+                                REPLAYED),
+                          **_problems(*WRITE_ERRORS, headers=WRITE_HEADERS)}}}
     return {
         "openapi": "3.1.0",
         "info": {"title": "Token economy and credit desk API", "version": "1.0.0",

@@ -50,7 +50,7 @@ PROBLEMS: dict[str, tuple[int, str]] = {
     "invalid-amount": (422, "Not a valid amount"),
     "invalid-input": (422, "Not a valid value"),
     "internal-error": (500, "Internal error"),
-    "storage-busy": (503, "The ledger is busy; nothing was written, try again"),
+    "storage-busy": (503, "The ledger is busy; try again (a write: with the same Idempotency-Key)"),
 }
 
 _REFUSALS: dict[type[EconomyError], str] = {
@@ -81,8 +81,9 @@ class Problem(Exception):
                             headers=self.headers)
 
 
-def refusal(exc: EconomyError) -> Problem:
-    """The problem for a ledger refusal: its figures as extension members."""
+def refusal(exc: EconomyError, *, detail: str | None = None) -> Problem:
+    """The problem for a ledger refusal: its figures as extension members; a refusal given
+    again for a repeated Idempotency-Key says so (Idempotent-Replayed: true)."""
     slug = next((_REFUSALS[cls] for cls in type(exc).__mro__ if cls in _REFUSALS), "internal-error")
     fields = exc.to_dict()
     if isinstance(exc, (QuotaExceeded, RefundTooLarge, QuotaBelowUsage)):
@@ -93,8 +94,10 @@ def refusal(exc: EconomyError) -> Problem:
         fields["shortfall"] = exc.shortfall
     if isinstance(exc, IdempotencyConflict):
         fields = {}  # the stored key carries our own prefix
-    headers = {"Retry-After": "1"} if isinstance(exc, StorageBusy) else None
-    return Problem(slug, _detail(exc), headers=headers, refusal=type(exc).__name__, **fields)
+    headers = {"Retry-After": "1"} if isinstance(exc, StorageBusy) else {}
+    if exc.replayed:
+        headers["Idempotent-Replayed"] = "true"
+    return Problem(slug, detail or _detail(exc), headers=headers, refusal=type(exc).__name__, **fields)
 
 
 def _detail(exc: EconomyError) -> str | None:

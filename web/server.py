@@ -55,6 +55,8 @@ def problem_middleware(metrics: Metrics) -> Callable[..., Awaitable[web.StreamRe
         try:
             return await handler(request)
         except Problem as exc:
+            if "refusal" in exc.extensions:  # a ledger refusal the handler worded itself
+                metrics.refused(exc.extensions["refusal"], "api")
             return exc.response()
         except EconomyError as exc:
             metrics.refused(type(exc).__name__, "api")

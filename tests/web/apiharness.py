@@ -1,11 +1,12 @@
 """The web app in process (aiohttp's test server on 127.0.0.1) with a ledger in tmp_path and
-one key of each scope. Fixtures are imported by the test modules (tests/web/ is shared with
-the dashboard's tests, so there is no conftest here)."""
+one key of each scope (`api`), or on each backend (`api_each`). Fixtures are imported by
+tests/web/conftest.py."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import Any
+from contextlib import asynccontextmanager
+from typing import Any, NamedTuple
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
@@ -14,6 +15,12 @@ from economy import Ledger
 from economy.apikeys import ApiKeys
 from web.metrics import Metrics
 from web.server import Health, build_web_app
+
+
+class Answer(NamedTuple):
+    status: int
+    replayed: str | None  # the Idempotent-Replayed header, if sent
+    body: Any
 
 
 class Api:
@@ -37,10 +44,29 @@ class Api:
         async with self.client.post(path, json=body, headers=h) as r:
             return r.status, await r.json(content_type=None)
 
+    async def send(self, path: str, body: Any, key: str, token: str | None = None) -> Answer:
+        """A POST with its Idempotent-Replayed header; `token` is another API key than "write"."""
+        auth = {"Authorization": f"Bearer {token}"} if token else self.auth()
+        async with self.client.post(path, json=body, headers={**auth, "Idempotency-Key": key}) as r:
+            return Answer(r.status, r.headers.get("Idempotent-Replayed"), await r.json(content_type=None))
+
 
 @pytest.fixture
 async def api(tmp_path, clock) -> AsyncIterator[Api]:
-    ledger = await Ledger.open(tmp_path / "api.db", clock=clock)
+    async with serving(tmp_path / "api.db", clock) as served:
+        yield served
+
+
+@pytest.fixture
+async def api_each(db_url, clock) -> AsyncIterator[Api]:
+    """The API over a ledger on each backend (tests/conftest.py's db_url)."""
+    async with serving(db_url, clock) as served:
+        yield served
+
+
+@asynccontextmanager
+async def serving(where: Any, clock: Any) -> AsyncIterator[Api]:
+    ledger = await Ledger.open(where, clock=clock)
     keys = ApiKeys(ledger.store)
     made = {scope: (await keys.create(scope, scope))[1] for scope in ("read", "write")}
     metrics = Metrics(ledger)

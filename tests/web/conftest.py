@@ -1,1 +1,1 @@
-from tests.web.apiharness import api  # noqa: F401 — the API fixture for every test here
+from tests.web.apiharness import api, api_each  # noqa: F401 — the API fixtures for every test here

@@ -191,3 +191,8 @@ async def test_the_openapi_document_is_served(api):
     assert doc["openapi"].startswith("3.1")
     assert {"/api/v1/earn", "/api/v1/convert", "/api/v1/spend", "/api/v1/quota", "/api/v1/refund",
             "/api/v1/stats", "/api/v1/users/{user_id}/balance", "/api/v1/users/{user_id}/history"} <= set(doc["paths"])
+    # the headers a client acts on: a repeat's mark, on a success and on a refusal; when to retry
+    responses = doc["paths"]["/api/v1/spend"]["post"]["responses"]
+    for status in ("200", "404", "409", "422"):
+        assert responses[status]["headers"]["Idempotent-Replayed"]["schema"] == {"type": "string", "const": "true"}
+    assert responses["503"]["headers"]["Retry-After"]["required"] is True
