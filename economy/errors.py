@@ -42,6 +42,12 @@ class InvalidInput(EconomyError):
     fields = ("text", "reason")
 
 
+class Unstorable(InvalidInput):
+    """The database refused this request's own data (a driver's data or constraint error caught
+    by the group commit, e.g. text that escaped the check above); nothing of the request was
+    written and the rest of its batch was. `reason` names the driver's error, never the data."""
+
+
 class InvalidAmount(InvalidInput):
     """Not a plain positive number within bounds (reason: not_a_number, not_positive, ...)."""
 

@@ -1,0 +1,130 @@
+"""One request's bad data fails that request alone (issue 20, item 6), on both backends.
+
+Text the database cannot store (a NUL: PostgreSQL; a lone surrogate: both) is refused by the
+ledger before it is queued (InvalidText). Should such data reach a group commit anyway (a
+check bypassed, a number out of range, a constraint), the database's refusal fails that
+request alone (Unstorable, not "busy") and every other request of the batch commits.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from economy import Key, StorageBusy
+from economy import ledger as ledger_module
+from economy.errors import Unstorable
+from economy.models import Done
+from economy.schema import XP, XP_ISSUER, account_id
+
+NUL, SURROGATE = "a\x00b", "\ud800"
+USERS = range(1, 61)
+
+
+def _bad_texts(ledger) -> list[str]:
+    """What this backend cannot store (SQLite keeps a NUL)."""
+    return [SURROGATE, NUL] if ledger.store.backend == "postgresql" else [SURROGATE]
+
+
+async def _users(ledger) -> None:
+    await asyncio.gather(*(ledger.register(u, first_name=f"u{u}") for u in USERS))
+    await ledger.add_content("v1", title="Film", media="video", file_ref="f")
+    await asyncio.gather(*(ledger.grant(u, 100) for u in USERS))
+    await asyncio.gather(*(ledger.convert(u, 60) for u in USERS))
+    await ledger.raise_quota(1, 100_000)
+
+
+def _unrelated(ledger) -> list:
+    """150 writes of every kind, none touching user 61 (the poisoned one's)."""
+    calls = []
+    for u in USERS:
+        calls.append(ledger.grant(u, 5, reason="weekly", actor=9, key=f"g:{u}"))
+        calls.append(ledger.buy(u, "content", "v1", key=f"b:{u}") if u % 2 else ledger.buy(u, "boost"))
+    calls += [ledger.support(u, f"help {u}", key=f"s:{u}") for u in USERS[:20]]
+    calls += [ledger.charge(1, 100, actor=9, note=f"file {n}", key=f"c:{n}") for n in range(10)]
+    return calls
+
+
+async def _one_batch(ledger, calls: list, poison) -> tuple[list, object]:
+    """Run `calls` and `poison` in one group commit; return their outcomes."""
+    before = ledger.store.batches
+    *results, bad = await asyncio.gather(*calls, poison, return_exceptions=True)
+    assert ledger.store.batches == before + 1, "the writes did not land in one group commit"
+    return results, bad
+
+
+async def _assert_all_applied(ledger, results: list, tickets: int = 20) -> None:
+    assert not [r for r in results if isinstance(r, BaseException)], [r for r in results if isinstance(r, BaseException)]
+    for u in USERS:
+        b = await ledger.balance(u)
+        assert b.xp == 50 + 100 - 60 + 5
+        assert b.tokens == 60 - (10 if u % 2 else 5)
+    assert len(await ledger.inbox(100)) == tickets
+    assert (await ledger.balance(1)).credit_used == 1000
+    assert await ledger.verify() == []
+
+
+@pytest.fixture
+def unchecked(monkeypatch):
+    """The ledger's text check turned off, so bad text reaches the group commit."""
+    monkeypatch.setattr(ledger_module, "check_text", lambda value, field, limit=None: (value or "")[:limit],
+                        raising=False)  # (before the check existed: nothing to turn off)
+
+
+@pytest.mark.parametrize("bad", [SURROGATE, NUL], ids=["surrogate", "nul"])
+@pytest.mark.parametrize("where", ["journal", "own_write"])
+async def test_text_the_database_refuses_fails_only_its_request(ledger, unchecked, where, bad):
+    await _users(ledger)
+    await ledger.register(61)
+    poison = (ledger.grant(61, 7, reason=bad, key="bad") if where == "journal"  # a journal row's text
+              else ledger.support(61, bad, key="bad"))  # an operation's own INSERT
+    results, refused = await _one_batch(ledger, _unrelated(ledger), poison)
+    if bad == NUL and ledger.store.backend == "sqlite":  # SQLite stores a NUL like any character
+        assert not isinstance(refused, BaseException)
+        await _assert_all_applied(ledger, results, tickets=20 + (where == "own_write"))
+        return
+    await _assert_all_applied(ledger, results)
+    assert isinstance(refused, Unstorable), refused
+    assert ledger.store.safe_batches >= 1
+    assert (await ledger.balance(61)).xp == 50 and (await ledger.history(61)).total == 1
+    assert await ledger.recorded("bad") is None  # nothing of it was kept, its key neither
+    # the same request with storable text then works
+    assert (await ledger.grant(61, 7, reason="ok", key="bad")).xp == 57
+
+
+async def test_a_number_out_of_range_fails_only_its_request(ledger):
+    await _users(ledger)
+
+    def too_big(tx):  # past 64 bits: sqlite3 cannot bind it, PostgreSQL says out of range
+        tx.write("UPDATE users SET registered_at = ? WHERE user_id = 1", (2**63,))
+        return "written"
+
+    results, refused = await _one_batch(ledger, _unrelated(ledger), ledger.store.write(too_big, None, "too_big"))
+    assert isinstance(refused, Unstorable), refused
+    await _assert_all_applied(ledger, results)
+
+
+async def test_an_idempotency_key_the_database_cannot_store_fails_only_its_request(ledger):
+    await _users(ledger)
+
+    def earn_1000(tx):
+        return Done("earned", str(tx.transfer("earn", "XP", XP_ISSUER, account_id(1, XP), 1000, 1).id))
+
+    poison = ledger.store.write(earn_1000, Key("fp"), "fingerprint " + SURROGATE)
+    results, refused = await _one_batch(ledger, _unrelated(ledger), poison)
+    assert isinstance(refused, Unstorable), refused
+    await _assert_all_applied(ledger, results)  # user 1's 1000 XP undone with its key
+
+
+async def test_a_constraint_the_database_enforces_fails_only_its_request(ledger):
+    await _users(ledger)
+
+    def overdraw(tx):  # a bug: skips transfer()'s check; the CHECK refuses the write-back
+        w = tx.wallet(2)
+        w.token, w.token_debits = -5, w.token_debits + w.token + 5
+        return "done"
+
+    results, refused = await _one_batch(ledger, _unrelated(ledger), ledger.store.write(overdraw, None, "bug"))
+    assert isinstance(refused, Unstorable), refused
+    await _assert_all_applied(ledger, results)
