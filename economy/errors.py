@@ -42,6 +42,13 @@ class InvalidInput(EconomyError):
     fields = ("text", "reason")
 
 
+class InvalidText(InvalidInput):
+    """Text the database cannot store (economy/text.py): `field` names it, `text` shows where
+    (U+FFFD in place of the character), `reason` is nul_character, lone_surrogate or not_text."""
+
+    fields = ("field", "text", "reason")
+
+
 class Unstorable(InvalidInput):
     """The database refused this request's own data (a driver's data or constraint error caught
     by the group commit, e.g. text that escaped the check above); nothing of the request was

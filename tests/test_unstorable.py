@@ -12,9 +12,10 @@ import asyncio
 
 import pytest
 
-from economy import Key, StorageBusy
+from economy import InvalidInput, Key, NotFound, StorageBusy
 from economy import ledger as ledger_module
-from economy.errors import Unstorable
+from economy.apikeys import ApiKeys
+from economy.errors import InvalidText, Unstorable
 from economy.models import Done
 from economy.schema import XP, XP_ISSUER, account_id
 
@@ -128,3 +129,71 @@ async def test_a_constraint_the_database_enforces_fails_only_its_request(ledger)
     results, refused = await _one_batch(ledger, _unrelated(ledger), ledger.store.write(overdraw, None, "bug"))
     assert isinstance(refused, Unstorable), refused
     await _assert_all_applied(ledger, results)
+
+
+# -- the edge: refused before anything is queued --
+
+async def _refused(call) -> InvalidText:
+    with pytest.raises(InvalidText) as info:
+        await call
+    assert "\x00" not in info.value.text and "\ud800" not in info.value.text
+    return info.value
+
+
+@pytest.mark.parametrize("bad", [NUL, SURROGATE, "\udcff", "ok\x00"])
+async def test_every_text_the_ledger_stores_is_checked(ledger, bad):
+    await ledger.register(1)
+    await ledger.raise_quota(1, 10_000)
+    batches = ledger.store.batches
+    checks = {
+        "reason": [ledger.grant(1, 5, reason=bad), ledger.earn(1, 5, reason=bad)],
+        "note": [ledger.raise_quota(1, 5, note=bad), ledger.lower_quota(1, 5, note=bad),
+                 ledger.charge(1, 5, note=bad), ledger.refund(1, 5, note=bad)],
+        "title": [ledger.add_content("v2", title=bad, media="video", file_ref="f")],
+        "file_ref": [ledger.add_content("v3", title="t", media="video", file_ref=bad)],
+        "text": [ledger.support(1, bad)],
+        "name": [ApiKeys(ledger.store).create(bad, "read"), ApiKeys(ledger.store).revoke(bad)],
+    }
+    for field, calls in checks.items():
+        for call in calls:
+            refused = await _refused(call)
+            assert refused.field == field
+            assert refused.reason == ("nul_character" if "\x00" in bad else "lone_surrogate")
+            assert isinstance(refused, InvalidInput)
+    assert ledger.store.batches == batches  # nothing reached the database
+    assert (await ledger.balance(1)).xp == 50 and await ledger.inbox() == []
+    assert await ledger.verify() == []
+
+
+async def test_refusals_that_echo_the_input_show_it_storable(ledger):
+    with pytest.raises(NotFound) as info:
+        await ledger.buy(1, "content", "x\x00\ud800")
+    assert info.value.ref == "x\ufffd\ufffd"
+    with pytest.raises(InvalidInput) as info:
+        await ledger.add_content("\ud800", title="t", media="video", file_ref="f")
+    assert info.value.text == "\ufffd"
+
+
+async def test_a_profile_with_odd_characters_is_cleaned_never_refused(ledger):
+    reg = await ledger.register(1, username="Ali\ud800", first_name="A\x00li \udcff", language="e\x00n")
+    assert reg.created
+    p = await ledger.profile(1)
+    assert (p.username, p.first_name, p.language) == ("ali\ufffd", "A\ufffdli \ufffd", "e\ufffdn")
+    # the same odd profile again is no change; another one is stored cleaned
+    assert (await ledger.refresh_profile(1, username="Ali\ud800", first_name="A\x00li \udcff",
+                                         language="e\x00n")).what == "unchanged"
+    assert (await ledger.refresh_profile(1, username=None, first_name="\x00", language=None)).what == "refreshed"
+    assert (await ledger.profile(1)).first_name == "\ufffd"
+    assert (await ledger.register(1, first_name="B\ud800")).created is False
+    assert (await ledger.profile(1)).first_name == "B\ufffd"
+    assert await ledger.verify() == []
+
+
+async def test_a_delivery_reason_is_cleaned_so_the_outcome_is_recorded(ledger):
+    await ledger.register(1)
+    await ledger.raise_quota(1, 10_000)
+    done = await ledger.charge(1, 1000, deliver=True, key="u:1")
+    settled = await ledger.refund_delivery(done.transfer_id, "gone\x00\ud800")
+    assert settled.state == "refunded" and settled.reason == "gone\ufffd\ufffd"
+    assert (await ledger.balance(1)).credit_used == 0
+    assert await ledger.verify() == []
