@@ -48,6 +48,9 @@ class InvalidText(InvalidInput):
 
     fields = ("field", "text", "reason")
 
+    def __str__(self) -> str:  # the CLI's one line: `error: InvalidText: <this>`
+        return f"the {self.field} holds a character that cannot be stored ({self.reason}): {self.text!r}"
+
 
 class Unstorable(InvalidInput):
     """The database refused this request's own data (a driver's data or constraint error caught
