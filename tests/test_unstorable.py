@@ -12,7 +12,7 @@ import asyncio
 
 import pytest
 
-from economy import InvalidInput, Key, NotFound, StorageBusy
+from economy import InvalidInput, Key, Ledger, NotFound, StorageBusy
 from economy import ledger as ledger_module
 from economy.apikeys import ApiKeys
 from economy.errors import InvalidText, Unstorable
@@ -197,3 +197,26 @@ async def test_a_delivery_reason_is_cleaned_so_the_outcome_is_recorded(ledger):
     assert settled.state == "refunded" and settled.reason == "gone\ufffd\ufffd"
     assert (await ledger.balance(1)).credit_used == 0
     assert await ledger.verify() == []
+
+
+async def test_an_imported_reason_with_a_nul_is_cleaned(tmp_path, db_url):
+    import sqlite3
+
+    from economy.models import IMPORTED
+    from tests.test_cli import cli
+    from tests.test_legacy import TOKENS_SCHEMA
+
+    tokens = tmp_path / "tokens.db"
+    db = sqlite3.connect(tokens)
+    db.executescript(TOKENS_SCHEMA)
+    db.execute("INSERT INTO balances(user_id, balance) VALUES ('1001', 50)")
+    db.execute("INSERT INTO transactions(user_id, type, amount, reason, timestamp) VALUES (?, ?, ?, ?, ?)",
+               ("1001", "EARN", 50, "kayıt\x00bonusu", "2025-01-20 10:00:00"))
+    db.commit()
+    db.close()
+    done = cli("--db", db_url, "import-legacy", "--tokens", str(tokens), "--apply")
+    assert done.returncode == 0, done.stdout + done.stderr
+    async with await Ledger.open(db_url) as ledger:
+        old = [e for e in (await ledger.history(1001)).items if e.kind == IMPORTED]
+        assert [e.ref for e in old] == ["kayıt\ufffdbonusu"]
+        assert await ledger.verify() == []
