@@ -475,7 +475,9 @@ class Ledger:
         return await self.store.read(partial(queries.profile, user_id=check_user_id(user_id)))
 
     async def find_user(self, username: str) -> Profile:
-        return await self.store.read(partial(queries.find_user, username=username))
+        """The holder of `username` (InvalidText for a name no stored one can equal: a NUL
+        would be a driver error on PostgreSQL, a surrogate on both)."""
+        return await self.store.read(partial(queries.find_user, username=check_text(username, "username")))
 
     async def history(self, user_id: int, page: int = 0, per_page: int = 10) -> Page:
         return await self.store.read(partial(queries.history, user_id=check_user_id(user_id), page=page, per_page=per_page))

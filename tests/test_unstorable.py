@@ -160,6 +160,7 @@ async def test_every_text_the_ledger_stores_is_checked(ledger, bad):
             assert refused.field == field
             assert refused.reason == ("nul_character" if "\x00" in bad else "lone_surrogate")
             assert isinstance(refused, InvalidInput)
+    assert (await _refused(ledger.find_user("@" + bad))).field == "username"  # a read, not an error of the driver
     assert ledger.store.batches == batches  # nothing reached the database
     assert (await ledger.balance(1)).xp == 50 and await ledger.inbox() == []
     assert await ledger.verify() == []

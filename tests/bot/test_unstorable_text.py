@@ -27,6 +27,8 @@ async def test_an_admin_reason_or_note_that_cannot_be_stored_is_refused_clearly(
     assert [s.text for s in sent] == [REFUSED_EN.format("a�b")]
     assert (await h.ledger.balance(ALICE.id), (await h.ledger.history(ALICE.id)).total) == before
     # the same command with storable text goes through
+    sent = await h.send(ADMIN, f"/quota @ali{bad[1:]} 5")  # a lookup, not a write: the same refusal
+    assert [s.text for s in sent] == [REFUSED_EN.format("@ali�b")]
     await h.send(ADMIN, f"/grant {ALICE.id} 5 ab")
     assert (await h.ledger.balance(ALICE.id)).xp == before[0].xp + 5
     assert await h.ledger.verify() == []
