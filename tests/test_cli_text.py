@@ -14,7 +14,7 @@ NOT_UTF8 = b"bill\xffing"
 
 def cli(*args: str | bytes) -> subprocess.CompletedProcess:
     env = {**os.environ, "PYTHONIOENCODING": "utf-8"}
-    return subprocess.run([sys.executable, "-m", "economy", *args], cwd=ROOT, capture_output=True, env=env,
+    return subprocess.run([sys.executable, "-m", "economy", *args], cwd=ROOT, capture_output=True, env=env, check=False,
                           timeout=60)
 
 

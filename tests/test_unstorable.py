@@ -12,7 +12,7 @@ import asyncio
 
 import pytest
 
-from economy import InvalidInput, Key, Ledger, NotFound, StorageBusy
+from economy import InvalidInput, Key, Ledger, NotFound
 from economy import ledger as ledger_module
 from economy.apikeys import ApiKeys
 from economy.errors import InvalidText, Unstorable
@@ -56,7 +56,8 @@ async def _one_batch(ledger, calls: list, poison) -> tuple[list, object]:
 
 
 async def _assert_all_applied(ledger, results: list, tickets: int = 20) -> None:
-    assert not [r for r in results if isinstance(r, BaseException)], [r for r in results if isinstance(r, BaseException)]
+    failed = [r for r in results if isinstance(r, BaseException)]
+    assert not failed, failed
     for u in USERS:
         b = await ledger.balance(u)
         assert b.xp == 50 + 100 - 60 + 5

@@ -11,8 +11,8 @@ from tests.bot.conftest import ADMIN, ALICE, AYSE, Harness
 
 REFUSED_EN = ("This text holds a character that cannot be stored (shown as �): “{}”. Remove it and send it"
               " again; nothing was changed.")
-REFUSED_TR = ("Bu metinde saklanamayan bir karakter var (� olarak gösterildi): “{}”. Onu çıkarıp tekrar gönder;"
-              " hiçbir şey değişmedi.")
+REFUSED_TR = ("Bu metinde saklanamayan bir karakter var (� olarak gösterildi): “{}”. Onu çıkarıp tekrar"
+              " gönder; hiçbir şey değişmedi.")
 
 
 @pytest.mark.parametrize("bad", ["a\x00b", "a\ud800b"], ids=["nul", "surrogate"])
