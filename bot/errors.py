@@ -5,7 +5,8 @@ from __future__ import annotations
 from bot.context import Ctx
 from economy.errors import (
     AlreadyClaimed, AlreadyExists, AlreadyOwned, EconomyError, IdempotencyConflict, InsufficientFunds,
-    InvalidAmount, InvalidInput, NotFound, QuotaBelowUsage, QuotaExceeded, RefundTooLarge, StorageBusy,
+    InvalidAmount, InvalidInput, InvalidText, NotFound, QuotaBelowUsage, QuotaExceeded, RefundTooLarge, StorageBusy,
+    Unstorable,
 )
 
 
@@ -47,6 +48,10 @@ def render(ctx: Ctx, exc: EconomyError) -> str:
             return t("already_exists", ref=exc.ref)
         case InvalidAmount():
             return t("bad_amount", text=exc.text or "∅", money=t.raw("bad_amount_money") if ctx.money else "")
+        case InvalidText():
+            return t("bad_text", text=exc.text or "∅")
+        case Unstorable():
+            return t("unstorable")
         case InvalidInput():
             return t("bad_input", text=exc.text or "∅")
         case IdempotencyConflict():

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from aiogram.types import User
 
 from economy import EconomyError, Ledger
+from economy.text import profile
 
 log = logging.getLogger("bot.profiles")
 
@@ -23,9 +24,9 @@ REMEMBER = 100_000
 
 
 def _shown(user: User) -> tuple[str | None, str, str | None]:
-    """The profile as the ledger stores it (same normalisation as Ledger.register)."""
-    return ((user.username or "").lower()[:64] or None, (user.first_name or "")[:64],
-            (user.language_code or "")[:8] or None)
+    """The profile as the ledger stores it (Ledger.register's normalisation: a character the
+    database cannot store is replaced, never a reason to refuse the update)."""
+    return profile(user.username, user.first_name, user.language_code)
 
 
 #: Seconds a remembered profile is trusted: another instance (webhook mode) may have moved a

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from economy.errors import AlreadyExists, InvalidInput, NotFound
 from economy.journal import Tx
 from economy.store import Store
+from economy.text import check_text, shown
 
 NAME = re.compile(r"[A-Za-z0-9_.-]{1,64}", re.ASCII)
 SCOPES = ("read", "write")
@@ -60,10 +61,10 @@ class ApiKeys:
     async def create(self, name: str, scope: str) -> tuple[ApiKey, str]:
         """A new key named `name` (a revoked name may be used again); returns it with the key,
         which is not kept anywhere."""
-        if not NAME.fullmatch(name or ""):
-            raise InvalidInput(text=str(name)[:64], reason="bad_key_name")
+        if not NAME.fullmatch(check_text(name, "name")):
+            raise InvalidInput(text=shown(name, 64), reason="bad_key_name")
         if scope not in SCOPES:
-            raise InvalidInput(text=str(scope)[:16], reason="bad_scope")
+            raise InvalidInput(text=shown(scope, 16), reason="bad_scope")
         key = PREFIX + secrets.token_urlsafe(32)
 
         def op(tx: Tx) -> ApiKey:
@@ -78,10 +79,12 @@ class ApiKeys:
         return await self.store.write(op, None, "apikey_create"), key
 
     async def revoke(self, name: str) -> ApiKey:
+        check_text(name, "name")
+
         def op(tx: Tx) -> ApiKey:
             row = tx.db.execute(f"{_COLUMNS} WHERE name = ?", (name,)).fetchone()
             if row is None:
-                raise NotFound(what="api key", ref=str(name)[:64])
+                raise NotFound(what="api key", ref=shown(name, 64))
             if row[4] is not None:
                 return _api_key(*row)
             tx.write("UPDATE api_keys SET revoked_at = ? WHERE name = ?", (tx.now, name))

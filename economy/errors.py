@@ -44,6 +44,22 @@ class InvalidInput(EconomyError):
     fields = ("text", "reason")
 
 
+class InvalidText(InvalidInput):
+    """Text the database cannot store (economy/text.py): `field` names it, `text` shows where
+    (U+FFFD in place of the character), `reason` is nul_character, lone_surrogate or not_text."""
+
+    fields = ("field", "text", "reason")
+
+    def __str__(self) -> str:  # the CLI's one line: `error: InvalidText: <this>`
+        return f"the {self.field} holds a character that cannot be stored ({self.reason}): {self.text!r}"
+
+
+class Unstorable(InvalidInput):
+    """The database refused this request's own data (a driver's data or constraint error caught
+    by the group commit, e.g. text that escaped the check above); nothing of the request was
+    written and the rest of its batch was. `reason` names the driver's error, never the data."""
+
+
 class InvalidAmount(InvalidInput):
     """Not a plain positive number within bounds (reason: not_a_number, not_positive, ...)."""
 

@@ -10,21 +10,28 @@ changes, and the table's CHECKs refuse a negative balance again at write-back.
 
 A refusal undoes its request's wallet changes in Python, so no SAVEPOINT is needed for them.
 A request that fails after an SQL write of its own (or a write-back the database refuses)
-makes the batch run again in safe mode: one SAVEPOINT per request, wallets written back at
-the end of each request, so a failure undoes only its request.
+makes the batch run again in safe mode: one SAVEPOINT per request, and each request's wallets,
+journal rows and idempotency key written at the end of that request, so a failure undoes only
+its request. A driver error caused by a request's own data (a constraint, text the database
+cannot store, a number out of range) is such a failure: that request is refused alone
+(Unstorable) and the rest of the batch commits. Errors of the database itself (locked, busy,
+a deadlock, a lost connection) are not caught here: the store retries or refuses the batch.
 """
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, make_dataclass
 from operator import attrgetter, itemgetter
 from typing import Any, NamedTuple
 
-from economy.errors import EconomyError, IdempotencyConflict, InsufficientFunds, NotFound
+from economy.errors import EconomyError, IdempotencyConflict, InsufficientFunds, NotFound, Unstorable
 from economy.models import Key, decode_outcome, encode_outcome
 from economy.schema import ACCOUNT_COLUMNS, TOP_KEEP, WALLET_COLUMNS
+
+log = logging.getLogger(__name__)
 
 
 class Moved(NamedTuple):
@@ -67,6 +74,14 @@ class Dialect:
 
     #: what the driver raises when a constraint refuses a write
     integrity_errors: tuple[type[BaseException], ...] = (sqlite3.IntegrityError,)
+    #: what the driver raises for a value it cannot store (a surrogate cannot be encoded;
+    #: SQLITE_TOOBIG; an int past 64 bits) — never for a lock or a lost database
+    data_errors: tuple[type[BaseException], ...] = (sqlite3.DataError, UnicodeError, OverflowError)
+
+    @property
+    def refused_errors(self) -> tuple[type[BaseException], ...]:
+        """A request's own data refused by the database: that request fails, not the batch."""
+        return (*self.integrity_errors, *self.data_errors)
 
     def select_wallets(self, db: Any, user_ids: list[int]) -> Iterable[tuple[Any, ...]]:
         for i in range(0, len(user_ids), 500):
@@ -213,10 +228,19 @@ class Tx:
         self._before.clear()
         return self.next_id
 
-    def _undo(self, start: int) -> None:
+    def _undo(self, start: int, safe: bool = False) -> None:
         for user_id, values in self._before.items():
             self.wallets[user_id]._set(values)
+        if safe:  # rolled back to the request's SAVEPOINT: the database has them as they were
+            self._stored.update(self._before)
         self.next_id = start
+
+    def _write_request(self) -> None:
+        """Safe mode: write this request's wallets and journal rows now, inside its SAVEPOINT."""
+        self._write_back(self._before)
+        if self._req_rows:
+            self.dialect.insert_transfers(self.db, self._req_rows)
+        self._req_rows.clear()
 
     def _keep(self) -> None:
         self.rows.extend(self._req_rows)
@@ -311,16 +335,32 @@ class NeedSavepoints(Exception):
     """A request failed after it had written: roll the batch back and run it in safe mode."""
 
 
+def _refused(exc: BaseException, dialect: Dialect) -> BaseException:
+    """A request's failure as its caller gets it: a driver's refusal of its data becomes
+    Unstorable (a clear refusal, not "busy"; the driver's message stays in the log)."""
+    if isinstance(exc, EconomyError) or not isinstance(exc, dialect.refused_errors):
+        return exc  # a refusal, or a bug confined to the request (raised to its caller as it is)
+    code = getattr(getattr(exc, "diag", None), "sqlstate", None)
+    reason = type(exc).__name__ + (f" {code}" if code else "")
+    log.error("a request's data was refused by the database (%s): %s", reason, exc)
+    refusal = Unstorable(text="", reason=reason)
+    refusal.__cause__ = exc
+    return refusal
+
+
 def run_batch(db: Any, requests: Sequence[Request], now: int, safe: bool = False,
               dialect: Dialect = SQLITE) -> list[Any]:
     """Apply `requests` in one transaction (the caller holds BEGIN IMMEDIATE and commits).
 
     Operations refuse before their first SQL write, and wallet changes are undone in Python,
     so by default no SAVEPOINT is paid for. A request that fails after an SQL write, or a
-    write-back the database refuses, raises NeedSavepoints; the caller rolls back and calls
-    again with `safe=True`, where each request has its own SAVEPOINT and write-back.
+    write the database refuses (its data: dialect.refused_errors), raises NeedSavepoints; the
+    caller rolls back and calls again with `safe=True`, where each request has its own
+    SAVEPOINT and writes its own rows, so a refused one is undone alone.
     Returns one outcome per request: a result, an exception instance, or RETRY.
     """
+    refused = dialect.refused_errors
+    failures = (EconomyError, *refused, ValueError, TypeError, KeyError, AttributeError)
     keyed = [k for r in requests if r.key is not None for k in (r.key.value, r.key.former) if k is not None]
     known = _lookup_keys(db, keyed, now, dialect) if keyed else {}
     seen: set[str] = set()
@@ -345,31 +385,44 @@ def run_batch(db: Any, requests: Sequence[Request], now: int, safe: bool = False
             db.execute("SAVEPOINT request")
         try:
             outcome: Any = req.op(tx)
-            if safe:
-                tx._write_back(tx._before)
             ok = True
-        except (EconomyError, *dialect.integrity_errors, ValueError, TypeError, KeyError, AttributeError) as exc:
+        except failures as exc:
             # A refusal, or a bug confined to this request: undo it, keep the neighbours.
             if not safe and (tx.dirty or not isinstance(exc, EconomyError)):
                 raise NeedSavepoints from exc
             if safe:
                 db.execute("ROLLBACK TO request")
-            tx._undo(start)
-            outcome, ok = exc, False
+            tx._undo(start, safe)
+            outcome, ok = _refused(exc, dialect), False
+        row = None
+        # A refusal is kept with its key, so a repeat gets it again; not one of the database's
+        # (Unstorable): nothing of that request is written, its key neither.
+        if key is not None and (ok or (key.keep_refusals and isinstance(outcome, EconomyError)
+                                       and not isinstance(outcome, Unstorable))):
+            expires = now + key.ttl if key.ttl is not None else None
+            row = (key.value, req.fingerprint, encode_outcome(outcome), now, expires)
         if safe:
+            try:
+                if ok:
+                    tx._write_request()
+                if row is not None:
+                    dialect.upsert_keys(db, [row])
+            except failures as exc:  # the database refused this request's rows: undo it alone
+                db.execute("ROLLBACK TO request")
+                tx._undo(start, safe)
+                outcome, ok, row = _refused(exc, dialect), False, None
             db.execute("RELEASE request")
+        elif row is not None:
+            remembered.append(row)
         if ok:
             tx._keep()
-        if key is not None and (ok or (key.keep_refusals and isinstance(outcome, EconomyError))):
-            expires = now + key.ttl if key.ttl is not None else None
-            remembered.append((key.value, req.fingerprint, encode_outcome(outcome), now, expires))
         outcomes.append(outcome)
     try:
         tx._flush()
-    except dialect.integrity_errors as exc:
+        if remembered:
+            dialect.upsert_keys(db, remembered)
+    except refused as exc:
         if safe:
             raise
-        raise NeedSavepoints from exc  # the database refused a write-back: find whose, in safe mode
-    if remembered:
-        dialect.upsert_keys(db, remembered)
+        raise NeedSavepoints from exc  # the database refused a request's rows: find whose, in safe mode
     return outcomes

@@ -29,14 +29,11 @@ from economy.schema import (
     VERSION, account_id,
 )
 from economy.store import Store, open_store
+from economy.text import check_text, clean_text, profile, shown
 
 CONTENT_ID = re.compile(r"[A-Za-z0-9_.-]{1,40}", re.ASCII)
 MAX_TEXT = 200
 SUPPORT_TEXT = 1000
-
-
-def _clip(text: str | None, limit: int = MAX_TEXT) -> str:
-    return (text or "")[:limit]
 
 
 def _key(key: Key | str | None) -> Key | None:
@@ -112,9 +109,10 @@ class Ledger:
         self, user_id: int, *, username: str | None = None, first_name: str = "",
         language: str | None = None, key: Key | str | None = None,
     ) -> Registration:
-        """Create the user (and pay the bonus, once ever) or refresh their profile."""
+        """Create the user (and pay the bonus, once ever) or refresh their profile (cleaned, never
+        refused: see economy.text.profile)."""
         check_user_id(user_id)
-        uname = username.lower()[:64] if username else None
+        uname, name, lang = profile(username, first_name, language)
         bonus = self.catalog.registration_bonus
 
         def op(tx: Tx) -> Registration:
@@ -122,12 +120,12 @@ class Ledger:
             created = tx.write(
                 "INSERT INTO users(user_id, username, first_name, language, registered_at)"
                 " VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-                (user_id, uname, _clip(first_name, 64), _clip(language, 8) or None, tx.now),
+                (user_id, uname, name, lang, tx.now),
             ).rowcount
             if not created:
                 tx.write(
                     "UPDATE users SET username = ?, first_name = ?, language = ?, active = 1 WHERE user_id = ?",
-                    (uname, _clip(first_name, 64), _clip(language, 8) or None, user_id),
+                    (uname, name, lang, user_id),
                 )
                 return Registration(user_id, False, 0, tx.balance(account_id(user_id, XP)))
             tx.write("INSERT INTO wallets(user_id) VALUES (?)", (user_id,))
@@ -140,10 +138,10 @@ class Ledger:
                               language: str | None = None) -> Done:
         """Keep a registered user's name, username and language as Telegram last showed them;
         a username they now hold is taken from whoever had it before (usernames change hands).
-        Writes nothing when nothing changed or the user is not registered."""
+        Writes nothing when nothing changed or the user is not registered. A character the
+        database cannot store is replaced, not refused (economy.text.profile)."""
         check_user_id(user_id)
-        uname = username.lower()[:64] if username else None
-        name, lang = _clip(first_name, 64), _clip(language, 8) or None
+        uname, name, lang = profile(username, first_name, language)
 
         def op(tx: Tx) -> Done:
             row = tx.db.execute("SELECT username, first_name, language FROM users WHERE user_id = ?",
@@ -185,7 +183,7 @@ class Ledger:
         (kept with the grant; see `claim_notice`)."""
         check_user_id(user_id)
         check_amount(amount)
-        reason = _clip(reason)
+        reason = check_text(reason, "reason", MAX_TEXT)
 
         def op(tx: Tx) -> Earning:
             moved = tx.transfer("earn", "XP", XP_ISSUER, account_id(user_id, XP), amount, user_id, reason or "grant",
@@ -204,7 +202,7 @@ class Ledger:
         the registration bonus (which only the bot's /start pays, to users it creates)."""
         check_user_id(user_id)
         check_amount(amount)
-        reason = _clip(reason)
+        reason = check_text(reason, "reason", MAX_TEXT)
 
         def op(tx: Tx) -> Earning:
             try:
@@ -246,7 +244,7 @@ class Ledger:
         item = self.catalog.item(code)
         ref = ref if item.per_ref else ""
         if item.per_ref and not CONTENT_ID.fullmatch(ref):
-            raise NotFound(what="content", ref=_clip(ref, 40))
+            raise NotFound(what="content", ref=shown(ref, 40))
         revenue = REVENUE[item.code]
 
         def op(tx: Tx) -> Purchase:
@@ -288,9 +286,10 @@ class Ledger:
     ) -> ContentItem:
         """Register premium content the bot can deliver (`media` + `file_ref` are opaque here)."""
         if not CONTENT_ID.fullmatch(content_id or ""):
-            raise InvalidInput(text=_clip(content_id, 40), reason="bad_content_id")
+            raise InvalidInput(text=shown(content_id or "", 40), reason="bad_content_id")
         price = check_amount(price if price is not None else self.catalog.item(CONTENT).price)
-        item = ContentItem(content_id, _clip(title or content_id, 100), _clip(media, 16), _clip(file_ref, 512), price)
+        item = ContentItem(content_id, check_text(title or content_id, "title", 100), check_text(media, "media", 16),
+                           check_text(file_ref, "file_ref", 512), price)
 
         def op(tx: Tx) -> ContentItem:
             if not tx.db.execute(
@@ -333,8 +332,8 @@ class Ledger:
                       notify: bool = False) -> CreditChange:
         check_user_id(user_id)
         check_amount(amount)
-        note = _clip(note)
-        source = _clip(source, 128)
+        note = check_text(note, "note", MAX_TEXT)
+        source = check_text(source, "source", 128)
         avail, used = account_id(user_id, CREDIT), account_id(user_id, USED)
         debit, credit = {
             "quota_increase": (QUOTA_ISSUER, avail), "quota_decrease": (avail, QUOTA_ISSUER),
@@ -395,7 +394,8 @@ class Ledger:
 
     async def _settle(self, transfer_id: int, state: str, *, message_id: int | None = None,
                       reason: str = "") -> Delivery:
-        reason = _clip(reason, 64)
+        # The bot's own word for an outcome that must be recorded whatever it is: cleaned, not refused.
+        reason = clean_text(reason)[:64]
 
         def op(tx: Tx) -> Delivery:
             found = queries.found_delivery(tx.db, transfer_id)
@@ -461,7 +461,7 @@ class Ledger:
 
     async def notice_failed(self, transfer_id: int, reason: str) -> Notice:
         """Given up for good (the user blocked the bot, Telegram refused it): the change stands."""
-        return await self._settle_notice(transfer_id, "failed", None, _clip(reason, 64))
+        return await self._settle_notice(transfer_id, "failed", None, clean_text(reason)[:64])
 
     async def _settle_notice(self, transfer_id: int, state: str, message_id: int | None, reason: str) -> Notice:
         def op(tx: Tx) -> Notice:
@@ -481,7 +481,7 @@ class Ledger:
     async def support(self, user_id: int, text: str, *, key: Key | str | None = None) -> Ticket:
         """Keep a message for the admins; it is a priority one while the user's DM perk is active."""
         check_user_id(user_id)
-        body = (text or "").strip()[:SUPPORT_TEXT]
+        body = check_text(text, "text").strip()[:SUPPORT_TEXT]
         if not body:
             raise InvalidInput(text="", reason="empty_text")
 
@@ -510,6 +510,7 @@ class Ledger:
     async def remember(self, key: Key | str, fingerprint: str, text: str) -> Answer:
         """Keep `text` under `key` unless something is kept there already: returns the first
         text kept for this key and fingerprint (IdempotencyConflict for another fingerprint)."""
+        text, fingerprint = check_text(text, "answer"), check_text(fingerprint, "fingerprint")
         return await self._write(lambda tx: Answer(text), key, "remember", fingerprint)  # type: ignore[no-any-return]
 
     async def purge_keys(self) -> int:
@@ -544,7 +545,9 @@ class Ledger:
         return await self.store.read(partial(queries.profile, user_id=check_user_id(user_id)))
 
     async def find_user(self, username: str) -> Profile:
-        return await self.store.read(partial(queries.find_user, username=username))
+        """The holder of `username` (InvalidText for a name no stored one can equal: a NUL
+        would be a driver error on PostgreSQL, a surrogate on both)."""
+        return await self.store.read(partial(queries.find_user, username=check_text(username, "username")))
 
     async def history(self, user_id: int, page: int = 0, per_page: int = 10) -> Page:
         return await self.store.read(partial(queries.history, user_id=check_user_id(user_id), page=page, per_page=per_page))

@@ -32,6 +32,7 @@ from economy.errors import EconomyError
 from economy.journal import Tx
 from economy.ledger import Ledger
 from economy.schema import CREDIT, LEGACY_CREDIT, LEGACY_TOKENS, TOKEN, USED, account_id
+from economy.text import clean_text
 
 _ID = re.compile(r"[0-9]{1,16}", re.ASCII)
 _ZERO = re.compile(r"0+(?:[.,]0{1,2})?", re.ASCII)
@@ -178,7 +179,7 @@ def read_tokens(path: Path, idmap: dict[str, int], plan: Plan) -> None:
             plan.rejected.append(Rejected(where, f"timestamp {_shown(stamp)} is not a date and time"))
         else:
             delta = abs(amount) if kind == "EARN" else -abs(amount)
-            reason_text = str(reason)[:MAX_REASON] if reason is not None else ""
+            reason_text = clean_text(str(reason))[:MAX_REASON] if reason is not None else ""  # a NUL: PostgreSQL
             plan.history.append((tx_id, tid, kind, delta, reason_text, ts))
             moved[tid] = moved.get(tid, 0) + delta
     plan.mismatched = sorted(t for t, (_, b) in plan.tokens.items() if t in moved and moved[t] != b)

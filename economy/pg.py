@@ -62,6 +62,10 @@ class PgDialect(Dialect):
     batch's size, so its text never changes and psycopg prepares it once."""
 
     integrity_errors = (psycopg.IntegrityError,)
+    #: a value the server (or psycopg, dumping it) cannot take: NUL in text, a character not in
+    #: the encoding, a number out of range (class 22); a surrogate (UnicodeEncodeError); an
+    #: index row too large (54000). Locks, deadlocks and lost connections are not among them.
+    data_errors = (psycopg.DataError, UnicodeError, pg_errors.ProgramLimitExceeded)
     _select_wallets = (f"SELECT user_id, {_WALLETS} FROM wallets WHERE user_id = ANY(%s::bigint[])"
                        " ORDER BY user_id FOR UPDATE")
     _insert_transfers = f"INSERT INTO transfers SELECT * FROM {_unnest(_TRANSFER_TYPES)}"

@@ -10,6 +10,7 @@ import pytest
 from economy import AlreadyExists, AlreadyOwned, Ledger, StorageBusy
 from economy import schema
 from economy.schema import XP, XP_ISSUER, account_id
+from economy.errors import Unstorable
 from tests.conftest import snapshot
 
 
@@ -129,7 +130,9 @@ async def test_a_write_back_the_database_refuses_fails_only_its_request(ledger):
     bad = ledger.store.write(overdraw_behind_the_checks, None, "bad")
     good = ledger.grant(2, 5)
     results = await asyncio.gather(bad, good, return_exceptions=True)
-    assert isinstance(results[0], ledger.store.IntegrityError) and results[1].xp == 55
+    # refused as a clear refusal of its own, the driver's error kept as its cause
+    assert isinstance(results[0], Unstorable) and isinstance(results[0].__cause__, ledger.store.IntegrityError)
+    assert results[1].xp == 55
     assert ledger.store.safe_batches >= 1
     assert (await ledger.balance(1)).tokens == 0
     assert await ledger.verify() == []

@@ -18,11 +18,13 @@ from economy.errors import (
     InsufficientFunds,
     InvalidAmount,
     InvalidInput,
+    InvalidText,
     NotFound,
     QuotaBelowUsage,
     QuotaExceeded,
     RefundTooLarge,
     StorageBusy,
+    Unstorable,
 )
 from economy.views import MONEY_FIELDS
 
@@ -106,6 +108,11 @@ def _detail(exc: EconomyError) -> str | None:
             return f"{exc.needed} {exc.asset} needed, {exc.available} available"
         case NotFound():
             return f"no {exc.what} {exc.ref!r}"
+        case InvalidText():
+            return (f"{exc.field} holds a character that cannot be stored ({exc.reason}; shown as U+FFFD:"
+                    f" {exc.text!r}); nothing was written")
+        case Unstorable():
+            return f"the database refused to store this request's data ({exc.reason}); nothing of it was written"
         case InvalidInput():
             return f"{exc.text!r} is not valid ({exc.reason})"
     return None

@@ -185,6 +185,10 @@ TEXTS = {
     "bad_amount": "“{text}” is not a valid amount: give a plain positive number{money}.",
     "bad_amount_money": " (TL, at most two decimals, e.g. 150 or 12.50)",
     "bad_input": "“{text}” is not valid here.",
+    "bad_text": "This text holds a character that cannot be stored (shown as �): “{text}”. Remove it and"
+                " send it again; nothing was changed.",
+    "unstorable": "The database could not store this request's data; nothing was changed. Check the text"
+                  " and try again.",
     "conflict": "This request was already used for something else; nothing was changed.",
     "busy": "The service is busy right now; nothing was changed. Please try again in a moment.",
     "oops": "Sorry, something went wrong. Please try again.",

@@ -185,6 +185,10 @@ TEXTS = {
     "bad_amount": "“{text}” geçerli bir miktar değil: düz, pozitif bir sayı yaz{money}.",
     "bad_amount_money": " (TL, en fazla iki ondalık, ör. 150 ya da 12,50)",
     "bad_input": "“{text}” burada geçerli değil.",
+    "bad_text": "Bu metinde saklanamayan bir karakter var (� olarak gösterildi): “{text}”. Onu çıkarıp"
+                " tekrar gönder; hiçbir şey değişmedi.",
+    "unstorable": "Bu isteğin verisi veritabanına kaydedilemedi; hiçbir şey değişmedi. Metni kontrol edip"
+                  " tekrar dene.",
     "conflict": "Bu istek daha önce başka bir iş için kullanıldı; hiçbir şey değişmedi.",
     "busy": "Sistem şu an meşgul; hiçbir şey değişmedi. Lütfen biraz sonra tekrar dene.",
     "oops": "Üzgünüz, bir şeyler ters gitti. Lütfen tekrar dene.",
