@@ -250,7 +250,7 @@ def test_a_field_past_the_csv_limit_is_one_line_and_exit_2(tmp_path):
     credits.write_text("id,credits\n1001,\"1000.00\n" + "".join(f"{1002 + n},10\n" for n in range(20_000)),
                        encoding="utf-8")
     ids = tmp_path / "ids.csv"
-    ids.write_text("old_id,telegram_id\n\"old-1,1001\n" + "x,1\n" * 20_000, encoding="utf-8")
+    ids.write_text("old_id,telegram_id\n\"old-1,1001\n" + "x,1\n" * 40_000, encoding="utf-8")
     for args in (("--credits", str(credits)), ("--credits", str(credits), "--apply"),
                  ("--tokens", str(odd_tokens(tmp_path)), "--map", str(ids))):
         out = cli("--db", url, "import-legacy", *args)
