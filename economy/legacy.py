@@ -12,8 +12,9 @@
   not a plain number is reported and skipped.
 
 Nothing is written without `apply`: the plan (users, sums per asset, every rejected row with
-its reason) is reported first. Applying writes everything in one transaction and records each
-old row it brought in, so running it again brings in nothing twice.
+its reason) is reported first, the same in a dry run and an applied one. Applying
+(economy/importing.py) writes it in chunks that take turns with the bot's writes, each old row
+recorded with what it brought in, so a run cut short and run again brings in nothing twice.
 """
 
 from __future__ import annotations
@@ -31,9 +32,10 @@ from typing import Any
 
 from economy.amounts import MAX_AMOUNT, check_user_id, format_money, parse_money
 from economy.errors import EconomyError
-from economy.journal import Tx
-from economy.ledger import Ledger
-from economy.schema import CREDIT, LEGACY_CREDIT, LEGACY_TOKENS, TOKEN, USED, account_id
+from economy.importing import Applied, already_imported, apply, ledger_sums, print_progress
+
+__all__ = ["Applied", "LegacyError", "Plan", "Rejected", "already_imported", "apply", "ledger_sums", "make_plan",
+           "print_progress", "report"]
 
 _ID = re.compile(r"[0-9]{1,16}", re.ASCII)
 _ZERO = re.compile(r"0+(?:[.,]0{1,2})?", re.ASCII)
@@ -71,18 +73,14 @@ class Plan:
     rejected: list[Rejected] = field(default_factory=list)
     #: users whose old transactions do not add up to their balance (reported, imported as is)
     mismatched: list[int] = field(default_factory=list)
+    #: the tokens.db file's name, for the rejected rows' places
+    tokens_name: str = "tokens.db"
 
     def sums(self) -> dict[str, int]:
         return {"tokens": sum(b for _, b in self.tokens.values()),
                 "credit_quota": sum(q for _, q, _ in self.credits.values()),
-                "credit_used": sum(u for _, _, u in self.credits.values())}
-
-
-@dataclass
-class Applied:
-    users: int
-    already: int
-    history: int
+                "credit_used": sum(u for _, _, u in self.credits.values()),
+                "history": len(self.history)}
 
 
 def read_map(path: Path) -> tuple[dict[str, int], list[Rejected]]:
@@ -148,6 +146,7 @@ def _shown(value: Any) -> str:
 def read_tokens(path: Path, idmap: dict[str, int], plan: Plan, now: float) -> None:
     if not path.is_file():
         raise LegacyError(f"cannot read {path}: no such file")
+    plan.tokens_name = path.name
     db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     try:
         try:
@@ -211,7 +210,7 @@ def _timestamp(value: Any, now: float) -> tuple[int | None, str]:
     unless it says otherwise), within EARLIEST..now + LATEST_AHEAD; else None and the reason."""
     shown = f"timestamp {_shown(value)}"
     seconds: float | None = None
-    if type(value) is int or (type(value) is float and math.isfinite(value)):  # noqa: E721 - not bool
+    if type(value) is int or (type(value) is float and math.isfinite(value)):  # not a bool
         seconds = value
     elif isinstance(value, str) and _SECONDS.fullmatch(value.strip()):
         seconds = float(value) if "." in value else int(value)
@@ -315,81 +314,11 @@ def make_plan(tokens: Path | None, credits: Path | None, idmap_path: Path | None
     return plan
 
 
-async def already_imported(ledger: Ledger, plan: Plan) -> set[tuple[str, str]]:
-    """The (source, old id) pairs of the plan that an earlier run brought in."""
-    def query(db: Any) -> set[tuple[str, str]]:
-        return {(s, o) for s, o in db.execute("SELECT source, old_id FROM legacy_imports")}
-
-    done = await ledger.store.read(query)
-    wanted = {("tokens", old) for old, _ in plan.tokens.values()} | {("credits", c[0]) for c in plan.credits.values()}
-    return done & wanted
-
-
-async def apply(ledger: Ledger, plan: Plan) -> Applied:
-    """Write the plan in one transaction; rows brought in before are left alone."""
-    def op(tx: Tx) -> Applied:
-        users: set[int] = set()
-        already = 0
-        for source, entries in (("tokens", plan.tokens), ("credits", plan.credits)):
-            for tid, entry in entries.items():
-                old = entry[0]
-                if not tx.write("INSERT INTO legacy_imports VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
-                                (source, old, tid, tx.now)).rowcount:
-                    already += 1
-                    continue
-                if tx.write("INSERT INTO users(user_id, registered_at) VALUES (?, ?) ON CONFLICT DO NOTHING",
-                            (tid, tx.now)).rowcount:
-                    tx.write("INSERT INTO wallets(user_id) VALUES (?)", (tid,))
-                users.add(tid)
-                if source == "tokens":
-                    if entry[1]:
-                        tx.transfer("legacy_open", "TOKEN", LEGACY_TOKENS, account_id(tid, TOKEN), entry[1], tid,
-                                    f"tokens.db:{old}"[:MAX_REASON])
-                    continue
-                _, quota, used = entry
-                if quota:
-                    tx.transfer("legacy_quota", "CREDIT", LEGACY_CREDIT, account_id(tid, CREDIT), quota, tid,
-                                f"credits:{old}"[:MAX_REASON])
-                if used:
-                    tx.transfer("legacy_used", "CREDIT", account_id(tid, CREDIT), account_id(tid, USED), used, tid,
-                                f"credits:{old}"[:MAX_REASON])
-        before = tx.db.execute("SELECT COUNT(*) FROM legacy_history").fetchone()[0]
-        if plan.history:
-            tx.db.executemany("INSERT INTO legacy_history VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-                              plan.history)
-            tx.dirty = True
-        after = tx.db.execute("SELECT COUNT(*) FROM legacy_history").fetchone()[0]
-        return Applied(len(users), already, after - before)
-
-    return await ledger.store.write(op, None, "import-legacy")
-
-
-async def ledger_sums(ledger: Ledger, plan: Plan) -> dict[str, int]:
-    """What the ledger's opening transfers for this plan's rows add up to (whichever run wrote
-    them), to set against plan.sums()."""
-    refs = {f"tokens.db:{old}"[:MAX_REASON]: "tokens" for old, _ in plan.tokens.values()}
-    credit_refs = {f"credits:{c[0]}"[:MAX_REASON] for c in plan.credits.values()}
-
-    def query(db: Any) -> dict[str, int]:
-        sums = {"tokens": 0, "credit_quota": 0, "credit_used": 0}
-        for kind, ref, amount in db.execute(
-            "SELECT kind, ref, amount FROM transfers WHERE kind IN ('legacy_open', 'legacy_quota', 'legacy_used')"
-        ):
-            if kind == "legacy_open" and ref in refs:
-                sums["tokens"] += amount
-            elif kind == "legacy_quota" and ref in credit_refs:
-                sums["credit_quota"] += amount
-            elif kind == "legacy_used" and ref in credit_refs:
-                sums["credit_used"] += amount
-        return sums
-
-    return await ledger.store.read(query)
-
-
 def report(plan: Plan, already: set[tuple[str, str]], applied: Applied | None,
            after: dict[str, int] | None = None) -> list[str]:
     sums = plan.sums()
-    lines = ["import-legacy: " + ("applied in one transaction" if applied else
+    lines = ["import-legacy: " + (f"applied in {applied.chunks} transactions of up to {applied.chunk} rows,"
+                                  " taking turns with other writers" if applied else
                                   "dry run, nothing written (--apply writes it)")]
     if plan.tokens or plan.history:
         lines.append(f"tokens: {len(plan.tokens)} users, {sums['tokens']:,} tokens in opening balances,"
@@ -398,7 +327,9 @@ def report(plan: Plan, already: set[tuple[str, str]], applied: Applied | None,
         lines.append(f"credits: {len(plan.credits)} users, quota {format_money(sums['credit_quota'])} TL,"
                      f" used {format_money(sums['credit_used'])} TL")
     if already:
-        lines.append(f"already imported by an earlier run (left as they are): {len(already)}")
+        old = sum(1 for source, _ in already if source == "history")
+        lines.append(f"already imported by an earlier run (left as they are): {len(already) - old} users' rows,"
+                     f" {old} old transactions")
     if applied:
         lines.append(f"written: {applied.users} users, {applied.history} history rows")
     if after is not None:
@@ -406,7 +337,8 @@ def report(plan: Plan, already: set[tuple[str, str]], applied: Applied | None,
         lines.append(f"{'sums in the ledger equal the files' if same else 'SUMS DIFFER'}: tokens {after['tokens']:,}"
                      f" (files {sums['tokens']:,}), quota {format_money(after['credit_quota'])} TL"
                      f" (files {format_money(sums['credit_quota'])}), used {format_money(after['credit_used'])} TL"
-                     f" (files {format_money(sums['credit_used'])})")
+                     f" (files {format_money(sums['credit_used'])}), old transactions kept {after['history']:,}"
+                     f" (files {sums['history']:,})")
     if plan.mismatched:
         lines.append(f"note: the old transactions of {len(plan.mismatched)} users do not add up to their balance"
                      f" (the balance is what is imported), e.g. {plan.mismatched[:5]}")

@@ -20,9 +20,9 @@ from tests.conftest import new_pg_database
 from tests.test_cli import ROOT
 from tests.test_legacy import TOKENS_SCHEMA
 
-#: Big enough that writing it all in one transaction holds the write lock well past LOCK_WAIT
-#: on both backends (SQLite ~2 s, PostgreSQL ~15 s on the test machine).
-BIG = 20_000
+#: Big enough for 40 chunks; written in one transaction it held the lock ~1 s on SQLite and
+#: ~8 s on PostgreSQL on the test machine (past LOCK_WAIT: refused "busy").
+BIG = 10_000
 #: How long the concurrent writer waits for the lock before it is refused "busy" (the bot's is 30 s).
 LOCK_WAIT = 1.5
 WRITERS = 20
@@ -42,12 +42,12 @@ def big_tokens(path, users: int):  # type: ignore[no-untyped-def]
     return path
 
 
-def start_import(url: str, tokens, out_dir):  # type: ignore[no-untyped-def]
-    """`python -m economy import-legacy --apply` in a process of its own, output in files."""
-    out, err = open(out_dir / "out.txt", "w+"), open(out_dir / "err.txt", "w+")
-    proc = subprocess.Popen([sys.executable, "-m", "economy", "--db", url, "import-legacy", "--tokens", str(tokens),
-                             "--apply"], cwd=ROOT, stdout=out, stderr=err, text=True)
-    return proc, out, err
+def start_import(url: str, tokens, out_dir) -> subprocess.Popen:  # type: ignore[no-untyped-def]
+    """`python -m economy import-legacy --apply` in a process of its own, its output in
+    out_dir's out.txt and err.txt."""
+    with open(out_dir / "out.txt", "w") as out, open(out_dir / "err.txt", "w") as err:
+        return subprocess.Popen([sys.executable, "-m", "economy", "--db", url, "import-legacy", "--tokens",
+                                 str(tokens), "--apply"], cwd=ROOT, stdout=out, stderr=err)
 
 
 @pytest.fixture
@@ -80,7 +80,7 @@ async def test_an_apply_takes_turns_with_another_process_writes(tmp_path, db_url
     async with await Ledger.open(db_url) as ledger:
         for user in range(1, WRITERS + 1):
             await ledger.register(user, first_name=f"writer {user}")
-    proc, out, err = start_import(db_url, tokens, tmp_path)
+    proc = start_import(db_url, tokens, tmp_path)
     waits: list[float] = []
     refused: list[StorageBusy] = []
     try:
@@ -99,8 +99,7 @@ async def test_an_apply_takes_turns_with_another_process_writes(tmp_path, db_url
         if proc.poll() is None:
             proc.kill()
         proc.wait()
-    out.seek(0), err.seek(0)
-    stdout, stderr = out.read(), err.read()
+    stdout, stderr = (tmp_path / "out.txt").read_text(), (tmp_path / "err.txt").read_text()
     print(f"{len(waits)} writes beside the import: max wait {max(waits) * 1000:.0f} ms,"
           f" mean {sum(waits) / len(waits) * 1000:.0f} ms, refused {len(refused)}")
     assert proc.returncode == 0, stdout + stderr
@@ -135,30 +134,33 @@ async def test_an_import_stopped_by_an_error_after_a_chunk_resumes_to_the_same_e
         return progress
 
     async with await Ledger.open(db_url) as ledger:
-        for k in (3, 11):  # cut short twice, at different points
+        for k in (3, 6):  # cut short twice: after 120 users, then after 120 more (8 chunks of users, 8 of history)
             with pytest.raises(Stop):
                 await legacy.apply(ledger, plan, chunk=40, progress=stop_after(k))
         rest = await legacy.apply(ledger, plan, chunk=40)
-        assert 0 < rest.users < 300 and rest.already > 0
+        assert (rest.users, rest.already, rest.history) == (60, 240, 300)
         assert await legacy.ledger_sums(ledger, plan) == plan.sums()
     assert await state(db_url) == await state(other_url)
 
 
+USERS = 2_500  # 10 chunks: the kill comes after the first
+
+
 async def test_an_import_killed_midway_resumes_to_the_same_end(tmp_path, db_url, other_url):
-    tokens = big_tokens(tmp_path / "t.db", 6_000)
-    proc, out, err = start_import(other_url, tokens, tmp_path)
-    assert proc.wait(timeout=120) == 0
-    proc, out, err = start_import(db_url, tokens, tmp_path)
+    tokens = big_tokens(tmp_path / "t.db", USERS)
+    assert start_import(other_url, tokens, tmp_path).wait(timeout=120) == 0
+    proc = start_import(db_url, tokens, tmp_path)
     deadline = time.monotonic() + 60
-    while "chunk" not in (err.seek(0) or err.read()) and proc.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.005)
+    while "chunk" not in (tmp_path / "err.txt").read_text() and proc.poll() is None and time.monotonic() < deadline:
+        await asyncio.sleep(0.005)
     proc.send_signal(signal.SIGKILL)
     assert proc.wait() == -signal.SIGKILL
     async with await Ledger.open(db_url) as ledger:
         imported = await ledger.store.read(lambda db: db.execute("SELECT COUNT(*) FROM legacy_imports").fetchone()[0])
-    assert 0 < imported < 6_000  # killed midway, with a part committed
-    again = subprocess.run([sys.executable, "-m", "economy", "--db", db_url, "import-legacy", "--tokens", str(tokens),
-                            "--apply"], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert 0 < imported < USERS  # killed midway, with a part committed
+    again = await asyncio.to_thread(subprocess.run, [
+        sys.executable, "-m", "economy", "--db", db_url, "import-legacy", "--tokens", str(tokens), "--apply",
+    ], check=False, cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert again.returncode == 0, again.stdout + again.stderr
     assert f"already imported by an earlier run (left as they are): {imported} users" in again.stdout
     assert "sums in the ledger equal the files" in again.stdout
