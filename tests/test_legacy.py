@@ -259,3 +259,27 @@ def test_a_field_past_the_csv_limit_is_one_line_and_exit_2(tmp_path):
         assert out.returncode == 2, (args, out.stderr[-500:])
         assert len(out.stderr.strip().splitlines()) == 1 and "line 2" in out.stderr, (args, out.stderr[-500:])
         assert "quote" in out.stderr
+
+
+async def test_an_old_transaction_id_the_ledger_keeps_with_other_content_is_a_rejected_row(tmp_path, db_url):
+    assert run(db_url, *legacy_files(tmp_path), "--apply").returncode == 0
+    second = tmp_path / "second"
+    second.mkdir()
+    other = second / "tokens.db"  # another community's engine: its ids start at 1 too
+    db = sqlite3.connect(other)
+    db.executescript(TOKENS_SCHEMA)
+    db.execute("INSERT INTO balances(user_id, balance) VALUES ('4001', 9)")
+    db.executemany("INSERT INTO transactions(user_id, type, amount, reason, timestamp) VALUES (?, ?, ?, ?, ?)", [
+        ("4001", "EARN", 9, "another system", "2025-02-01 10:00:00")])  # id 1: the first import's has it
+    db.commit()
+    db.close()
+    for extra in ((), ("--apply",)):
+        out = cli("--db", db_url, "import-legacy", "--tokens", str(other), *extra)
+        assert out.returncode == 0, out.stdout + out.stderr
+        assert "tokens.db transactions id=1: the ledger already keeps another old transaction with this id" in out.stdout
+        assert "0 old transactions kept as history" in out.stdout
+    assert "old transactions kept 0 (files 0)" in out.stdout
+    async with await Ledger.open(db_url) as ledger:
+        assert (await ledger.balance(4001)).tokens == 9
+        assert [e.ref for e in (await ledger.history(1001, 0, 10)).items if e.kind == IMPORTED][-1] == "kayıt bonusu"
+        assert await ledger.verify() == []
