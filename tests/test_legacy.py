@@ -283,3 +283,19 @@ async def test_an_old_transaction_id_the_ledger_keeps_with_other_content_is_a_re
         assert (await ledger.balance(4001)).tokens == 9
         assert [e.ref for e in (await ledger.history(1001, 0, 10)).items if e.kind == IMPORTED][-1] == "kayıt bonusu"
         assert await ledger.verify() == []
+
+
+async def test_a_nul_in_an_old_reason_is_cleaned_on_both_backends(tmp_path, db_url):
+    tokens = tmp_path / "nul.db"
+    db = sqlite3.connect(tokens)
+    db.executescript(TOKENS_SCHEMA)
+    db.execute("INSERT INTO balances(user_id, balance) VALUES ('5001', 3)")
+    db.execute("INSERT INTO transactions(user_id, type, amount, reason, timestamp)"
+               " VALUES ('5001', 'EARN', 3, ?, '2025-01-20 10:00:00')", ("gün\x00lük",))
+    db.commit()
+    db.close()
+    out = cli("--db", db_url, "import-legacy", "--tokens", str(tokens), "--apply")
+    assert out.returncode == 0, out.stdout + out.stderr
+    async with await Ledger.open(db_url) as ledger:
+        assert [e.ref for e in (await ledger.history(5001, 0, 10)).items if e.kind == IMPORTED] == ["günlük"]
+        assert await ledger.verify() == []
