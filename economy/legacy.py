@@ -199,7 +199,8 @@ def read_tokens(path: Path, idmap: dict[str, int], plan: Plan, now: float) -> No
         else:
             kept.add(tx_id)
             delta = abs(amount) if kind == "EARN" else -abs(amount)
-            reason_text = str(reason)[:MAX_REASON] if reason is not None else ""
+            # a NUL says nothing, and PostgreSQL cannot keep one in a text: dropped
+            reason_text = str(reason).replace("\x00", "")[:MAX_REASON] if reason is not None else ""
             plan.history.append((tx_id, tid, kind, delta, reason_text, ts))
             moved[tid] = moved.get(tid, 0) + delta
     plan.mismatched = sorted(t for t, (_, b) in plan.tokens.items() if t in moved and moved[t] != b)
