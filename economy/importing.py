@@ -133,10 +133,10 @@ async def apply(ledger: Ledger, plan: Plan, *, chunk: int = CHUNK, progress: Pro
     return applied
 
 
-def print_progress(done: int, total: int, out: TextIO = sys.stderr) -> None:
-    """About twenty lines for a whole import, for the operator watching it."""
+def print_progress(done: int, total: int, out: TextIO | None = None) -> None:
+    """About twenty lines on stderr for a whole import, for the operator watching it."""
     if done == total or done % max(1, total // 20) == 0:
-        print(f"import-legacy: chunk {done} of {total} committed", file=out, flush=True)
+        print(f"import-legacy: chunk {done} of {total} committed", file=out or sys.stderr, flush=True)
 
 
 async def already_imported(ledger: Ledger, plan: Plan) -> set[tuple[str, str]]:

@@ -1,5 +1,5 @@
 """`python -m economy import-legacy`: the seeds' token engine (tokens.db) and credit system (CSV),
-bad rows reported with their reason, a dry run that writes nothing, one transaction, idempotent,
+bad rows reported with their reason, a dry run that writes nothing, chunks (tests/test_legacy_chunks.py), idempotent,
 sums equal to the source's, and the old transactions in /history marked as imported."""
 
 from __future__ import annotations
