@@ -60,7 +60,7 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--tokens", type=Path, metavar="tokens.db", help="the old token engine's SQLite file")
     c.add_argument("--credits", type=Path, metavar="credits.csv", help="the old credit system's users (CSV)")
     c.add_argument("--map", type=Path, metavar="ids.csv", help="old_id,telegram_id for ids that are not Telegram ids")
-    c.add_argument("--apply", action="store_true", help="write it (one transaction); without it nothing is written")
+    c.add_argument("--apply", action="store_true", help="write it, in chunks that take turns with the bot (else nothing is written)")
     return p
 
 
@@ -153,7 +153,7 @@ async def import_command(args: argparse.Namespace) -> int:
     # the dry run only reads: it never creates, migrates or writes the ledger
     async with await Ledger.open(where, catalog=Catalog.from_mapping(os.environ), read_only=not args.apply) as ledger:
         already = await legacy.already_imported(ledger, plan)
-        applied = await legacy.apply(ledger, plan) if args.apply else None
+        applied = await legacy.apply(ledger, plan, progress=legacy.print_progress) if args.apply else None
         problems = await ledger.verify() if args.apply else []
         after = await legacy.ledger_sums(ledger, plan) if args.apply else None
     for line in legacy.report(plan, already, applied, after):

@@ -12,15 +12,18 @@
   not a plain number is reported and skipped.
 
 Nothing is written without `apply`: the plan (users, sums per asset, every rejected row with
-its reason) is reported first. Applying writes everything in one transaction and records each
-old row it brought in, so running it again brings in nothing twice.
+its reason) is reported first, the same in a dry run and an applied one. Applying
+(economy/importing.py) writes it in chunks that take turns with the bot's writes, each old row
+recorded with what it brought in, so a run cut short and run again brings in nothing twice.
 """
 
 from __future__ import annotations
 
 import csv
+import math
 import re
 import sqlite3
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -29,14 +32,22 @@ from typing import Any
 
 from economy.amounts import MAX_AMOUNT, check_user_id, format_money, parse_money
 from economy.errors import EconomyError
-from economy.journal import Tx
-from economy.ledger import Ledger
-from economy.schema import CREDIT, LEGACY_CREDIT, LEGACY_TOKENS, TOKEN, USED, account_id
+from economy.importing import Applied, already_imported, apply, ledger_sums, print_progress
 from economy.text import clean_text
+
+__all__ = ["Applied", "LegacyError", "Plan", "Rejected", "already_imported", "apply", "ledger_sums", "make_plan",
+           "print_progress", "report"]
 
 _ID = re.compile(r"[0-9]{1,16}", re.ASCII)
 _ZERO = re.compile(r"0+(?:[.,]0{1,2})?", re.ASCII)
+_SECONDS = re.compile(r"[0-9]{1,20}(?:\.[0-9]+)?", re.ASCII)
 MAX_REASON = 200
+#: An old transaction's time must fall between these: 2000-01-01 00:00:00 UTC and a day past
+#: now (the clock of the machine that reads the files), in seconds. A millisecond stamp, a
+#: stray huge integer or a date before the old systems existed is a rejected row, not a year
+#: 55840 that /history cannot show.
+EARLIEST = 946_684_800
+LATEST_AHEAD = 86_400
 
 
 class LegacyError(Exception):
@@ -63,18 +74,14 @@ class Plan:
     rejected: list[Rejected] = field(default_factory=list)
     #: users whose old transactions do not add up to their balance (reported, imported as is)
     mismatched: list[int] = field(default_factory=list)
+    #: the tokens.db file's name, for the rejected rows' places
+    tokens_name: str = "tokens.db"
 
     def sums(self) -> dict[str, int]:
         return {"tokens": sum(b for _, b in self.tokens.values()),
                 "credit_quota": sum(q for _, q, _ in self.credits.values()),
-                "credit_used": sum(u for _, _, u in self.credits.values())}
-
-
-@dataclass
-class Applied:
-    users: int
-    already: int
-    history: int
+                "credit_used": sum(u for _, _, u in self.credits.values()),
+                "history": len(self.history)}
 
 
 def read_map(path: Path) -> tuple[dict[str, int], list[Rejected]]:
@@ -101,7 +108,16 @@ def read_map(path: Path) -> tuple[dict[str, int], list[Rejected]]:
 def _csv_rows(path: Path) -> Iterable[list[str]]:
     try:
         with open(path, newline="", encoding="utf-8-sig") as f:
-            yield from csv.reader(f)
+            reader = csv.reader(f)
+            while True:
+                start = reader.line_num + 1
+                try:
+                    yield next(reader)
+                except StopIteration:
+                    return
+                except csv.Error as exc:  # a field past csv's limit, a NUL: the rest cannot be trusted
+                    raise LegacyError(f"{path} cannot be read from line {start} on: {exc} (a quote that is never"
+                                      " closed there makes the rest of the file one field)") from None
     except OSError as exc:
         raise LegacyError(f"cannot read {path}: {exc.strerror}") from None
     except UnicodeDecodeError:
@@ -128,15 +144,16 @@ def _shown(value: Any) -> str:
     return repr(value)[:40]
 
 
-def read_tokens(path: Path, idmap: dict[str, int], plan: Plan) -> None:
+def read_tokens(path: Path, idmap: dict[str, int], plan: Plan, now: float) -> None:
     if not path.is_file():
         raise LegacyError(f"cannot read {path}: no such file")
+    plan.tokens_name = path.name
     db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     try:
         try:
             balances = db.execute("SELECT user_id, balance FROM balances ORDER BY rowid").fetchall()
             transactions = db.execute(
-                "SELECT id, user_id, type, amount, reason, timestamp FROM transactions ORDER BY id").fetchall()
+                "SELECT id, user_id, type, amount, reason, timestamp FROM transactions ORDER BY id, rowid").fetchall()
         except sqlite3.DatabaseError as exc:
             raise LegacyError(f"{path} is not the token engine's tokens.db ({exc})") from None
     finally:
@@ -161,6 +178,7 @@ def read_tokens(path: Path, idmap: dict[str, int], plan: Plan) -> None:
             plan.tokens[tid] = (str(old).strip(), balance)
     by_old = {old: tid for tid, old in origin.items()}
     moved: dict[int, int] = {}
+    kept: set[int] = set()
     for tx_id, old, kind, amount, reason, stamp in transactions:
         where = f"{path.name} transactions id={_shown(tx_id)}"
         tid = by_old.get(str(old)) if old is not None else None
@@ -168,35 +186,56 @@ def read_tokens(path: Path, idmap: dict[str, int], plan: Plan) -> None:
             plan.rejected.append(Rejected(where, f"user_id={_shown(old)} was not imported"))
             continue
         kind = kind.upper() if isinstance(kind, str) else kind
-        ts = _timestamp(stamp)
+        ts, wrong_time = _timestamp(stamp, now)
         if type(tx_id) is not int:  # noqa: E721
             plan.rejected.append(Rejected(where, "id is not a whole number"))
+        elif tx_id in kept:
+            plan.rejected.append(Rejected(where, f"duplicate id: an earlier row with id {tx_id} is the one kept"))
         elif kind not in ("EARN", "SPEND"):
             plan.rejected.append(Rejected(where, f"type {_shown(kind)} is neither EARN nor SPEND"))
         elif type(amount) is not int or amount == 0 or abs(amount) > MAX_AMOUNT:  # noqa: E721
             plan.rejected.append(Rejected(where, f"amount {_shown(amount)} is not a whole non-zero number"))
         elif ts is None:
-            plan.rejected.append(Rejected(where, f"timestamp {_shown(stamp)} is not a date and time"))
+            plan.rejected.append(Rejected(where, wrong_time))
         else:
+            kept.add(tx_id)
             delta = abs(amount) if kind == "EARN" else -abs(amount)
-            reason_text = clean_text(str(reason))[:MAX_REASON] if reason is not None else ""  # a NUL: PostgreSQL
+            # a NUL says nothing, and PostgreSQL cannot keep one in a text: dropped; a lone
+            # surrogate cannot be stored by either backend: replaced (economy.text)
+            reason_text = clean_text(str(reason).replace("\x00", ""))[:MAX_REASON] if reason is not None else ""
             plan.history.append((tx_id, tid, kind, delta, reason_text, ts))
             moved[tid] = moved.get(tid, 0) + delta
     plan.mismatched = sorted(t for t, (_, b) in plan.tokens.items() if t in moved and moved[t] != b)
 
 
-def _timestamp(value: Any) -> int | None:
-    if value is None:
-        return None
-    if isinstance(value, int):
-        return value if value >= 0 else None
-    try:
-        stamp = datetime.fromisoformat(str(value).strip())
-    except ValueError:
-        return None
-    if stamp.tzinfo is None:
-        stamp = stamp.replace(tzinfo=timezone.utc)  # SQLite's CURRENT_TIMESTAMP is UTC
-    return int(stamp.timestamp())
+def _timestamp(value: Any, now: float) -> tuple[int | None, str]:
+    """Unix seconds (an integer, a real, or digits in a text column) or an ISO 8601 text (UTC
+    unless it says otherwise), within EARLIEST..now + LATEST_AHEAD; else None and the reason."""
+    shown = f"timestamp {_shown(value)}"
+    seconds: float | None = None
+    if type(value) is int or (type(value) is float and math.isfinite(value)):  # not a bool
+        seconds = value
+    elif isinstance(value, str) and _SECONDS.fullmatch(value.strip()):
+        seconds = float(value) if "." in value else int(value)
+    elif isinstance(value, str):
+        try:
+            stamp = datetime.fromisoformat(value.strip())
+            if stamp.tzinfo is None:
+                stamp = stamp.replace(tzinfo=timezone.utc)  # SQLite's CURRENT_TIMESTAMP is UTC
+            seconds = stamp.timestamp()
+        except (ValueError, OverflowError):
+            pass
+    if seconds is None:
+        return None, f"{shown} is not a date and time"
+    latest = int(now) + LATEST_AHEAD
+    if not EARLIEST <= seconds <= latest:
+        hint = " (milliseconds? seconds are expected)" if EARLIEST * 1000 <= seconds <= latest * 1000 else ""
+        return None, (f"{shown} is outside 2000-01-01..{_day(latest)}{hint}")
+    return int(seconds), ""
+
+
+def _day(seconds: int) -> str:
+    return datetime.fromtimestamp(seconds, timezone.utc).strftime("%Y-%m-%d")
 
 
 def _money(text: str | None) -> int:
@@ -229,18 +268,19 @@ def read_credits(path: Path, idmap: dict[str, int], plan: Plan) -> None:
             plan.rejected.append(Rejected(where, "duplicate id"))
             continue
         seen.add(old)
-        carried = (row.get("credit_quota") or "").strip() != ""
+        texts = {name: (row.get(name) or "").strip() for name in ("credits", "credit_quota", "credit_used")}
         try:
-            if carried:
-                quota, used = _money(row.get("credit_quota")), _money(row.get("credit_used"))
-            else:
-                quota, used = _money(row.get("credits")), 0
+            given = {name: _money(text) for name, text in texts.items() if text}
         except EconomyError:
-            shown = row.get("credit_quota") if carried else row.get("credits")
-            used_text = row.get("credit_used", "") if carried else ""
-            plan.rejected.append(Rejected(where, f"amount {(shown or '')[:20]!r}{' / ' + used_text[:20] if used_text else ''}"
-                                                 " is not TL with at most two decimals"))
+            shown = " / ".join(repr(t[:20]) for t in texts.values() if t)
+            plan.rejected.append(Rejected(where, f"amount {shown} is not TL with at most two decimals"))
             continue
+        problem = _credit_problem(given)
+        if problem:
+            plan.rejected.append(Rejected(where, problem))
+            continue
+        quota = given.get("credit_quota", given.get("credits", 0))
+        used = given.get("credit_used", 0)
         if used > quota:
             plan.rejected.append(Rejected(where, f"credit used {format_money(used)} is above the quota"
                                                  f" {format_money(quota)}"))
@@ -248,93 +288,40 @@ def read_credits(path: Path, idmap: dict[str, int], plan: Plan) -> None:
         plan.credits[tid] = (old, quota, used)
 
 
-def make_plan(tokens: Path | None, credits: Path | None, idmap_path: Path | None) -> Plan:
+def _credit_problem(given: dict[str, int]) -> str:
+    """Why a credits row's amounts cannot be read one way only ('' if they can): `credits` is a
+    quota with nothing used (the seed's migration); `credit_quota` with `credit_used` is carried
+    over; a credit used with no credit_quota next to it says neither."""
+    if given.get("credit_used") and "credit_quota" not in given:
+        return (f"credit_used {format_money(given['credit_used'])} without a credit_quota"
+                " (credits is a quota with nothing used)")
+    if "credits" not in given and "credit_quota" not in given:
+        return "no credits or credit_quota"
+    if "credits" in given and "credit_quota" in given and given["credits"] != given["credit_quota"]:
+        return (f"credits {format_money(given['credits'])} and credit_quota {format_money(given['credit_quota'])}"
+                " disagree")
+    return ""
+
+
+def make_plan(tokens: Path | None, credits: Path | None, idmap_path: Path | None,
+              now: float | None = None) -> Plan:
+    """Read the files; `now` (default: the clock) bounds the old transactions' times."""
     plan = Plan()
     idmap: dict[str, int] = {}
     if idmap_path is not None:
         idmap, plan.rejected = read_map(idmap_path)
     if tokens is not None:
-        read_tokens(tokens, idmap, plan)
+        read_tokens(tokens, idmap, plan, time.time() if now is None else now)
     if credits is not None:
         read_credits(credits, idmap, plan)
     return plan
 
 
-async def already_imported(ledger: Ledger, plan: Plan) -> set[tuple[str, str]]:
-    """The (source, old id) pairs of the plan that an earlier run brought in."""
-    def query(db: Any) -> set[tuple[str, str]]:
-        return {(s, o) for s, o in db.execute("SELECT source, old_id FROM legacy_imports")}
-
-    done = await ledger.store.read(query)
-    wanted = {("tokens", old) for old, _ in plan.tokens.values()} | {("credits", c[0]) for c in plan.credits.values()}
-    return done & wanted
-
-
-async def apply(ledger: Ledger, plan: Plan) -> Applied:
-    """Write the plan in one transaction; rows brought in before are left alone."""
-    def op(tx: Tx) -> Applied:
-        users: set[int] = set()
-        already = 0
-        for source, entries in (("tokens", plan.tokens), ("credits", plan.credits)):
-            for tid, entry in entries.items():
-                old = entry[0]
-                if not tx.write("INSERT INTO legacy_imports VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
-                                (source, old, tid, tx.now)).rowcount:
-                    already += 1
-                    continue
-                if tx.write("INSERT INTO users(user_id, registered_at) VALUES (?, ?) ON CONFLICT DO NOTHING",
-                            (tid, tx.now)).rowcount:
-                    tx.write("INSERT INTO wallets(user_id) VALUES (?)", (tid,))
-                users.add(tid)
-                if source == "tokens":
-                    if entry[1]:
-                        tx.transfer("legacy_open", "TOKEN", LEGACY_TOKENS, account_id(tid, TOKEN), entry[1], tid,
-                                    f"tokens.db:{old}"[:MAX_REASON])
-                    continue
-                _, quota, used = entry
-                if quota:
-                    tx.transfer("legacy_quota", "CREDIT", LEGACY_CREDIT, account_id(tid, CREDIT), quota, tid,
-                                f"credits:{old}"[:MAX_REASON])
-                if used:
-                    tx.transfer("legacy_used", "CREDIT", account_id(tid, CREDIT), account_id(tid, USED), used, tid,
-                                f"credits:{old}"[:MAX_REASON])
-        before = tx.db.execute("SELECT COUNT(*) FROM legacy_history").fetchone()[0]
-        if plan.history:
-            tx.db.executemany("INSERT INTO legacy_history VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-                              plan.history)
-            tx.dirty = True
-        after = tx.db.execute("SELECT COUNT(*) FROM legacy_history").fetchone()[0]
-        return Applied(len(users), already, after - before)
-
-    return await ledger.store.write(op, None, "import-legacy")
-
-
-async def ledger_sums(ledger: Ledger, plan: Plan) -> dict[str, int]:
-    """What the ledger's opening transfers for this plan's rows add up to (whichever run wrote
-    them), to set against plan.sums()."""
-    refs = {f"tokens.db:{old}"[:MAX_REASON]: "tokens" for old, _ in plan.tokens.values()}
-    credit_refs = {f"credits:{c[0]}"[:MAX_REASON] for c in plan.credits.values()}
-
-    def query(db: Any) -> dict[str, int]:
-        sums = {"tokens": 0, "credit_quota": 0, "credit_used": 0}
-        for kind, ref, amount in db.execute(
-            "SELECT kind, ref, amount FROM transfers WHERE kind IN ('legacy_open', 'legacy_quota', 'legacy_used')"
-        ):
-            if kind == "legacy_open" and ref in refs:
-                sums["tokens"] += amount
-            elif kind == "legacy_quota" and ref in credit_refs:
-                sums["credit_quota"] += amount
-            elif kind == "legacy_used" and ref in credit_refs:
-                sums["credit_used"] += amount
-        return sums
-
-    return await ledger.store.read(query)
-
-
 def report(plan: Plan, already: set[tuple[str, str]], applied: Applied | None,
            after: dict[str, int] | None = None) -> list[str]:
     sums = plan.sums()
-    lines = ["import-legacy: " + ("applied in one transaction" if applied else
+    lines = ["import-legacy: " + (f"applied in {applied.chunks} transactions of up to {applied.chunk} rows,"
+                                  " taking turns with other writers" if applied else
                                   "dry run, nothing written (--apply writes it)")]
     if plan.tokens or plan.history:
         lines.append(f"tokens: {len(plan.tokens)} users, {sums['tokens']:,} tokens in opening balances,"
@@ -343,7 +330,9 @@ def report(plan: Plan, already: set[tuple[str, str]], applied: Applied | None,
         lines.append(f"credits: {len(plan.credits)} users, quota {format_money(sums['credit_quota'])} TL,"
                      f" used {format_money(sums['credit_used'])} TL")
     if already:
-        lines.append(f"already imported by an earlier run (left as they are): {len(already)}")
+        old = sum(1 for source, _ in already if source == "history")
+        lines.append(f"already imported by an earlier run (left as they are): {len(already) - old} users' rows,"
+                     f" {old} old transactions")
     if applied:
         lines.append(f"written: {applied.users} users, {applied.history} history rows")
     if after is not None:
@@ -351,7 +340,8 @@ def report(plan: Plan, already: set[tuple[str, str]], applied: Applied | None,
         lines.append(f"{'sums in the ledger equal the files' if same else 'SUMS DIFFER'}: tokens {after['tokens']:,}"
                      f" (files {sums['tokens']:,}), quota {format_money(after['credit_quota'])} TL"
                      f" (files {format_money(sums['credit_quota'])}), used {format_money(after['credit_used'])} TL"
-                     f" (files {format_money(sums['credit_used'])})")
+                     f" (files {format_money(sums['credit_used'])}), old transactions kept {after['history']:,}"
+                     f" (files {sums['history']:,})")
     if plan.mismatched:
         lines.append(f"note: the old transactions of {len(plan.mismatched)} users do not add up to their balance"
                      f" (the balance is what is imported), e.g. {plan.mismatched[:5]}")
