@@ -16,6 +16,7 @@ from economy.models import Key
 from web import openapi
 from web.body import Fields, idempotency_key, read_object
 from web.problems import PROBLEMS, TYPE_BASE, Problem
+from web.query import BadQuery, read_query
 
 #: How long an Idempotency-Key is remembered (Stripe keeps them 24 h).
 IDEMPOTENCY_TTL = 7 * 24 * 3600
@@ -142,7 +143,10 @@ def _user(request: web.Request) -> int:
 
 
 def _query_int(request: web.Request, name: str, default: int, low: int, high: int) -> int:
-    raw = request.query.get(name)
+    try:
+        raw = read_query(request.rel_url.raw_query_string, {name: 10}).get(name)
+    except BadQuery as exc:
+        raise Problem("invalid-request", str(exc)) from None
     if raw is None:
         return default
     if not raw.isascii() or not raw.isdigit() or len(raw) > 10 or not low <= int(raw) <= high:
