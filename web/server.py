@@ -22,6 +22,8 @@ log = logging.getLogger("web")
 
 #: Telegram's updates are far smaller; the API caps its own bodies lower (web.body.MAX_BODY).
 MAX_REQUEST = 1024 * 1024
+#: The webhook route's name: what /metrics calls it (never its path).
+WEBHOOK_ROUTE = "webhook"
 Installer = Callable[[web.Application], None]
 
 
@@ -79,7 +81,7 @@ def build_web_app(ledger: Ledger, metrics: Metrics, *, health: Health, api: bool
     app.router.add_get("/healthz", health.healthz, allow_head=False)
     app.router.add_get("/readyz", health.readyz, allow_head=False)
     if webhook is not None:
-        app.router.add_post(webhook_path, webhook.handle)
+        app.router.add_post(webhook_path, webhook.handle, name=WEBHOOK_ROUTE)  # its path may hold the token
     if api:
         app.add_routes(Api(ledger, ApiKeys(ledger.store)).routes())
     if serve_metrics:
