@@ -94,8 +94,9 @@ async def run(settings: Settings, web: WebSettings) -> int:
         tune_gc()
         log.info("webhook mode: Telegram posts to %s (served at %s)", web.webhook_url, web.webhook_path)
         await stop.wait()
-        # Refuse new updates (Telegram sends them again, to another instance or after the
-        # restart) and leave readiness; the updates in hand are finished below.
+        # Refuse new updates with 503 (Telegram sends them again, to another instance or after
+        # the restart) and leave readiness; server.stop() below keeps listening while the
+        # updates in hand finish (up to WebSettings.shutdown_timeout), then cuts the rest short.
         health.closing = webhook.closing = True
         log.info("stopping after %d webhook updates", webhook.handled)
         return 0

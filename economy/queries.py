@@ -19,6 +19,8 @@ from economy.schema import (
 )
 
 MAX_PER_PAGE = 50
+#: The longest search text (the dashboard's search field holds as much).
+MAX_SEARCH = 64
 #: A connection: sqlite3's, or economy.pg.PgDb (the same execute(), `?` placeholders).
 Db = Any
 
@@ -436,6 +438,14 @@ def token_days(db: sqlite3.Connection, after: int | None, since: int, chunk: int
     return end, {day * DAY: [earned, spent] for day, earned, spent in rows}
 
 
+def _utf8(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
@@ -445,7 +455,11 @@ def search_users(db: sqlite3.Connection, text: str, order: str, page: int, per_p
     with it or whose name or username contains it; biggest `order` figure first."""
     if order not in USER_ORDERS:
         raise InvalidInput(text=str(order)[:32], reason="bad_order")
-    text = (text or "").strip()[:64]
+    text = (text or "").strip()
+    if len(text) > MAX_SEARCH:
+        raise InvalidInput(text=text[:32], reason="too_long")
+    if "\x00" in text or not _utf8(text):  # PostgreSQL refuses a NUL; no backend takes a lone surrogate
+        raise InvalidInput(text=text[:32], reason="not_text")
     where, args = "w.credit_credits > 0", []
     if text.startswith("@"):
         where, args = "u.username LIKE ? ESCAPE '\\'", [_like(text[1:].lower()) + "%"]

@@ -114,6 +114,14 @@ async def test_an_unknown_order_is_refused(people):
         await people.search_users(order="credit; DROP TABLE users")
 
 
+async def test_the_ledger_refuses_a_search_text_no_database_takes(ledger):
+    await ledger.register(7, username="seven", first_name="Seven")
+    for text in ("a\x00b", "\ud800", "x" * 65):
+        with pytest.raises(InvalidInput):
+            await ledger.search_users(text)
+    assert [u.user_id for u in (await ledger.search_users("seven")).items] == [7]
+
+
 async def test_a_refunded_content_purchase_is_not_counted_as_spent(ledger):
     await ledger.register(1)
     await ledger.grant(1, 100)

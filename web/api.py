@@ -18,6 +18,7 @@ from web import openapi
 from web.body import Fields, idempotency_key, read_object
 from web.idempotency import APPLIED, MAYBE_APPLIED, REPLAYED, Entries
 from web.problems import PROBLEMS, TYPE_BASE, Problem, refusal
+from web.query import BadQuery, read_query
 ITEMS = ("vip", "boost", "badge", "dm", "content")
 
 Call = Callable[[Key], Awaitable[Any]]
@@ -147,7 +148,10 @@ def _user(request: web.Request) -> int:
 
 
 def _query_int(request: web.Request, name: str, default: int, low: int, high: int) -> int:
-    raw = request.query.get(name)
+    try:
+        raw = read_query(request.rel_url.raw_query_string, {name: 10}).get(name)
+    except BadQuery as exc:
+        raise Problem("invalid-request", str(exc)) from None
     if raw is None:
         return default
     if not raw.isascii() or not raw.isdigit() or len(raw) > 10 or not low <= int(raw) <= high:

@@ -21,6 +21,7 @@ from economy import EconomyError, Key, Ledger, format_money, parse_money
 from economy.amounts import MAX_USER_ID
 from economy.models import Balance, CreditChange, CreditUser, Entry, Page, Profile, Stats
 from web.initdata import Forbidden, Unauthorized, Viewer, viewer_from
+from web.query import BadQuery, read_query
 
 log = logging.getLogger("web.dashboard")
 STATIC = Path(__file__).parent / "static"
@@ -35,6 +36,8 @@ CLIENT_KEY = re.compile(r"[A-Za-z0-9-]{16,64}", re.ASCII)
 KEY_TTL = 2 * 86400
 MAX_BODY = 1024
 ACTIONS = ("raise", "lower", "refund")
+#: Each query parameter's longest value (the ledger has its own, shorter limit for a search).
+QUERY = {"q": 256, "sort": 16, "page": 16}
 STATUS = {"InvalidAmount": 400, "InvalidInput": 400, "NotFound": 404, "StorageBusy": 503}
 
 Notify = Callable[[CreditChange], Awaitable[None]]
@@ -121,6 +124,8 @@ class Dashboard:
                 return _json({"error": "forbidden"}, 403)
             try:
                 return await work(request, viewer)
+            except BadQuery as exc:
+                return _json({"error": "bad_query", "detail": str(exc)}, 400)
             except EconomyError as exc:
                 return _json({"error": type(exc).__name__, **exc.to_dict()}, STATUS.get(type(exc).__name__, 409))
 
@@ -146,7 +151,7 @@ class Dashboard:
         })
 
     async def users(self, request: web.Request, viewer: Viewer) -> web.Response:
-        q = request.query
+        q = read_query(request.rel_url.raw_query_string, QUERY)
         order = q.get("sort", "used")
         found = await self.ledger.search_users(q.get("q", ""), order, _int(q.get("page", ""), limit=10**6), PER_PAGE)
         return _json({"page": found.page, "pages": found.pages, "total": found.total,
@@ -154,9 +159,10 @@ class Dashboard:
 
     async def user(self, request: web.Request, viewer: Viewer) -> web.Response:
         uid = _int(request.match_info["user_id"])
+        page = _int(read_query(request.rel_url.raw_query_string, QUERY).get("page", ""), limit=10**6)
         who = await self.ledger.profile(uid)
         balance = await self.ledger.balance(uid)
-        history = await self.ledger.history(uid, _int(request.query.get("page", ""), limit=10**6), PER_PAGE)
+        history = await self.ledger.history(uid, page, PER_PAGE)
         return _json(_card(who, balance, history))
 
     async def credit(self, request: web.Request, viewer: Viewer) -> web.Response:

@@ -71,8 +71,11 @@ class Metrics:
             status = exc.status
             raise
         finally:
-            route = request.match_info.route.resource
-            name = route.canonical if route is not None else "unmatched"
+            # The route's name or template, never the path asked for: a path may hold a secret
+            # (the webhook's, e.g. /tg/<bot token>) and a scanner's random paths would each
+            # be a new series.
+            resource = request.match_info.route.resource
+            name = "unmatched" if resource is None else resource.name or resource.canonical
             method = request.method if request.method in METHODS else "other"
             self.requests.labels(method, name, str(status)).inc()
             self.request_seconds.labels(method, name).observe(time.perf_counter() - started)

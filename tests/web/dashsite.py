@@ -82,10 +82,12 @@ class Site:
         await self.ledger.close()
 
 
-async def start_site(folder: Path, clock: Clock, notify: Any = None, **env: str) -> Site:
+async def start_site(folder: Path, clock: Clock, notify: Any = None, db: str | None = None, **env: str) -> Site:
+    """`db`: the ledger's URL (a SQLite file in `folder` when None)."""
+    db = db or f"sqlite:///{folder}/dash.db"
     settings = Settings.from_env({"BOT_TOKEN": TOKEN, "ADMIN_IDS": f"{ADMIN_EN.id},{ADMIN_TR.id}",
-                                  "DATABASE_URL": f"sqlite:///{folder}/dash.db", **env})
-    ledger = await Ledger.open(folder / "dash.db", catalog=settings.catalog, clock=clock)
+                                  "DATABASE_URL": db, **env})
+    ledger = await Ledger.open(db, catalog=settings.catalog, clock=clock)
     telegram = FakeTelegram(clock=clock)
     bot = build_bot(settings, LocalSession(telegram))
     app = web.Application()

@@ -9,11 +9,10 @@ from typing import Any
 import aiohttp
 from aiogram import Bot, Dispatcher
 from aiogram.types import Message
-from aiohttp import web
 
 from bot.fake import FakeTelegram, LocalSession, Person, Updates
 from web.config import WebSettings
-from web.server import WebServer
+from web.server import WebServer, application
 from web.webhook import SECRET_HEADER, Webhook
 
 TOKEN = "123456:" + "H" * 35
@@ -22,7 +21,7 @@ HEADERS = {SECRET_HEADER: "s3cret"}
 
 async def serve(dp: Dispatcher) -> tuple[WebServer, Webhook, str]:
     hook = Webhook(Bot(TOKEN, session=LocalSession(FakeTelegram())), dp, "s3cret", lambda r: r == "retry")
-    app = web.Application()
+    app = application()
     app.router.add_post("/hook", hook.handle)
     server = WebServer(WebSettings(port=0, shutdown_timeout=5), app)
     await server.start()
