@@ -77,7 +77,8 @@ async def run(settings: Settings, web: WebSettings) -> int:
         if metrics is not None:
             app = build_web_app(ledger, metrics, health=health, webhook=webhook, webhook_path=web.webhook_path,
                                 serve_metrics=web.metrics_port is None,
-                                installers=web_installers(settings, ledger, bot, dp["deliveries"])) if web.port is not None else None
+                                installers=web_installers(settings, ledger, bot, dp["deliveries"])) \
+                if web.port is not None else None
             server = WebServer(web, app, metrics_app(metrics) if web.metrics_port is not None else None)
             try:
                 await server.start()
