@@ -196,6 +196,30 @@ async def test_a_failed_reply_answers_500_and_the_redelivery_applies_nothing_twi
     assert json.loads(cli(db, "balance", "1002").stdout)["xp"] == 70  # 50 + 20, once
 
 
+async def test_a_reply_refused_for_good_is_acknowledged_and_the_chats_next_updates_arrive(emu, tmp_path):
+    """One rule in both modes (issue 20, item 4): a reply Telegram refuses for good (403: the
+    bot may not write there; 400) is logged in one line and answered 200 — not 500 forever,
+    which would hold that chat's next updates behind it; the write it made stays, once."""
+    bot = await started(emu, tmp_path)
+    try:
+        await ask(emu, POWER, "/start", "50 XP")
+        for status in (403, 400):
+            emu.faults["sendMessage"] = [status]
+            daily = emu.say(POWER, "/daily" if status == 403 else "/balance")
+            await emu.idle()
+            statuses = [s for uid, _, s in emu.results if uid == daily["update_id"]]
+            assert statuses == [200], (status, statuses)
+        await ask(emu, POWER, "/balance", "XP: 70")  # the chat's next update arrives and is answered
+        db = tmp_path / "e2e.db"
+        assert await bot.terminate() == 0
+        log = bot.text()
+        assert "failed for good" in log and "Traceback" not in log
+    finally:
+        if bot.proc.returncode is None:
+            await bot.kill()
+    assert json.loads(cli(db, "balance", "1002").stdout)["xp"] == 70  # the /daily applied, once
+
+
 async def _fund(emu, users, tokens):
     for who in users:
         await ask(emu, who, "/start", "50 XP")
