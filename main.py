@@ -7,7 +7,6 @@ import argparse
 import asyncio
 import logging
 import os
-import sqlite3
 import sys
 
 from dotenv import load_dotenv
@@ -40,8 +39,8 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     redact.install()
     logging.getLogger("aiogram.event").setLevel(logging.WARNING)  # our middleware logs one line per update
-    from economy.schema import SchemaMismatch
-    from economy.store import DatabaseUnavailable
+    from economy.storage.schema import SchemaMismatch
+    from economy.storage import DatabaseUnavailable, FileError
     if args.console:
         logging.getLogger().setLevel(logging.WARNING)
         from app import run_console
@@ -54,8 +53,8 @@ def main(argv: list[str] | None = None) -> int:
     except (DatabaseUnavailable, SchemaMismatch) as exc:  # the URL's password is never in it
         print(f"error: {redact(str(exc))}", file=sys.stderr)
         return 2
-    except sqlite3.DatabaseError as exc:  # a damaged file: one line, not a traceback
-        from economy.store import open_failure
+    except FileError as exc:  # a damaged file: one line, not a traceback
+        from economy.storage import open_failure
         print(f"error: {redact(open_failure(settings.database_url, exc))}", file=sys.stderr)
         return 2
 

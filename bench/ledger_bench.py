@@ -28,7 +28,7 @@ import aiosqlite
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from economy import EconomyError, Ledger  # noqa: E402
-from economy.store import is_postgres  # noqa: E402
+from economy.storage import is_postgres  # noqa: E402
 
 
 def percentile(sorted_values: list[float], p: float) -> float:

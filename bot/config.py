@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from economy.catalog import Catalog
-from economy.store import DEFAULT_URL, check_url, redact_url
+from economy.storage import DEFAULT_URL, check_url, redact_url
 
 TOKEN_SHAPE = re.compile(r"[0-9]{1,20}:[A-Za-z0-9_-]{30,64}", re.ASCII)
 LANGUAGES = ("tr", "en")

@@ -7,7 +7,6 @@ import asyncio
 import json
 import logging
 import os
-import sqlite3
 import sys
 import tempfile
 from dataclasses import asdict
@@ -20,8 +19,8 @@ from economy.catalog import Catalog
 from economy.errors import EconomyError
 from economy.ledger import Ledger
 from economy.redact import Redactor
-from economy.schema import SchemaMismatch
-from economy.store import DEFAULT_URL, DatabaseUnavailable, open_failure
+from economy.storage.schema import SchemaMismatch
+from economy.storage import DEFAULT_URL, DatabaseUnavailable, FileError, damaged, open_failure
 
 #: Commands that only read: they open the database read only (nothing created, migrated or
 #: written) and refuse one that is not a ledger at this code's schema version.
@@ -76,8 +75,8 @@ async def _run(args: argparse.Namespace) -> int:
     reading = f"{args.command} {getattr(args, 'action', '')}".strip() in READ_ONLY
     try:
         ledger = await Ledger.open(where, catalog=catalog, read_only=reading)
-    except sqlite3.DatabaseError as exc:
-        if args.command == "verify" and not isinstance(exc, sqlite3.OperationalError):
+    except FileError as exc:
+        if args.command == "verify" and damaged(exc):
             print(f"damaged: {exc}")  # the damage is what verify reports
             return 1
         raise
@@ -230,7 +229,7 @@ def main(argv: list[str] | None = None) -> int:
     except (ValueError, DatabaseUnavailable, SchemaMismatch) as exc:
         print(f"error: {redact(str(exc))}", file=sys.stderr)
         return 2
-    except sqlite3.DatabaseError as exc:
+    except FileError as exc:
         where = args.db or os.environ.get("DATABASE_URL") or DEFAULT_URL
         print(f"error: {redact(open_failure(where, exc))}", file=sys.stderr)
         return 2

@@ -9,12 +9,11 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
-import sqlite3
+
 from dataclasses import dataclass
 
 from economy.errors import AlreadyExists, InvalidInput, NotFound
-from economy.journal import Tx
-from economy.store import Store
+from economy.storage import Db, Store, Tx
 from economy.text import check_text, shown
 
 NAME = re.compile(r"[A-Za-z0-9_.-]{1,64}", re.ASCII)
@@ -67,11 +66,11 @@ class ApiKeys:
             raise InvalidInput(text=shown(scope, 16), reason="bad_scope")
         key = PREFIX + secrets.token_urlsafe(32)
 
-        def op(tx: Tx) -> ApiKey:
-            row = tx.db.execute("SELECT revoked_at FROM api_keys WHERE name = ?", (name,)).fetchone()
+        async def op(tx: Tx) -> ApiKey:
+            row = (await tx.db.execute("SELECT revoked_at FROM api_keys WHERE name = ?", (name,))).fetchone()
             if row is not None and row[0] is None:
                 raise AlreadyExists(what="api key", ref=name)
-            tx.write("INSERT INTO api_keys(name, scope, key_hash, created_at) VALUES (?, ?, ?, ?)"
+            await tx.write("INSERT INTO api_keys(name, scope, key_hash, created_at) VALUES (?, ?, ?, ?)"
                      " ON CONFLICT(name) DO UPDATE SET scope = excluded.scope, key_hash = excluded.key_hash,"
                      " created_at = excluded.created_at, revoked_at = NULL", (name, scope, digest(key), tx.now))
             return _api_key(name, scope, tx.now, digest(key), None)
@@ -81,20 +80,20 @@ class ApiKeys:
     async def revoke(self, name: str) -> ApiKey:
         check_text(name, "name")
 
-        def op(tx: Tx) -> ApiKey:
-            row = tx.db.execute(f"{_COLUMNS} WHERE name = ?", (name,)).fetchone()
+        async def op(tx: Tx) -> ApiKey:
+            row = (await tx.db.execute(f"{_COLUMNS} WHERE name = ?", (name,))).fetchone()
             if row is None:
                 raise NotFound(what="api key", ref=shown(name, 64))
             if row[4] is not None:
                 return _api_key(*row)
-            tx.write("UPDATE api_keys SET revoked_at = ? WHERE name = ?", (tx.now, name))
+            await tx.write("UPDATE api_keys SET revoked_at = ? WHERE name = ?", (tx.now, name))
             return _api_key(*row[:4], tx.now)
 
         return await self.store.write(op, None, "apikey_revoke")  # type: ignore[no-any-return]
 
     async def list(self) -> list[ApiKey]:
-        def query(db: sqlite3.Connection) -> list[ApiKey]:
-            return [_api_key(*row) for row in db.execute(f"{_COLUMNS} ORDER BY name")]
+        async def query(db: Db) -> list[ApiKey]:
+            return [_api_key(*row) for row in await db.execute(f"{_COLUMNS} ORDER BY name")]
 
         return await self.store.read(query)
 
@@ -104,8 +103,8 @@ class ApiKeys:
             return None
         hashed = digest(key)
 
-        def query(db: sqlite3.Connection) -> ApiKey | None:
-            row = db.execute(f"{_COLUMNS} WHERE key_hash = ?", (hashed,)).fetchone()
+        async def query(db: Db) -> ApiKey | None:
+            row = (await db.execute(f"{_COLUMNS} WHERE key_hash = ?", (hashed,))).fetchone()
             return _api_key(*row) if row is not None else None
 
         return await self.store.read(query)

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import hashlib
 import re
-import sqlite3
+
 from typing import Any
+
+from economy.storage import Db
 
 #: table -> primary key columns. Foreign keys point backwards in this order.
 TABLES: dict[str, tuple[str, ...]] = {
@@ -62,15 +64,9 @@ def _lenient(data: bytes) -> str:
     return _Mended(text)
 
 
-def rows(db: Any, sql: str, params: tuple[Any, ...] = ()) -> list[Row]:
+async def rows(db: Db, sql: str, params: tuple[Any, ...] = ()) -> list[Row]:
     """The rows of one query, SQLite's texts read leniently (see _lenient)."""
-    if not isinstance(db, sqlite3.Connection):
-        return [tuple(r) for r in db.execute(sql, params)]
-    db.text_factory = _lenient
-    try:
-        return [tuple(r) for r in db.execute(sql, params)]
-    finally:
-        db.text_factory = str
+    return await db.lenient(sql, params, _lenient)
 
 
 def clean(row: Row) -> tuple[Row, list[tuple[int, str]]]:
@@ -94,12 +90,11 @@ def clean(row: Row) -> tuple[Row, list[tuple[int, str]]]:
     return tuple(out), notes
 
 
-def columns(db: Any, table: str) -> list[str]:
-    cur = db.execute(f"SELECT * FROM {table} LIMIT 0")
-    return [d[0] for d in cur.description]
+async def columns(db: Db, table: str) -> list[str]:
+    return await db.columns(table)
 
 
-def page(db: Any, table: str, names: list[str], after: Row | None, limit: int) -> list[Row]:
+async def page(db: Any, table: str, names: list[str], after: Row | None, limit: int) -> list[Row]:
     """The next `limit` rows after key `after`, in key order (the key columns first)."""
     key = TABLES[table]
     order = ", ".join(key)
@@ -107,7 +102,7 @@ def page(db: Any, table: str, names: list[str], after: Row | None, limit: int) -
     if after is not None:
         where = f"WHERE ({order}) > ({', '.join('?' * len(key))})" if len(key) > 1 else f"WHERE {order} > ?"
     wanted = ", ".join([*key, *(n for n in names if n not in key)])
-    return rows(db, f"SELECT {wanted} FROM {table} {where} ORDER BY {order} LIMIT ?", (*(after or ()), limit))
+    return await rows(db, f"SELECT {wanted} FROM {table} {where} ORDER BY {order} LIMIT ?", (*(after or ()), limit))
 
 
 def ordered(table: str, names: list[str]) -> list[str]:
@@ -135,13 +130,13 @@ def row_hash(row: Row) -> int:
     return int.from_bytes(hashlib.blake2b(repr(row).encode("utf-8", "surrogatepass"), digest_size=16).digest(), "big")
 
 
-def digest(db: Any, table: str, names: list[str], batch: int, skip: Row | None = None) -> tuple[int, int]:
+async def digest(db: Any, table: str, names: list[str], batch: int, skip: Row | None = None) -> tuple[int, int]:
     """(rows, digest) of a table, read whole in pages (run it inside one read transaction),
     each row as the copy writes it (cleaned); `skip`: a key left out (the copy's marker)."""
     count = total = 0
     after: Row | None = None
     width = len(TABLES[table])
-    while chunk := page(db, table, names, after, batch):
+    while chunk := await page(db, table, names, after, batch):
         for row in chunk:
             if skip is not None and row[:width] == skip:
                 continue
@@ -151,12 +146,12 @@ def digest(db: Any, table: str, names: list[str], batch: int, skip: Row | None =
     return count, total
 
 
-def keys(db: Any, table: str, batch: int) -> set[Row]:
+async def keys(db: Any, table: str, batch: int) -> set[Row]:
     """Every key of a table."""
     key = TABLES[table]
     found: set[Row] = set()
     after: Row | None = None
-    while chunk := page(db, table, list(key), after, batch):
+    while chunk := await page(db, table, list(key), after, batch):
         found.update(clean(r)[0] for r in chunk)
         after = chunk[-1]
     return found

@@ -13,7 +13,7 @@ from functools import partial
 
 from economy import queries
 from economy.models import DayTokens
-from economy.store import Store
+from economy.storage import Store
 
 DAY = queries.DAY
 #: Transfers summed per read (~10 ms here): the first refresh of a busy month takes several.

@@ -20,14 +20,14 @@ import asyncio
 import random
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING, Any, TextIO
 
-from economy.journal import Tx
+from economy.storage import Tx
 from economy.ledger import Ledger
-from economy.schema import CREDIT, LEGACY_CREDIT, LEGACY_TOKENS, TOKEN, USED, account_id
+from economy.storage.schema import CREDIT, LEGACY_CREDIT, LEGACY_TOKENS, TOKEN, USED, account_id
 
 if TYPE_CHECKING:
     from economy.legacy import Plan
@@ -59,51 +59,51 @@ def ref(source: str, old: str) -> str:
     return f"{'tokens.db' if source == 'tokens' else 'credits'}:{old}"[:MAX_REF]
 
 
-def _insert_new(db: Any, into: str, rows: Sequence[tuple[Any, ...]], returning: str) -> list[Any]:
+async def _insert_new(db: Any, into: str, rows: Sequence[tuple[Any, ...]], returning: str) -> list[Any]:
     """INSERT the rows whose key is not there yet, one statement per few hundred rows (the
     primary key finds them, whatever the table's size); return `returning` of those written."""
     written: list[Any] = []
     for i in range(0, len(rows), _ROWS):
         part = rows[i : i + _ROWS]
         values = ",".join(["(" + ",".join("?" * len(part[0])) + ")"] * len(part))
-        written += db.execute(f"{into} VALUES {values} ON CONFLICT DO NOTHING RETURNING {returning}",
-                              [v for row in part for v in row]).fetchall()
+        written += (await db.execute(f"{into} VALUES {values} ON CONFLICT DO NOTHING RETURNING {returning}",
+                              [v for row in part for v in row])).fetchall()
     return written
 
 
-def _users(rows: list[tuple[str, int, tuple[Any, ...]]], tx: Tx) -> tuple[set[int], int]:
+async def _users(rows: list[tuple[str, int, tuple[Any, ...]]], tx: Tx) -> tuple[set[int], int]:
     """Bring in these users' opening balances and quotas (those not brought in before), each
     recorded in legacy_imports; return the users written and how many rows were already in."""
     tx.dirty = True
-    done = {(s, old) for s, old in _insert_new(
+    done = {(s, old) for s, old in await _insert_new(
         tx.db, "INSERT INTO legacy_imports", [(s, e[0], tid, tx.now) for s, tid, e in rows], "source, old_id")}
     new = [(s, tid, entry) for s, tid, entry in rows if (s, entry[0]) in done]
     if not new:
         return set(), len(rows)
     tids = list(dict.fromkeys(tid for _, tid, _ in new))
-    fresh = _insert_new(tx.db, "INSERT INTO users(user_id, registered_at)", [(u, tx.now) for u in tids], "user_id")
+    fresh = await _insert_new(tx.db, "INSERT INTO users(user_id, registered_at)", [(u, tx.now) for u in tids], "user_id")
     if fresh:
-        _insert_new(tx.db, "INSERT INTO wallets(user_id)", fresh, "user_id")
-    tx.load(tids)
+        await _insert_new(tx.db, "INSERT INTO wallets(user_id)", fresh, "user_id")
+    await tx.load(tids)
     for source, tid, entry in new:
         if source == "tokens":
             if entry[1]:
-                tx.transfer("legacy_open", "TOKEN", LEGACY_TOKENS, account_id(tid, TOKEN), entry[1], tid,
+                await tx.transfer("legacy_open", "TOKEN", LEGACY_TOKENS, account_id(tid, TOKEN), entry[1], tid,
                             ref(source, entry[0]))
             continue
         old, quota, used = entry
         if quota:
-            tx.transfer("legacy_quota", "CREDIT", LEGACY_CREDIT, account_id(tid, CREDIT), quota, tid, ref(source, old))
+            await tx.transfer("legacy_quota", "CREDIT", LEGACY_CREDIT, account_id(tid, CREDIT), quota, tid, ref(source, old))
         if used:
-            tx.transfer("legacy_used", "CREDIT", account_id(tid, CREDIT), account_id(tid, USED), used, tid,
+            await tx.transfer("legacy_used", "CREDIT", account_id(tid, CREDIT), account_id(tid, USED), used, tid,
                         ref(source, old))
     return set(tids), len(rows) - len(new)
 
 
-def _history(rows: list[tuple[int, int, str, int, str, int]], tx: Tx) -> int:
+async def _history(rows: list[tuple[int, int, str, int, str, int]], tx: Tx) -> int:
     """Keep these old transactions (those not kept before); return how many were written."""
     tx.dirty = True
-    return len(_insert_new(tx.db, "INSERT INTO legacy_history", rows, "id"))
+    return len(await _insert_new(tx.db, "INSERT INTO legacy_history", rows, "id"))
 
 
 async def apply(ledger: Ledger, plan: Plan, *, chunk: int = CHUNK, progress: Progress | None = None) -> Applied:
@@ -112,7 +112,7 @@ async def apply(ledger: Ledger, plan: Plan, *, chunk: int = CHUNK, progress: Pro
     if chunk < 1:
         raise ValueError("a chunk must hold at least one row")
     rows = [("tokens", tid, e) for tid, e in plan.tokens.items()] + [("credits", tid, e) for tid, e in plan.credits.items()]
-    pieces: list[Callable[[Tx], Any]] = [partial(_users, rows[i : i + chunk]) for i in range(0, len(rows), chunk)]
+    pieces: list[Callable[[Tx], Awaitable[Any]]] = [partial(_users, rows[i : i + chunk]) for i in range(0, len(rows), chunk)]
     pieces += [partial(_history, plan.history[i : i + chunk]) for i in range(0, len(plan.history), chunk)]
     applied = Applied(0, 0, 0, len(pieces), chunk)
     users: set[int] = set()
@@ -145,9 +145,9 @@ async def already_imported(ledger: Ledger, plan: Plan) -> set[tuple[str, str]]:
     other content (another file's) is moved from the plan to its rejected rows."""
     from economy.legacy import Rejected
 
-    def query(db: Any) -> tuple[set[tuple[str, str]], dict[int, tuple[Any, ...]]]:
-        return ({(s, o) for s, o in db.execute("SELECT source, old_id FROM legacy_imports")},
-                {row[0]: tuple(row) for row in db.execute(_HISTORY)})
+    async def query(db: Any) -> tuple[set[tuple[str, str]], dict[int, tuple[Any, ...]]]:
+        return ({(s, o) for s, o in await db.execute("SELECT source, old_id FROM legacy_imports")},
+                {row[0]: tuple(row) for row in await db.execute(_HISTORY)})
 
     done, kept = await ledger.store.read(query)
     wanted = {("tokens", old) for old, _ in plan.tokens.values()} | {("credits", c[0]) for c in plan.credits.values()}
@@ -175,9 +175,9 @@ async def ledger_sums(ledger: Ledger, plan: Plan) -> dict[str, int]:
     credits = {ref("credits", c[0]) for c in plan.credits.values()}
     history = {row[0]: tuple(row) for row in plan.history}
 
-    def query(db: Any) -> dict[str, int]:
+    async def query(db: Any) -> dict[str, int]:
         sums = {"tokens": 0, "credit_quota": 0, "credit_used": 0, "history": 0}
-        for kind, at, amount in db.execute(
+        for kind, at, amount in await db.execute(
             "SELECT kind, ref, amount FROM transfers WHERE kind IN ('legacy_open', 'legacy_quota', 'legacy_used')"
         ):
             if kind == "legacy_open" and at in tokens:
@@ -186,7 +186,7 @@ async def ledger_sums(ledger: Ledger, plan: Plan) -> dict[str, int]:
                 sums["credit_quota"] += amount
             elif kind == "legacy_used" and at in credits:
                 sums["credit_used"] += amount
-        sums["history"] = sum(1 for row in db.execute(_HISTORY) if history.get(row[0]) == tuple(row))
+        sums["history"] = sum(1 for row in await db.execute(_HISTORY) if history.get(row[0]) == tuple(row))
         return sums
 
     return await ledger.store.read(query)

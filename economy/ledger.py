@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import replace
 from functools import partial
 from pathlib import Path
@@ -19,16 +19,16 @@ from economy.errors import (
     AlreadyClaimed, AlreadyExists, AlreadyOwned, InsufficientFunds, InvalidInput, NotFound,
     QuotaBelowUsage, QuotaExceeded, RefundTooLarge,
 )
-from economy.journal import Tx
+from economy.storage import Tx
 from economy.models import (
     Answer, Balance, ContentItem, Conversion, CreditChange, CreditUser, DayTokens, Delivery, Done, Earning, Entry,
     Key, Notice, Page, Profile, Purchase, Registration, Spender, Stats, Ticket, Window,
 )
-from economy.schema import (
+from economy.storage.schema import (
     CREDIT, PERK_COLUMNS, QUOTA_ISSUER, REVENUE, TOKEN, TOKEN_MINT, USED, XP, XP_CONVERTED, XP_ISSUER,
-    VERSION, account_id,
+    account_id,
 )
-from economy.store import Store, open_store
+from economy.storage import Store, open_store
 from economy.text import check_text, clean_text, profile, shown
 
 CONTENT_ID = re.compile(r"[A-Za-z0-9_.-]{1,40}", re.ASCII)
@@ -47,28 +47,28 @@ BY_HAND = "by_hand"
 DELIVERY_LEASE = 45
 
 
-def _take_username(tx: Tx, user_id: int, username: str | None) -> None:
+async def _take_username(tx: Tx, user_id: int, username: str | None) -> None:
     """Telegram usernames are unique at any moment: whoever held this one gave it up."""
     if username is not None:
-        tx.write("UPDATE users SET username = NULL WHERE username = ? AND user_id <> ?", (username, user_id))
+        await tx.write("UPDATE users SET username = NULL WHERE username = ? AND user_id <> ?", (username, user_id))
 
 
-def _pending_delivery(tx: Tx, transfer_id: int, user_id: int, kind: str, worker: str, source: str = "") -> None:
-    tx.write("INSERT INTO deliveries(transfer_id, user_id, kind, state, claimed_at, claimed_by, updated_at, source)"
+async def _pending_delivery(tx: Tx, transfer_id: int, user_id: int, kind: str, worker: str, source: str = "") -> None:
+    await tx.write("INSERT INTO deliveries(transfer_id, user_id, kind, state, claimed_at, claimed_by, updated_at, source)"
              " VALUES (?, ?, ?, 'pending', ?, ?, ?, ?)", (transfer_id, user_id, kind, tx.now, worker, tx.now, source))
 
 
-def _pending_notice(tx: Tx, transfer_id: int, user_id: int, kind: str, data: dict[str, Any]) -> None:
+async def _pending_notice(tx: Tx, transfer_id: int, user_id: int, kind: str, data: dict[str, Any]) -> None:
     """The notice this change owes its user, kept with the change (sent after the commit, by
     the caller or, if it dies first, by a sweep). Unclaimed: whoever comes first sends it."""
-    tx.write("INSERT INTO notices(transfer_id, user_id, kind, data, state, claimed_at, claimed_by, updated_at)"
+    await tx.write("INSERT INTO notices(transfer_id, user_id, kind, data, state, claimed_at, claimed_by, updated_at)"
              " VALUES (?, ?, ?, ?, 'pending', ?, '', ?)",
              (transfer_id, user_id, kind, json.dumps(data, ensure_ascii=False), tx.now, tx.now))
 
 
-def _figures(tx: Tx, user_id: int) -> tuple[int, int]:
+async def _figures(tx: Tx, user_id: int) -> tuple[int, int]:
     """(quota, used) of a user, read inside the transaction."""
-    w = tx.wallet(user_id)
+    w = await tx.wallet(user_id)
     return w.credit + w.credit_used, w.credit_used
 
 
@@ -99,7 +99,7 @@ class Ledger:
     async def __aexit__(self, *exc: object) -> None:
         await self.close()
 
-    def _write(self, op: Callable[[Tx], Any], key: Key | str | None, *fingerprint: object,
+    def _write(self, op: Callable[[Tx], Awaitable[Any]], key: Key | str | None, *fingerprint: object,
                user: int | None = None) -> Any:
         """Queue `op`; `user` names the wallet it works on, read with the batch's others."""
         return self.store.write(op, _key(key), "|".join(map(str, fingerprint)), user)
@@ -115,21 +115,21 @@ class Ledger:
         uname, name, lang = profile(username, first_name, language)
         bonus = self.catalog.registration_bonus
 
-        def op(tx: Tx) -> Registration:
-            _take_username(tx, user_id, uname)
-            created = tx.write(
+        async def op(tx: Tx) -> Registration:
+            await _take_username(tx, user_id, uname)
+            created = (await tx.write(
                 "INSERT INTO users(user_id, username, first_name, language, registered_at)"
                 " VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
                 (user_id, uname, name, lang, tx.now),
-            ).rowcount
+            )).rowcount
             if not created:
-                tx.write(
+                await tx.write(
                     "UPDATE users SET username = ?, first_name = ?, language = ?, active = 1 WHERE user_id = ?",
                     (uname, name, lang, user_id),
                 )
-                return Registration(user_id, False, 0, tx.balance(account_id(user_id, XP)))
-            tx.write("INSERT INTO wallets(user_id) VALUES (?)", (user_id,))
-            tx.transfer("earn", "XP", XP_ISSUER, account_id(user_id, XP), bonus, user_id, "registration")
+                return Registration(user_id, False, 0, await tx.balance(account_id(user_id, XP)))
+            await tx.write("INSERT INTO wallets(user_id) VALUES (?)", (user_id,))
+            await tx.transfer("earn", "XP", XP_ISSUER, account_id(user_id, XP), bonus, user_id, "registration")
             return Registration(user_id, True, bonus, bonus)
 
         return await self._write(op, key, "register", user_id, user=user_id)
@@ -143,15 +143,15 @@ class Ledger:
         check_user_id(user_id)
         uname, name, lang = profile(username, first_name, language)
 
-        def op(tx: Tx) -> Done:
-            row = tx.db.execute("SELECT username, first_name, language FROM users WHERE user_id = ?",
-                                (user_id,)).fetchone()
+        async def op(tx: Tx) -> Done:
+            row = (await tx.db.execute("SELECT username, first_name, language FROM users WHERE user_id = ?",
+                                (user_id,))).fetchone()
             if row is None:
                 return Done("unknown", str(user_id))
             if tuple(row) == (uname, name, lang):
                 return Done("unchanged", str(user_id))
-            _take_username(tx, user_id, uname)
-            tx.write("UPDATE users SET username = ?, first_name = ?, language = ? WHERE user_id = ?",
+            await _take_username(tx, user_id, uname)
+            await tx.write("UPDATE users SET username = ?, first_name = ?, language = ? WHERE user_id = ?",
                      (uname, name, lang, user_id))
             return Done("refreshed", str(user_id))
 
@@ -162,15 +162,15 @@ class Ledger:
         check_user_id(user_id)
         cat = self.catalog
 
-        def op(tx: Tx) -> Earning:
+        async def op(tx: Tx) -> Earning:
             day = tx.now // 86400
-            w = tx.wallet(user_id)
+            w = await tx.wallet(user_id)
             if w.last_daily_day is not None and w.last_daily_day >= day:
                 raise AlreadyClaimed(next_at=(day + 1) * 86400)
             w.last_daily_day = day
             boosted = w.boost_until is not None and w.boost_until > tx.now
             amount = cat.daily_reward * (cat.boost_factor if boosted else 1)
-            xp = tx.transfer("earn", "XP", XP_ISSUER, account_id(user_id, XP), amount, user_id, "daily").credit_balance
+            xp = (await tx.transfer("earn", "XP", XP_ISSUER, account_id(user_id, XP), amount, user_id, "daily")).credit_balance
             return Earning(user_id, amount, xp, boosted, (day + 1) * 86400)  # type: ignore[arg-type]
 
         return await self._write(op, key, "daily", user_id, user=user_id)
@@ -185,12 +185,12 @@ class Ledger:
         check_amount(amount)
         reason = check_text(reason, "reason", MAX_TEXT)
 
-        def op(tx: Tx) -> Earning:
-            moved = tx.transfer("earn", "XP", XP_ISSUER, account_id(user_id, XP), amount, user_id, reason or "grant",
+        async def op(tx: Tx) -> Earning:
+            moved = await tx.transfer("earn", "XP", XP_ISSUER, account_id(user_id, XP), amount, user_id, reason or "grant",
                                 actor)
-            xp = tx.balance(account_id(user_id, XP))
+            xp = await tx.balance(account_id(user_id, XP))
             if notify:
-                _pending_notice(tx, moved.id, user_id, "grant", {"amount": amount, "xp": xp, "reason": reason})
+                await _pending_notice(tx, moved.id, user_id, "grant", {"amount": amount, "xp": xp, "reason": reason})
             return Earning(user_id, amount, xp, transfer_id=moved.id)
 
         return await self._write(op, key, "grant", user_id, amount, reason, actor, user=user_id)
@@ -204,14 +204,14 @@ class Ledger:
         check_amount(amount)
         reason = check_text(reason, "reason", MAX_TEXT)
 
-        def op(tx: Tx) -> Earning:
+        async def op(tx: Tx) -> Earning:
             try:
-                tx.wallet(user_id)
+                await tx.wallet(user_id)
             except NotFound:
-                tx.write("INSERT INTO users(user_id, registered_at) VALUES (?, ?)", (user_id, tx.now))
-                tx.write("INSERT INTO wallets(user_id) VALUES (?)", (user_id,))
-            xp = tx.transfer("earn", "XP", XP_ISSUER, account_id(user_id, XP), amount, user_id,
-                             reason or "earn").credit_balance
+                await tx.write("INSERT INTO users(user_id, registered_at) VALUES (?, ?)", (user_id, tx.now))
+                await tx.write("INSERT INTO wallets(user_id) VALUES (?)", (user_id,))
+            xp = (await tx.transfer("earn", "XP", XP_ISSUER, account_id(user_id, XP), amount, user_id,
+                             reason or "earn")).credit_balance
             return Earning(user_id, amount, xp)  # type: ignore[arg-type]
 
         return await self._write(op, key, "earn", user_id, amount, reason, user=user_id)
@@ -222,14 +222,14 @@ class Ledger:
         if amount is not None:
             check_amount(amount)
 
-        def op(tx: Tx) -> Conversion:
+        async def op(tx: Tx) -> Conversion:
             n = amount
             if n is None:
-                n = tx.balance(account_id(user_id, XP))
+                n = await tx.balance(account_id(user_id, XP))
                 if n == 0:
                     raise InsufficientFunds(asset="XP", needed=1, available=0)
-            xp = tx.transfer("convert", "XP", account_id(user_id, XP), XP_CONVERTED, n, user_id).debit_balance
-            tokens = tx.transfer("convert", "TOKEN", TOKEN_MINT, account_id(user_id, TOKEN), n, user_id).credit_balance
+            xp = (await tx.transfer("convert", "XP", account_id(user_id, XP), XP_CONVERTED, n, user_id)).debit_balance
+            tokens = (await tx.transfer("convert", "TOKEN", TOKEN_MINT, account_id(user_id, TOKEN), n, user_id)).credit_balance
             return Conversion(user_id, n, xp, tokens)  # type: ignore[arg-type]
 
         return await self._write(op, key, "convert", user_id, amount, user=user_id)
@@ -247,27 +247,27 @@ class Ledger:
             raise NotFound(what="content", ref=shown(ref, 40))
         revenue = REVENUE[item.code]
 
-        def op(tx: Tx) -> Purchase:
+        async def op(tx: Tx) -> Purchase:
             if item.code == CONTENT:
-                row = tx.db.execute("SELECT price FROM content WHERE content_id = ?", (ref,)).fetchone()
+                row = (await tx.db.execute("SELECT price FROM content WHERE content_id = ?", (ref,))).fetchone()
                 if row is None:
                     raise NotFound(what="content", ref=ref)
-                if tx.db.execute(
+                if (await tx.db.execute(
                     "SELECT 1 FROM entitlements WHERE user_id = ? AND item = ? AND ref = ?", (user_id, CONTENT, ref)
-                ).fetchone():
+                )).fetchone():
                     raise AlreadyOwned(item=CONTENT, ref=ref)
-                moved = tx.transfer("spend", "TOKEN", account_id(user_id, TOKEN), revenue, row[0], user_id,
+                moved = await tx.transfer("spend", "TOKEN", account_id(user_id, TOKEN), revenue, row[0], user_id,
                                     f"{CONTENT}:{ref}")
-                tx.write("INSERT INTO entitlements VALUES (?, ?, ?, ?, NULL)", (user_id, CONTENT, ref, tx.now))
+                await tx.write("INSERT INTO entitlements VALUES (?, ?, ?, ?, NULL)", (user_id, CONTENT, ref, tx.now))
                 if deliver:
-                    _pending_delivery(tx, moved.id, user_id, CONTENT, worker)
+                    await _pending_delivery(tx, moved.id, user_id, CONTENT, worker)
                 return Purchase(user_id, CONTENT, ref, row[0], moved.debit_balance, None,  # type: ignore[arg-type]
                                 moved.id)
-            w, perk = tx.wallet(user_id), PERK_COLUMNS[item.code]
+            w, perk = await tx.wallet(user_id), PERK_COLUMNS[item.code]
             held = getattr(w, perk)
             if held is not None and item.duration is None:
                 raise AlreadyOwned(item=item.code, ref="")
-            moved = tx.transfer("spend", "TOKEN", account_id(user_id, TOKEN), revenue, item.price, user_id, item.code)
+            moved = await tx.transfer("spend", "TOKEN", account_id(user_id, TOKEN), revenue, item.price, user_id, item.code)
             until = None
             if item.duration is None:
                 setattr(w, perk, tx.now)
@@ -291,11 +291,11 @@ class Ledger:
         item = ContentItem(content_id, check_text(title or content_id, "title", 100), check_text(media, "media", 16),
                            check_text(file_ref, "file_ref", 512), price)
 
-        def op(tx: Tx) -> ContentItem:
-            if not tx.db.execute(
+        async def op(tx: Tx) -> ContentItem:
+            if not (await tx.db.execute(
                 "INSERT INTO content VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
                 (item.content_id, item.title, item.media, item.file_ref, item.price, actor, tx.now),
-            ).rowcount:
+            )).rowcount:
                 raise AlreadyExists(what="content", ref=content_id)
             tx.dirty = True
             return item
@@ -340,21 +340,21 @@ class Ledger:
             "file_charge": (avail, used), "usage_remove": (used, avail),
         }[kind]
 
-        def op(tx: Tx) -> CreditChange:
+        async def op(tx: Tx) -> CreditChange:
             try:
-                moved = tx.transfer(kind, "CREDIT", debit, credit, amount, user_id, note, actor)
+                moved = await tx.transfer(kind, "CREDIT", debit, credit, amount, user_id, note, actor)
             except InsufficientFunds:
-                quota, spent = _figures(tx, user_id)
+                quota, spent = await _figures(tx, user_id)
                 if kind == "file_charge":
                     raise QuotaExceeded(amount=amount, quota=quota, used=spent) from None
                 if kind == "usage_remove":
                     raise RefundTooLarge(amount=amount, used=spent) from None
                 raise QuotaBelowUsage(amount=amount, quota=quota, used=spent) from None
             if deliver:
-                _pending_delivery(tx, moved.id, user_id, kind, worker, source)
-            quota, spent = _figures(tx, user_id)
+                await _pending_delivery(tx, moved.id, user_id, kind, worker, source)
+            quota, spent = await _figures(tx, user_id)
             if notify:
-                _pending_notice(tx, moved.id, user_id, kind, {"amount": amount, "available": quota - spent})
+                await _pending_notice(tx, moved.id, user_id, kind, {"amount": amount, "available": quota - spent})
             return CreditChange(user_id, kind, amount, quota, spent, moved.id)
 
         return await self._write(op, key, kind, user_id, amount, note, actor, *(["deliver"] if deliver else []),
@@ -367,13 +367,13 @@ class Ledger:
         it is pending and its claim is this worker's own, or older than `lease` seconds, or
         `take_over` says no other worker can be alive (one polling process). A settled one is
         returned as recorded: the caller reports it and sends nothing."""
-        def op(tx: Tx) -> Delivery:
-            found = queries.found_delivery(tx.db, transfer_id)
+        async def op(tx: Tx) -> Delivery:
+            found = await queries.found_delivery(tx.db, transfer_id)
             if found.state != "pending":
                 return found.delivery
             if not (take_over or found.claimed_by == worker or found.claimed_at + lease <= tx.now):
                 return found.delivery
-            tx.write("UPDATE deliveries SET claimed_at = ?, claimed_by = ?, updated_at = ? WHERE transfer_id = ?",
+            await tx.write("UPDATE deliveries SET claimed_at = ?, claimed_by = ?, updated_at = ? WHERE transfer_id = ?",
                      (tx.now, worker, tx.now, transfer_id))
             return replace(found.delivery, claimed=True)
 
@@ -397,23 +397,23 @@ class Ledger:
         # The bot's own word for an outcome that must be recorded whatever it is: cleaned, not refused.
         reason = clean_text(reason)[:64]
 
-        def op(tx: Tx) -> Delivery:
-            found = queries.found_delivery(tx.db, transfer_id)
+        async def op(tx: Tx) -> Delivery:
+            found = await queries.found_delivery(tx.db, transfer_id)
             if found.state != "pending":
                 return found.delivery  # settled already (by a replay or another instance)
             refund_id, why = None, reason
             if state == "refunded":
                 kind, asset, debit, credit, amount, user_id, ref = found.transfer
                 try:
-                    refund_id = tx.transfer("delivery_refund", asset, credit, debit, amount, user_id, ref).id
+                    refund_id = (await tx.transfer("delivery_refund", asset, credit, debit, amount, user_id, ref)).id
                 except InsufficientFunds:
                     # An admin took the usage off by hand meanwhile: the user pays nothing for
                     # this file already, there is nothing left to reverse.
                     why = BY_HAND
                 if kind == "spend" and (content := content_of(ref)) is not None:
-                    tx.write("DELETE FROM entitlements WHERE user_id = ? AND item = ? AND ref = ?",
+                    await tx.write("DELETE FROM entitlements WHERE user_id = ? AND item = ? AND ref = ?",
                              (user_id, CONTENT, content))
-            tx.write("UPDATE deliveries SET state = ?, message_id = ?, refund_id = ?, reason = ?, updated_at = ?"
+            await tx.write("UPDATE deliveries SET state = ?, message_id = ?, refund_id = ?, reason = ?, updated_at = ?"
                      " WHERE transfer_id = ?", (state, message_id, refund_id, why, tx.now, transfer_id))
             return replace(found.delivery, state=state, message_id=message_id, refund_id=refund_id, reason=why)
 
@@ -444,13 +444,13 @@ class Ledger:
         """The notice of `transfer_id`, claimed for `worker` (`claimed=True`: send it now) when it
         is pending and unclaimed, or its claim is this worker's own or older than `lease`, or
         `take_over` (see `claim_delivery`)."""
-        def op(tx: Tx) -> Notice:
-            found = queries.found_notice(tx.db, transfer_id)
+        async def op(tx: Tx) -> Notice:
+            found = await queries.found_notice(tx.db, transfer_id)
             if found.state != "pending":
                 return found.notice
             if not (take_over or found.claimed_by in ("", worker) or found.claimed_at + lease <= tx.now):
                 return found.notice
-            tx.write("UPDATE notices SET claimed_at = ?, claimed_by = ?, updated_at = ? WHERE transfer_id = ?",
+            await tx.write("UPDATE notices SET claimed_at = ?, claimed_by = ?, updated_at = ? WHERE transfer_id = ?",
                      (tx.now, worker, tx.now, transfer_id))
             return replace(found.notice, claimed=True)
 
@@ -464,11 +464,11 @@ class Ledger:
         return await self._settle_notice(transfer_id, "failed", None, clean_text(reason)[:64])
 
     async def _settle_notice(self, transfer_id: int, state: str, message_id: int | None, reason: str) -> Notice:
-        def op(tx: Tx) -> Notice:
-            found = queries.found_notice(tx.db, transfer_id)
+        async def op(tx: Tx) -> Notice:
+            found = await queries.found_notice(tx.db, transfer_id)
             if found.state != "pending":
                 return found.notice
-            tx.write("UPDATE notices SET state = ?, message_id = ?, reason = ?, updated_at = ? WHERE transfer_id = ?",
+            await tx.write("UPDATE notices SET state = ?, message_id = ?, reason = ?, updated_at = ? WHERE transfer_id = ?",
                      (state, message_id, reason, tx.now, transfer_id))
             return replace(found.notice, state=state, message_id=message_id, reason=reason)
 
@@ -485,13 +485,13 @@ class Ledger:
         if not body:
             raise InvalidInput(text="", reason="empty_text")
 
-        def op(tx: Tx) -> Ticket:
-            until = tx.wallet(user_id).dm_until  # NotFound for a stranger
+        async def op(tx: Tx) -> Ticket:
+            until = (await tx.wallet(user_id)).dm_until  # NotFound for a stranger
             priority = until is not None and until > tx.now
-            tid = tx.write(
+            tid = (await tx.write(
                 "INSERT INTO support_messages(user_id, text, priority, created_at) VALUES (?, ?, ?, ?) RETURNING id",
                 (user_id, body, int(priority), tx.now),
-            ).fetchone()[0]
+            )).fetchone()[0]
             return Ticket(tid, user_id, body, priority, tx.now)  # type: ignore[arg-type]
 
         return await self._write(op, key, "support", user_id, body, user=user_id)
@@ -500,9 +500,9 @@ class Ledger:
         """Mark a user's open support messages answered (an admin replied)."""
         check_user_id(user_id)
 
-        def op(tx: Tx) -> Done:
-            n = tx.write("UPDATE support_messages SET answered_at = ? WHERE user_id = ? AND answered_at IS NULL",
-                         (tx.now, user_id)).rowcount
+        async def op(tx: Tx) -> Done:
+            n = (await tx.write("UPDATE support_messages SET answered_at = ? WHERE user_id = ? AND answered_at IS NULL",
+                         (tx.now, user_id))).rowcount
             return Done("answered", str(n))
 
         return await self._write(op, key, "close_tickets", user_id, user=user_id)
@@ -511,12 +511,15 @@ class Ledger:
         """Keep `text` under `key` unless something is kept there already: returns the first
         text kept for this key and fingerprint (IdempotencyConflict for another fingerprint)."""
         text, fingerprint = check_text(text, "answer"), check_text(fingerprint, "fingerprint")
-        return await self._write(lambda tx: Answer(text), key, "remember", fingerprint)  # type: ignore[no-any-return]
+        async def op(tx: Tx) -> Answer:
+            return Answer(text)
+
+        return await self._write(op, key, "remember", fingerprint)  # type: ignore[no-any-return]
 
     async def purge_keys(self) -> int:
         """Forget idempotency keys past their expiry; return how many."""
-        def op(tx: Tx) -> Done:
-            n = tx.write("DELETE FROM idempotency WHERE expires_at IS NOT NULL AND expires_at <= ?", (tx.now,)).rowcount
+        async def op(tx: Tx) -> Done:
+            n = (await tx.write("DELETE FROM idempotency WHERE expires_at IS NOT NULL AND expires_at <= ?", (tx.now,))).rowcount
             return Done("purged", str(n))
 
         return int((await self._write(op, None, "purge_keys")).ref)
@@ -525,8 +528,8 @@ class Ledger:
         """Mark a user (in)active, e.g. after Telegram says they blocked the bot."""
         check_user_id(user_id)
 
-        def op(tx: Tx) -> Done:
-            if not tx.db.execute("UPDATE users SET active = ? WHERE user_id = ?", (int(active), user_id)).rowcount:
+        async def op(tx: Tx) -> Done:
+            if not (await tx.db.execute("UPDATE users SET active = ? WHERE user_id = ?", (int(active), user_id))).rowcount:
                 raise NotFound(what="user", ref=str(user_id))
             tx.dirty = True
             return Done("active" if active else "inactive", str(user_id))
@@ -536,7 +539,7 @@ class Ledger:
     # -- reads --
     async def ready(self) -> bool:
         """The database answers and is at this code's schema version."""
-        return await self.store.read(queries.schema_version) == VERSION
+        return await self.store.read(queries.schema_version) == self.store.version
 
     async def balance(self, user_id: int) -> Balance:
         return await self.store.read(partial(queries.balance, user_id=check_user_id(user_id), now=int(self.store.clock())))

@@ -34,8 +34,8 @@ from typing import Any, TextIO
 from economy import copyrows, queries
 from economy.copyrows import CONTENTFUL, PRUNED, TABLES
 from economy.ledger import Ledger
-from economy.schema import SchemaMismatch
-from economy.store import Found, is_postgres, look, redact_url, sqlite_path
+from economy.storage.schema import SchemaMismatch
+from economy.storage import Db, Found, look, redact_url, same_database
 
 __all__ = ["TABLES", "CopyRefused", "CopyReport", "copy_ledger"]
 
@@ -59,27 +59,26 @@ def _marker(src: str) -> str:
     return "copy:" + hashlib.sha256(redact_url(str(src)).encode()).hexdigest()[:16]
 
 
-def _tables(db: Any) -> set[str]:
-    import sqlite3
-    if isinstance(db, sqlite3.Connection):
-        rows = db.execute("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
-    else:
-        rows = db.execute("SELECT tablename FROM pg_tables WHERE schemaname = current_schema()")
-    return {r[0] for r in rows} - {"schema_version"}
+async def _tables(db: Db) -> set[str]:
+    return await db.tables() - {"schema_version"}
 
 
-def _used(db: Any, marker: str | None = None) -> int:
+async def _count(db: Db, table: str) -> int:
+    return (await db.execute(f"SELECT COUNT(*) FROM {table}")).fetchone()[0]  # type: ignore[no-any-return]
+
+
+async def _counts(db: Db) -> dict[str, int]:
+    return {t: await _count(db, t) for t in TABLES}
+
+
+async def _used(db: Db, marker: str | None = None) -> int:
     """Rows that say the ledger is in use (the copy's own marker not counted)."""
-    used = sum(db.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0] for t in CONTENTFUL)
+    used = 0
+    for t in CONTENTFUL:
+        used += await _count(db, t)
     if marker is not None:
-        used -= db.execute("SELECT COUNT(*) FROM idempotency WHERE key = ?", (marker,)).fetchone()[0]
-    return used  # type: ignore[no-any-return]
-
-
-def _same(a: str, b: str) -> bool:
-    if is_postgres(a) or is_postgres(b):
-        return is_postgres(a) and is_postgres(b) and redact_url(a) == redact_url(b)
-    return sqlite_path(a).resolve() == sqlite_path(b).resolve()
+        used -= (await db.execute("SELECT COUNT(*) FROM idempotency WHERE key = ?", (marker,))).fetchone()[0]
+    return used
 
 
 def _say(progress: TextIO | None, text: str) -> None:
@@ -89,7 +88,7 @@ def _say(progress: TextIO | None, text: str) -> None:
 
 async def copy_ledger(src_url: str, dst_url: str, *, force: bool = False, batch: int = 5000,
                       progress: TextIO | None = sys.stderr) -> CopyReport:
-    if _same(src_url, dst_url):
+    if same_database(src_url, dst_url):
         raise CopyRefused("the source and the target are the same database")
     try:
         src = await Ledger.open(src_url, read_only=True)
@@ -130,9 +129,9 @@ def _check_target(found: Found, force: bool) -> None:
 async def _copy(src: Ledger, dst: Ledger, src_url: str, batch: int, progress: TextIO | None) -> CopyReport:
     marker = _marker(src_url)
 
-    def state(db: Any) -> tuple[int, bool]:
-        mine = db.execute("SELECT COUNT(*) FROM idempotency WHERE key = ?", (marker,)).fetchone()[0]
-        return _used(db, marker), bool(mine)
+    async def state(db: Db) -> tuple[int, bool]:
+        mine = (await db.execute("SELECT COUNT(*) FROM idempotency WHERE key = ?", (marker,))).fetchone()[0]
+        return await _used(db, marker), bool(mine)
 
     used, resumed = await dst.store.read(state)
     if used and not resumed:
@@ -146,7 +145,7 @@ async def _copy(src: Ledger, dst: Ledger, src_url: str, batch: int, progress: Te
     else:
         await dst.store.write(lambda tx: tx.write("INSERT INTO idempotency VALUES (?, 'copy', '{}', ?, NULL)",
                                                   (marker, tx.now)), None, "copy-marker")
-    totals = await src.store.read(lambda db: {t: db.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0] for t in TABLES})
+    totals = await src.store.read(_counts)
     copied: dict[str, int] = {}
     cleaned: list[str] = []
     for table in TABLES:
@@ -168,8 +167,8 @@ async def _copy_table(src: Ledger, dst: Ledger, table: str, names: list[str], ba
     while rows := await src.store.read(lambda db, a=after: copyrows.page(db, table, names, a, batch)):
         clean = storable(table, names, rows, cleaned)
 
-        def write(tx: Any, clean: list[tuple[Any, ...]] = clean) -> int:
-            tx.db.executemany(sql, clean)
+        async def write(tx: Any, clean: list[tuple[Any, ...]] = clean) -> int:
+            await tx.db.executemany(sql, clean)
             tx.dirty = True
             return len(clean)
 
@@ -198,10 +197,8 @@ async def _drop_gone(src: Ledger, dst: Ledger, table: str, batch: int, marker: s
     Other tables never lose rows: a difference there is reported by compare()."""
     if table not in PRUNED:
         return
-    count = f"SELECT COUNT(*) FROM {table}"
     skip = 1 if table == "idempotency" else 0  # the marker
-    if await dst.store.read(lambda db: db.execute(count).fetchone()[0]) - skip <= \
-            await src.store.read(lambda db: db.execute(count).fetchone()[0]):
+    if await dst.store.read(lambda db: _count(db, table)) - skip <= await src.store.read(lambda db: _count(db, table)):
         return
     theirs = await src.store.read(lambda db: copyrows.keys(db, table, batch))
     ours = await dst.store.read(lambda db: copyrows.keys(db, table, batch))
@@ -209,18 +206,15 @@ async def _drop_gone(src: Ledger, dst: Ledger, table: str, batch: int, marker: s
     key = TABLES[table]
     sql = f"DELETE FROM {table} WHERE {' AND '.join(f'{c} = ?' for c in key)}"
     for start in range(0, len(gone), batch):
-        def delete(tx: Any, keys: list[tuple[Any, ...]] = gone[start:start + batch]) -> None:
-            tx.db.executemany(sql, keys)
+        async def delete(tx: Any, keys: list[tuple[Any, ...]] = gone[start:start + batch]) -> None:
+            await tx.db.executemany(sql, keys)
             tx.dirty = True
         await dst.store.write(delete, None, f"copy-{table}-gone")
 
 
-def after_copy(db: Any) -> None:
-    """PostgreSQL hands out support message ids from a sequence: move it past the copied ones."""
-    import sqlite3
-    if not isinstance(db, sqlite3.Connection):
-        db.execute("SELECT setval(pg_get_serial_sequence('support_messages', 'id'),"
-                   " GREATEST((SELECT MAX(id) FROM support_messages), 1))")
+async def after_copy(db: Db) -> None:
+    """Ids handed out from a sequence (PostgreSQL's support messages) move past the copied ones."""
+    await db.reset_sequences()
 
 
 async def compare(src: Ledger, read_target: Any, batch: int) -> list[str]:

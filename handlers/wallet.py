@@ -14,7 +14,7 @@ from bot.context import Ctx
 from bot.texts import Raw, Texts, join
 from economy import Key, Ledger, parse_units
 from economy.models import IMPORTED, Conversion, Entry
-from economy.schema import LEGACY_KINDS
+from economy.storage.schema import LEGACY_KINDS
 from handlers.common import edit, entry_line, target
 
 HISTORY_PAGE = 10

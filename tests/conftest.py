@@ -107,9 +107,9 @@ async def snapshot(ledger: Ledger, *users: int) -> tuple:
 async def raw_sql(ledger: Ledger, sql: str, params: tuple = ()) -> BaseException | None:
     """Run one statement behind the ledger's back (its writer connection, between batches, in
     autocommit) on either backend; return what the database raised, or None."""
-    def run(db):  # type: ignore[no-untyped-def]
+    async def run(db):  # type: ignore[no-untyped-def]
         try:
-            db.execute(sql, params)
+            await db.execute(sql, params)
         except Exception as exc:  # noqa: BLE001 - the test looks at it
             return exc
         return None

@@ -17,7 +17,7 @@ import pytest
 from bot import delivery
 from bot.delivery import Deliveries
 from economy import Ledger
-from economy.pg import BATCH_LOCK
+from economy.storage.schema_postgres import BATCH_LOCK
 
 
 @asynccontextmanager
@@ -61,8 +61,8 @@ async def test_a_25s_lock_wait_and_a_slow_send_deliver_once(db_url, clock):
             assert not charging.done()  # waiting for the lock
             clock.advance(25)  # the lock wait
         done = await charging
-        claimed_at = await ledger.store.read(lambda db: db.execute(
-            "SELECT claimed_at FROM deliveries WHERE transfer_id = ?", (done.transfer_id,)).fetchone()[0])
+        claimed_at = (await ledger.store.read(lambda db: db.execute(
+            "SELECT claimed_at FROM deliveries WHERE transfer_id = ?", (done.transfer_id,)))).fetchone()[0]
         assert claimed_at == stamped + 25
         sends: list[str] = []
         takeover: list[object] = []
@@ -105,8 +105,8 @@ async def test_postgresql_stamps_claims_with_the_servers_clock_once_the_lock_is_
             released_at = holder.execute(  # type: ignore[attr-defined]
                 "SELECT floor(extract(epoch FROM clock_timestamp()))::bigint").fetchone()[0]
         done = await charging
-        claimed_at = await ledger.store.read(lambda db: db.execute(
-            "SELECT claimed_at FROM deliveries WHERE transfer_id = ?", (done.transfer_id,)).fetchone()[0])
+        claimed_at = (await ledger.store.read(lambda db: db.execute(
+            "SELECT claimed_at FROM deliveries WHERE transfer_id = ?", (done.transfer_id,)))).fetchone()[0]
         assert claimed_at >= released_at
         assert abs(claimed_at - time.time()) < 5  # the server runs on this machine here
     finally:

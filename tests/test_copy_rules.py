@@ -14,7 +14,7 @@ import pytest
 from economy import Ledger
 from economy.apikeys import ApiKeys
 from economy.moving import TABLES, copy_ledger
-from economy.store import path_from_url
+from economy.storage import path_from_url
 from tests.test_cli import cli
 from tests.test_copy import _figures, _rich
 from tests.test_damaged import one_clear_line
@@ -23,12 +23,12 @@ from tests.test_read_only import fingerprint, old_tokens_db
 
 async def dump(url: str) -> dict[str, list[tuple]]:
     """Every row of every table the copy moves, in a backend-independent order."""
-    def read(db):  # type: ignore[no-untyped-def]
+    async def read(db):  # type: ignore[no-untyped-def]
         out = {}
         for table in TABLES:
-            cur = db.execute(f"SELECT * FROM {table}")
-            names = [d[0] for d in cur.description]  # a column's place may differ between the backends
-            out[table] = sorted((tuple(sorted(zip(names, row))) for row in cur), key=repr)
+            rows = await db.execute(f"SELECT * FROM {table}")
+            names = await db.columns(table)  # a column's place may differ between the backends
+            out[table] = sorted((tuple(sorted(zip(names, row))) for row in rows), key=repr)
         return out
 
     async with await Ledger.open(url) as ledger:
@@ -152,9 +152,8 @@ async def test_a_resumed_copy_brings_what_changed_on_the_source(tmp_path, db_url
     async with await Ledger.open(src) as ledger:  # the source moves on
         keys = ApiKeys(ledger.store)
         await keys.revoke("ops")
-        pending = await ledger.store.read(
-            lambda db: [r[0] for r in db.execute("SELECT transfer_id FROM deliveries WHERE state = 'pending'"
-                                                 " ORDER BY transfer_id")])
+        pending = [r[0] for r in await ledger.store.read(
+            lambda db: db.execute("SELECT transfer_id FROM deliveries WHERE state = 'pending' ORDER BY transfer_id"))]
         await ledger.delivered(pending[0], 4242)
         await ledger.refund_delivery(pending[1], "blocked")
         await ledger.close_tickets(2)

@@ -6,7 +6,7 @@ import pytest
 
 from economy import InvalidInput
 from economy.queries import DAY
-from economy.schema import REVENUE, TOKEN_MINT
+from economy.storage.schema import REVENUE, TOKEN_MINT
 
 
 async def _journal_days(ledger, first_day: int) -> dict[int, list[int]]:

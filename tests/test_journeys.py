@@ -93,7 +93,7 @@ async def test_history_pages_walk_the_users_chain_newest_first(ledger):
 
 
 async def test_top_spenders_stay_exact_with_ties_and_many_spenders(ledger):
-    from economy.schema import TOP_KEEP
+    from economy.storage.schema import TOP_KEEP
     users = range(1, TOP_KEEP + 21)
     await asyncio.gather(*(ledger.register(u) for u in users))
     await asyncio.gather(*(ledger.grant(u, 10_000) for u in users))

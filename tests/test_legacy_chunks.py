@@ -72,8 +72,10 @@ async def state(url: str) -> dict[str, list]:
     }
     async with await Ledger.open(url) as ledger:
         assert await ledger.verify() == []
-        return await ledger.store.read(lambda db: {name: [tuple(r) for r in db.execute(sql)]
-                                                   for name, sql in queries.items()})
+        async def read(db):  # type: ignore[no-untyped-def]
+            return {name: [tuple(r) for r in await db.execute(sql)] for name, sql in queries.items()}
+
+        return await ledger.store.read(read)
 
 
 async def test_an_apply_takes_turns_with_another_process_writes(tmp_path, db_url):
@@ -107,10 +109,10 @@ async def test_an_apply_takes_turns_with_another_process_writes(tmp_path, db_url
     assert "sums in the ledger equal the files" in stdout
     assert refused == []
 
-    def interleaved(db):  # type: ignore[no-untyped-def]
-        first, last = db.execute("SELECT MIN(id), MAX(id) FROM transfers WHERE kind = 'legacy_open'").fetchone()
-        return db.execute("SELECT COUNT(*) FROM transfers WHERE kind = 'earn' AND id BETWEEN ? AND ?",
-                          (first, last)).fetchone()[0]
+    async def interleaved(db):  # type: ignore[no-untyped-def]
+        first, last = (await db.execute("SELECT MIN(id), MAX(id) FROM transfers WHERE kind = 'legacy_open'")).fetchone()
+        return (await db.execute("SELECT COUNT(*) FROM transfers WHERE kind = 'earn' AND id BETWEEN ? AND ?",
+                                 (first, last))).fetchone()[0]
 
     async with await Ledger.open(db_url) as ledger:
         assert await ledger.verify() == []
@@ -157,7 +159,7 @@ async def test_an_import_killed_midway_resumes_to_the_same_end(tmp_path, db_url,
     proc.send_signal(signal.SIGKILL)
     assert proc.wait() == -signal.SIGKILL
     async with await Ledger.open(db_url) as ledger:
-        imported = await ledger.store.read(lambda db: db.execute("SELECT COUNT(*) FROM legacy_imports").fetchone()[0])
+        imported = (await ledger.store.read(lambda db: db.execute("SELECT COUNT(*) FROM legacy_imports"))).fetchone()[0]
     assert 0 < imported < USERS  # killed midway, with a part committed
     again = await asyncio.to_thread(subprocess.run, [
         sys.executable, "-m", "economy", "--db", db_url, "import-legacy", "--tokens", str(tokens), "--apply",

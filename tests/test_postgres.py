@@ -12,7 +12,7 @@ import time
 import psycopg
 
 from economy import Ledger
-from economy.pg import BATCH_LOCK
+from economy.storage.schema_postgres import BATCH_LOCK
 from tests.test_cli import ROOT
 
 USERS = range(1, 11)

@@ -11,8 +11,8 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from economy import pg, schema
-from economy.store import is_postgres, path_from_url
+from economy.storage import schema_postgres as pg, schema_sqlite as schema
+from economy.storage import is_postgres, path_from_url
 from tests.test_cli import cli, seeded
 from tests.test_damaged import one_clear_line
 from tests.test_legacy import legacy_files

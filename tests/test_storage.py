@@ -8,61 +8,71 @@ import sys
 import pytest
 
 from economy import AlreadyExists, AlreadyOwned, Ledger, StorageBusy
-from economy import schema
-from economy.schema import XP, XP_ISSUER, account_id
+from economy.storage import schema_postgres, schema_sqlite as schema
+from economy.storage.schema import XP, XP_ISSUER, account_id
+from economy.storage.sqlite import connect
 from economy.errors import Unstorable
 from tests.conftest import snapshot
 
 
-def test_migrations_from_an_empty_file(tmp_path):
-    db = sqlite3.connect(tmp_path / "m.db", isolation_level=None)
-    assert schema.migrate(db) == 0
-    assert db.execute("PRAGMA user_version").fetchone()[0] == schema.VERSION
-    assert schema.migrate(db) == schema.VERSION  # nothing left to do
-    tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-    assert {"users", "wallets", "accounts", "transfers", "entitlements", "content", "idempotency",
-            "support_messages", "top_spenders"} <= tables
+async def test_migrations_from_an_empty_file(tmp_path):
+    db = await connect(tmp_path / "m.db")
+    try:
+        assert await schema.migrate(db) == 0
+        assert (await db.execute("PRAGMA user_version")).fetchone()[0] == schema.VERSION
+        assert await schema.migrate(db) == schema.VERSION  # nothing left to do
+        tables = {r[0] for r in await db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        assert {"users", "wallets", "accounts", "transfers", "entitlements", "content", "idempotency",
+                "support_messages", "top_spenders"} <= tables
+    finally:
+        await db.close()
 
 
-def test_migrates_an_older_file_step_by_step(tmp_path):
-    db = sqlite3.connect(tmp_path / "old.db", isolation_level=None)
-    db.execute("BEGIN")
-    schema._run_in_tx(db, schema.MIGRATIONS[0])
-    db.execute("PRAGMA user_version = 1")
-    db.execute("COMMIT")
-    assert schema.migrate(db) == 1
-    assert db.execute("PRAGMA user_version").fetchone()[0] == schema.VERSION
+async def test_migrates_an_older_file_step_by_step(tmp_path):
+    db = await connect(tmp_path / "old.db")
+    try:
+        await db.execute("BEGIN")
+        await schema.MIGRATIONS[0](db)
+        await db.execute("PRAGMA user_version = 1")
+        await db.execute("COMMIT")
+        assert await schema.migrate(db) == 1
+        assert (await db.execute("PRAGMA user_version")).fetchone()[0] == schema.VERSION
+    finally:
+        await db.close()
 
 
-def test_refuses_a_newer_file(tmp_path):
-    db = sqlite3.connect(tmp_path / "new.db", isolation_level=None)
-    db.execute(f"PRAGMA user_version = {schema.VERSION + 1}")
-    with pytest.raises(RuntimeError, match="newer"):
-        schema.migrate(db)
+async def test_refuses_a_newer_file(tmp_path):
+    db = await connect(tmp_path / "new.db")
+    try:
+        await db.execute(f"PRAGMA user_version = {schema.VERSION + 1}")
+        with pytest.raises(RuntimeError, match="newer"):
+            await schema.migrate(db)
+    finally:
+        await db.close()
 
 
 async def test_invariants_are_enforced_by_the_database_too(ledger):
     await ledger.register(1)
     refused = ledger.store.IntegrityError
 
-    def attempts(db):
-        def refuses(sql, errors=refused):
+    async def attempts(db):
+        async def refuses(sql, errors=refused):
             try:
-                db.execute(sql)
+                await db.execute(sql)
             except errors:
                 return True
             return False
 
         return [
-            refuses("UPDATE transfers SET amount = 1000"),  # the journal is append-only
-            refuses("DELETE FROM transfers"),
-            refuses("UPDATE wallets SET token = -1, token_debits = token_debits + 1 WHERE user_id = 1"),  # negative
-            refuses("UPDATE wallets SET xp = xp + 5 WHERE user_id = 1"),  # balance must equal credits - debits
-            refuses("UPDATE wallets SET credit_used = 1, credit_used_credits = 1, credit = -1,"  # used past quota
+            await refuses("UPDATE transfers SET amount = 1000"),  # the journal is append-only
+            await refuses("DELETE FROM transfers"),
+            await refuses("UPDATE wallets SET token = -1, token_debits = token_debits + 1 WHERE user_id = 1"),  # negative
+            await refuses("UPDATE wallets SET xp = xp + 5 WHERE user_id = 1"),  # balance must equal credits - debits
+            await refuses("UPDATE wallets SET credit_used = 1, credit_used_credits = 1, credit = -1,"  # used past quota
                     " credit_debits = 1 WHERE user_id = 1"),
-            refuses("INSERT INTO idempotency VALUES ('k', 'f', 'r', 0, NULL), ('k', 'f', 'r', 0, NULL)"),  # unique keys
-            refuses("UPDATE wallets SET xp = 'lots' WHERE user_id = 1", (*refused, Exception)),  # integers only
-            not refuses(f"UPDATE accounts SET balance = -10, debits = 10 WHERE id = {XP_ISSUER}"),  # system may
+            await refuses("INSERT INTO idempotency VALUES ('k', 'f', 'r', 0, NULL), ('k', 'f', 'r', 0, NULL)"),  # unique keys
+            await refuses("UPDATE wallets SET xp = 'lots' WHERE user_id = 1", (*refused, Exception)),  # integers only
+            not await refuses(f"UPDATE accounts SET balance = -10, debits = 10 WHERE id = {XP_ISSUER}"),  # system may
         ]
 
     assert await ledger.store.in_writer(attempts) == [True] * 8
@@ -72,9 +82,9 @@ async def test_invariants_are_enforced_by_the_database_too(ledger):
 async def test_the_append_only_message_names_the_journal(ledger):
     await ledger.register(1)
 
-    def update(db):
+    async def update(db):
         try:
-            db.execute("UPDATE transfers SET amount = 1000")
+            await db.execute("UPDATE transfers SET amount = 1000")
         except ledger.store.IntegrityError as exc:
             return str(exc)
 
@@ -85,9 +95,9 @@ async def test_a_refusal_after_wallet_changes_undoes_only_itself_without_savepoi
     await ledger.register(1)
     await ledger.register(2)
 
-    def change_then_refuse(tx):
-        tx.transfer("earn", "XP", XP_ISSUER, account_id(1, XP), 1000, 1)
-        tx.wallet(1).boost_until = 1
+    async def change_then_refuse(tx):
+        await tx.transfer("earn", "XP", XP_ISSUER, account_id(1, XP), 1000, 1)
+        (await tx.wallet(1)).boost_until = 1
         raise AlreadyExists(what="thing", ref="x")
 
     bad = ledger.store.write(change_then_refuse, None, "bad")
@@ -104,9 +114,9 @@ async def test_a_request_failing_after_an_sql_write_undoes_only_itself(ledger):
     await ledger.register(1)
     await ledger.register(2)
 
-    def write_then_refuse(tx):
-        tx.write("INSERT INTO support_messages(user_id, text, priority, created_at) VALUES (1, 'x', 0, 0)")
-        tx.transfer("earn", "XP", XP_ISSUER, account_id(1, XP), 1000, 1)
+    async def write_then_refuse(tx):
+        await tx.write("INSERT INTO support_messages(user_id, text, priority, created_at) VALUES (1, 'x', 0, 0)")
+        await tx.transfer("earn", "XP", XP_ISSUER, account_id(1, XP), 1000, 1)
         raise AlreadyExists(what="thing", ref="x")
 
     bad = ledger.store.write(write_then_refuse, None, "bad")
@@ -122,8 +132,8 @@ async def test_a_write_back_the_database_refuses_fails_only_its_request(ledger):
     await ledger.register(1)
     await ledger.register(2)
 
-    def overdraw_behind_the_checks(tx):  # a bug: skips transfer()'s check; the CHECK stops it
-        w = tx.wallet(1)
+    async def overdraw_behind_the_checks(tx):  # a bug: skips transfer()'s check; the CHECK stops it
+        w = await tx.wallet(1)
         w.token, w.token_debits = -5, 5
         return "done"
 
@@ -167,27 +177,28 @@ async def test_disk_full_refuses_cleanly_and_recovers(tmp_path):
 
 async def _disk_full(ledger):
     await ledger.register(1)
-    pages = await ledger.store.in_writer(lambda db: db.execute("PRAGMA page_count").fetchone()[0])
-    await ledger.store.in_writer(lambda db: db.execute(f"PRAGMA max_page_count = {pages}").fetchone())
+    pages = (await ledger.store.in_writer(lambda db: db.execute("PRAGMA page_count"))).fetchone()[0]
+    await ledger.store.in_writer(lambda db: db.execute(f"PRAGMA max_page_count = {pages}"))
     before = await snapshot(ledger, 1)
     with pytest.raises(StorageBusy) as info:
         await asyncio.gather(*(ledger.register(u) for u in range(2, 400)))
     assert info.value.reason == "full"
     assert await snapshot(ledger, 1) == before
-    await ledger.store.in_writer(lambda db: db.execute("PRAGMA max_page_count = 1073741823").fetchone())
+    await ledger.store.in_writer(lambda db: db.execute("PRAGMA max_page_count = 1073741823"))
     await asyncio.gather(*(ledger.register(u) for u in range(2, 400)))
     assert (await ledger.stats()).users == 399
     assert await ledger.verify() == []
 
 
-def test_economy_imports_without_aiogram_or_aiosqlite():
+def test_economy_imports_without_aiogram():
     code = (
         "import sys, importlib.abc\n"
         "class Block(importlib.abc.MetaPathFinder):\n"
         "    def find_spec(self, name, path=None, target=None):\n"
-        "        if name.split('.')[0] in ('aiogram', 'bot', 'handlers', 'aiosqlite'): raise ImportError(name)\n"
+        "        if name.split('.')[0] in ('aiogram', 'bot', 'handlers'): raise ImportError(name)\n"
         "sys.meta_path.insert(0, Block())\n"
-        "import economy, economy.__main__, economy.pg, economy.moving, economy.legacy\n"
+        "import economy, economy.__main__, economy.storage.postgres, economy.storage.sqlite, economy.moving,"
+        " economy.replacing, economy.legacy\n"
         "assert not any(m.split('.')[0] in ('aiogram', 'bot', 'handlers') for m in sys.modules), sys.modules\n"
         "print('ok')\n"
     )
@@ -196,13 +207,24 @@ def test_economy_imports_without_aiogram_or_aiosqlite():
     assert out.returncode == 0 and out.stdout.strip() == "ok", out.stderr
 
 
-def _v2_file(path):
+async def _migrated_to(path, version):
+    """A file as the code of schema `version` left it, empty (its own migrations, run here)."""
+    db = await connect(path)
+    try:
+        await db.execute("BEGIN")
+        for step in schema.MIGRATIONS[:version]:
+            await step(db)
+        await db.execute(f"PRAGMA user_version = {version}")
+        await db.execute("COMMIT")
+    finally:
+        await db.close()
+
+
+async def _v2_file(path):
     """A file as the v2 code left it: two users' accounts, perks, journal and journal index."""
+    await _migrated_to(path, 2)
     db = sqlite3.connect(path, isolation_level=None)
     db.execute("BEGIN")
-    for step in schema.MIGRATIONS[:2]:
-        schema._run_in_tx(db, step)
-    db.execute("PRAGMA user_version = 2")
     db.execute("INSERT INTO users(user_id, first_name, registered_at, last_daily_day) VALUES (1, 'Ayşe', 0, 20000),"
                " (2, 'Mehmet', 0, NULL)")
     accounts = {1: (0, 0, 0, 0), 2: (0, 0, 0, 0)}  # user -> (used, xp, token, credit) balances
@@ -233,7 +255,7 @@ def _v2_file(path):
 
 
 async def test_a_v2_file_with_data_migrates_to_wallets_and_keeps_every_figure(tmp_path):
-    _v2_file(tmp_path / "v2.db")
+    await _v2_file(tmp_path / "v2.db")
     ledger = await Ledger.open(tmp_path / "v2.db")
     try:
         assert await ledger.verify() == []
@@ -258,11 +280,9 @@ async def test_a_v2_file_with_data_migrates_to_wallets_and_keeps_every_figure(tm
 
 
 async def test_a_v3_file_with_a_username_held_twice_keeps_it_with_the_latest_registration(tmp_path):
+    await _migrated_to(tmp_path / "v3.db", 3)
     db = sqlite3.connect(tmp_path / "v3.db", isolation_level=None)
     db.execute("BEGIN")
-    for step in schema.MIGRATIONS[:3]:
-        schema._run_in_tx(db, step)
-    db.execute("PRAGMA user_version = 3")
     db.execute("INSERT INTO users(user_id, username, first_name, registered_at) VALUES"
                " (1, 'ayse_k', 'Ali', 10), (2, 'ayse_k', 'Ayşe', 20), (3, 'other', 'O', 5)")
     db.execute("INSERT INTO wallets(user_id) VALUES (1), (2), (3)")
@@ -277,35 +297,37 @@ async def test_a_v3_file_with_a_username_held_twice_keeps_it_with_the_latest_reg
         await ledger.close()
 
 
-def test_postgres_migrations_by_a_schema_version_table(pg_url):
-    from economy import pg
-    db = pg.PgDb(pg.connect(pg_url))
+async def test_postgres_migrations_by_a_schema_version_table(pg_url):
+    from economy.storage import postgres
+    pg = schema_postgres
+    db = await postgres.connect(pg_url)
     try:
-        assert pg.migrate(db) == 0
-        assert db.execute("SELECT MAX(version) FROM schema_version").fetchone()[0] == pg.VERSION == schema.VERSION
-        assert pg.migrate(db) == pg.VERSION  # nothing left to do
-        tables = {r[0] for r in db.execute("SELECT tablename FROM pg_tables WHERE schemaname = current_schema()")}
+        assert await pg.migrate(db) == 0
+        assert (await db.execute("SELECT MAX(version) FROM schema_version")).fetchone()[0] == pg.VERSION == schema.VERSION
+        assert await pg.migrate(db) == pg.VERSION  # nothing left to do
+        tables = {r[0] for r in await db.execute("SELECT tablename FROM pg_tables WHERE schemaname = current_schema()")}
         assert {"users", "wallets", "accounts", "transfers", "entitlements", "content", "idempotency",
                 "support_messages", "top_spenders", "schema_version"} <= tables
-        db.execute("INSERT INTO schema_version VALUES (?, 0)", (pg.VERSION + 1,))
+        await db.execute("INSERT INTO schema_version VALUES (?, 0)", (pg.VERSION + 1,))
         with pytest.raises(RuntimeError, match="newer"):
-            pg.migrate(db)
+            await pg.migrate(db)
     finally:
-        db.conn.close()
+        await db.close()
 
 
 async def test_a_postgres_v3_database_with_a_username_held_twice_migrates_to_v4(pg_url):
-    from economy import pg
-    db = pg.PgDb(pg.connect(pg_url))
+    from economy.storage import postgres
+    pg = schema_postgres
+    db = await postgres.connect(pg_url)
     try:
-        db.execute("CREATE TABLE schema_version (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)")
-        pg.MIGRATIONS[3](db)
-        db.execute("INSERT INTO schema_version VALUES (3, 0)")
-        db.execute("INSERT INTO users(user_id, username, first_name, registered_at) VALUES"
-                   " (1, 'ayse_k', 'Ali', 10), (2, 'ayse_k', 'Ayşe', 20), (3, 'other', 'O', 5)")
-        db.execute("INSERT INTO wallets(user_id) VALUES (1), (2), (3)")
+        await db.execute("CREATE TABLE schema_version (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)")
+        await pg.MIGRATIONS[3](db)
+        await db.execute("INSERT INTO schema_version VALUES (3, 0)")
+        await db.execute("INSERT INTO users(user_id, username, first_name, registered_at) VALUES"
+                         " (1, 'ayse_k', 'Ali', 10), (2, 'ayse_k', 'Ayşe', 20), (3, 'other', 'O', 5)")
+        await db.execute("INSERT INTO wallets(user_id) VALUES (1), (2), (3)")
     finally:
-        db.conn.close()
+        await db.close()
     async with await Ledger.open(pg_url) as ledger:
         assert (await ledger.find_user("@ayse_k")).user_id == 2
         assert (await ledger.profile(1)).username is None and (await ledger.profile(3)).username == "other"

@@ -17,7 +17,7 @@ from economy import ledger as ledger_module
 from economy.apikeys import ApiKeys
 from economy.errors import InvalidText, Unstorable
 from economy.models import Done
-from economy.schema import XP, XP_ISSUER, account_id
+from economy.storage.schema import XP, XP_ISSUER, account_id
 
 NUL, SURROGATE = "a\x00b", "\ud800"
 USERS = range(1, 61)
@@ -98,8 +98,8 @@ async def test_text_the_database_refuses_fails_only_its_request(ledger, unchecke
 async def test_a_number_out_of_range_fails_only_its_request(ledger):
     await _users(ledger)
 
-    def too_big(tx):  # past 64 bits: sqlite3 cannot bind it, PostgreSQL says out of range
-        tx.write("UPDATE users SET registered_at = ? WHERE user_id = 1", (2**63,))
+    async def too_big(tx):  # past 64 bits: sqlite3 cannot bind it, PostgreSQL says out of range
+        await tx.write("UPDATE users SET registered_at = ? WHERE user_id = 1", (2**63,))
         return "written"
 
     results, refused = await _one_batch(ledger, _unrelated(ledger), ledger.store.write(too_big, None, "too_big"))
@@ -110,8 +110,8 @@ async def test_a_number_out_of_range_fails_only_its_request(ledger):
 async def test_an_idempotency_key_the_database_cannot_store_fails_only_its_request(ledger):
     await _users(ledger)
 
-    def earn_1000(tx):
-        return Done("earned", str(tx.transfer("earn", "XP", XP_ISSUER, account_id(1, XP), 1000, 1).id))
+    async def earn_1000(tx):
+        return Done("earned", str((await tx.transfer("earn", "XP", XP_ISSUER, account_id(1, XP), 1000, 1)).id))
 
     poison = ledger.store.write(earn_1000, Key("fp"), "fingerprint " + SURROGATE)
     results, refused = await _one_batch(ledger, _unrelated(ledger), poison)
@@ -122,8 +122,8 @@ async def test_an_idempotency_key_the_database_cannot_store_fails_only_its_reque
 async def test_a_constraint_the_database_enforces_fails_only_its_request(ledger):
     await _users(ledger)
 
-    def overdraw(tx):  # a bug: skips transfer()'s check; the CHECK refuses the write-back
-        w = tx.wallet(2)
+    async def overdraw(tx):  # a bug: skips transfer()'s check; the CHECK refuses the write-back
+        w = await tx.wallet(2)
         w.token, w.token_debits = -5, w.token_debits + w.token + 5
         return "done"
 

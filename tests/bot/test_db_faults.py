@@ -16,7 +16,7 @@ BUSY_EN = "The service is busy right now; nothing was changed. Please try again 
 
 
 async def _pragma(ledger: Ledger, sql: str) -> None:
-    await ledger.store.in_writer(lambda db: db.execute(sql).fetchall())
+    await ledger.store.in_writer(lambda db: db.execute(sql))
 
 
 @pytest.fixture
@@ -28,7 +28,7 @@ async def fh(tmp_path, clock):
 
 
 async def test_disk_full(fh):
-    pages = (await fh.ledger.store.read(lambda db: db.execute("PRAGMA page_count").fetchone()))[0]
+    pages = (await fh.ledger.store.read(lambda db: db.execute("PRAGMA page_count"))).fetchone()[0]
     await _pragma(fh.ledger, f"PRAGMA max_page_count = {pages}")
     busy_for = None
     for i in range(600):  # new users until the file cannot grow

@@ -9,7 +9,7 @@ from economy import Key
 
 
 async def _keys(ledger) -> int:
-    return await ledger.store.read(lambda db: db.execute("SELECT COUNT(*) FROM idempotency").fetchone()[0])
+    return (await ledger.store.read(lambda db: db.execute("SELECT COUNT(*) FROM idempotency"))).fetchone()[0]
 
 
 async def test_expired_keys_are_purged_on_a_timer(ledger, clock):

@@ -1,11 +1,12 @@
-"""One write transaction holding many requests (group commit), run in the writer thread.
+"""One write transaction holding many requests (group commit), on the writer connection.
 
 A user's accounts and perks are one `wallets` row. The batch reads each wallet it needs once,
 operations change it in Python, and the changed wallets are written back together at the end
 (one statement per kind for the whole batch: an executemany on SQLite, one statement over
 arrays on PostgreSQL — see Dialect), with the batch's journal rows, system-account totals,
-top-spenders table and idempotency keys. The same code runs on both backends: `db` is a
-sqlite3 connection or economy.pg.PgDb, both taking `?` placeholders. Balances are checked in Python before anything
+top-spenders table and idempotency keys. The same async code runs on both backends: `db` is
+sqlite.py's SqliteDb or postgres.py's PgDb, both taking `await db.execute(sql, params)` with
+`?` placeholders; only the awaits differ from the synchronous batch it replaces. Balances are checked in Python before anything
 changes, and the table's CHECKs refuse a negative balance again at write-back.
 
 A refusal undoes its request's wallet changes in Python, so no SAVEPOINT is needed for them.
@@ -21,15 +22,14 @@ a deadlock, a lost connection) are not caught here: the store retries or refuses
 from __future__ import annotations
 
 import logging
-import sqlite3
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field, make_dataclass
 from operator import attrgetter, itemgetter
 from typing import Any, NamedTuple
 
 from economy.errors import EconomyError, IdempotencyConflict, InsufficientFunds, NotFound, Unstorable
 from economy.models import Key, decode_outcome, encode_outcome
-from economy.schema import ACCOUNT_COLUMNS, TOP_KEEP, WALLET_COLUMNS
+from economy.storage.schema import ACCOUNT_COLUMNS, TOP_KEEP, WALLET_COLUMNS
 
 log = logging.getLogger(__name__)
 
@@ -68,47 +68,50 @@ _UPSERT_KEYS = (
 
 
 class Dialect:
-    """How a batch's bulk statements are spelled. SQLite's: in-process statements are cheap,
-    so `IN (?, ...)` lists and executemany. PostgreSQL's (economy/pg.py) sends each kind as
+    """How a batch's bulk statements are spelled. This plain one is SQLite's (sqlite.py adds
+    its driver's errors): in-process statements are cheap,
+    so `IN (?, ...)` lists and executemany. PostgreSQL's (postgres.py) sends each kind as
     one statement over arrays, since there every statement costs a parse and a plan."""
 
-    #: what the driver raises when a constraint refuses a write
-    integrity_errors: tuple[type[BaseException], ...] = (sqlite3.IntegrityError,)
+    #: what the driver raises when a constraint refuses a write (each backend names its own)
+    integrity_errors: tuple[type[BaseException], ...] = ()
     #: what the driver raises for a value it cannot store (a surrogate cannot be encoded;
     #: SQLITE_TOOBIG; an int past 64 bits) — never for a lock or a lost database
-    data_errors: tuple[type[BaseException], ...] = (sqlite3.DataError, UnicodeError, OverflowError)
+    data_errors: tuple[type[BaseException], ...] = (UnicodeError, OverflowError)
 
     @property
     def refused_errors(self) -> tuple[type[BaseException], ...]:
         """A request's own data refused by the database: that request fails, not the batch."""
         return (*self.integrity_errors, *self.data_errors)
 
-    def select_wallets(self, db: Any, user_ids: list[int]) -> Iterable[tuple[Any, ...]]:
+    async def select_wallets(self, db: Any, user_ids: list[int]) -> list[tuple[Any, ...]]:
+        rows: list[tuple[Any, ...]] = []
         for i in range(0, len(user_ids), 500):
             chunk = user_ids[i : i + 500]
-            yield from db.execute(_SELECT_WALLETS + f"({','.join('?' * len(chunk))})", chunk)
+            rows += await db.execute(_SELECT_WALLETS + f"({','.join('?' * len(chunk))})", chunk)
+        return rows
 
-    def select_keys(self, db: Any, keys: list[str]) -> Iterable[tuple[Any, ...]]:
+    async def select_keys(self, db: Any, keys: list[str]) -> list[tuple[Any, ...]]:
+        rows: list[tuple[Any, ...]] = []
         for i in range(0, len(keys), 500):
             chunk = keys[i : i + 500]
-            yield from db.execute(
+            rows += await db.execute(
                 "SELECT key, fingerprint, result, expires_at, created_at FROM idempotency"
                 f" WHERE key IN ({','.join('?' * len(chunk))})",
                 chunk,
             )
+        return rows
 
-    def update_wallets(self, db: Any, columns: tuple[int, ...], rows: list[tuple[Any, ...]]) -> None:
+    async def update_wallets(self, db: Any, columns: tuple[int, ...], rows: list[tuple[Any, ...]]) -> None:
         """rows: the values of WALLET_COLUMNS[i] for i in columns, then the user id."""
-        db.executemany(_UPDATE[columns][0], rows)
+        await db.executemany(_UPDATE[columns][0], rows)
 
-    def insert_transfers(self, db: Any, rows: list[tuple[Any, ...]]) -> None:
-        db.executemany(_INSERT_TRANSFERS, rows)
+    async def insert_transfers(self, db: Any, rows: list[tuple[Any, ...]]) -> None:
+        await db.executemany(_INSERT_TRANSFERS, rows)
 
-    def upsert_keys(self, db: Any, rows: list[tuple[Any, ...]]) -> None:
-        db.executemany(_UPSERT_KEYS, rows)
+    async def upsert_keys(self, db: Any, rows: list[tuple[Any, ...]]) -> None:
+        await db.executemany(_UPSERT_KEYS, rows)
 
-
-SQLITE = Dialect()
 
 
 class Wallet(make_dataclass("WalletColumns", ["user_id", *WALLET_COLUMNS], slots=True, eq=False)):  # type: ignore[misc]
@@ -124,7 +127,7 @@ class Wallet(make_dataclass("WalletColumns", ["user_id", *WALLET_COLUMNS], slots
 
 @dataclass(slots=True)
 class Request:
-    op: Callable[[Tx], Any]
+    op: Callable[[Tx], Awaitable[Any]]
     key: Key | None
     fingerprint: str
     future: Any = None
@@ -138,7 +141,7 @@ class Tx:
     db: Any
     now: int
     next_id: int
-    dialect: Dialect = SQLITE
+    dialect: Dialect = field(default_factory=Dialect)
     rows: list[tuple[Any, ...]] = field(default_factory=list)
     system: dict[int, list[int]] = field(default_factory=dict)
     wallets: dict[int, Wallet] = field(default_factory=dict)
@@ -150,12 +153,12 @@ class Tx:
     _req_system: list[tuple[int, int, int]] = field(default_factory=list)
     dirty: bool = False
 
-    def wallet(self, user_id: int) -> Wallet:
+    async def wallet(self, user_id: int) -> Wallet:
         """The user's wallet (NotFound for a stranger); changes to it are kept if the request
         succeeds and undone if it fails."""
         w = self.wallets.get(user_id)
         if w is None:
-            self.load((user_id,))
+            await self.load((user_id,))
             w = self.wallets.get(user_id)
             if w is None:
                 raise NotFound(what="user", ref=str(user_id))
@@ -163,15 +166,15 @@ class Tx:
             self._before[user_id] = _values(w)
         return w
 
-    def load(self, user_ids: Sequence[int]) -> None:
+    async def load(self, user_ids: Sequence[int]) -> None:
         """Read these users' wallets (those not read yet), in as few statements as possible."""
         wanted = [u for u in dict.fromkeys(user_ids) if u not in self.wallets]
         if wanted:
-            for row in self.dialect.select_wallets(self.db, wanted):
+            for row in await self.dialect.select_wallets(self.db, wanted):
                 self.wallets[row[0]] = Wallet(*row)
                 self._stored[row[0]] = row[1:]
 
-    def transfer(
+    async def transfer(
         self, kind: str, asset: str, debit: int, credit: int, amount: int,
         user_id: int | None, ref: str = "", actor: int | None = None,
     ) -> Moved:
@@ -181,7 +184,7 @@ class Tx:
         """
         debit_balance = credit_balance = None
         if debit > 0:
-            w = self.wallet(debit // 4)
+            w = await self.wallet(debit // 4)
             bal, debits, _ = ACCOUNT_COLUMNS[debit % 4]
             have = getattr(w, bal)
             if have < amount:
@@ -192,7 +195,7 @@ class Tx:
         else:
             self._req_system.append((debit, amount, 0))
         if credit > 0:
-            w = self.wallet(credit // 4)
+            w = await self.wallet(credit // 4)
             bal, _, credits = ACCOUNT_COLUMNS[credit % 4]
             credit_balance = getattr(w, bal) + amount
             setattr(w, bal, credit_balance)
@@ -204,21 +207,21 @@ class Tx:
         prev = None
         if user_id is not None:
             # The user's chain through the journal: each transfer points at their previous one.
-            w = self.wallet(user_id)
+            w = await self.wallet(user_id)
             prev, w.last_transfer = w.last_transfer, tid
             w.transfers += 1
         self._req_rows.append((tid, self.now, kind, asset, debit, credit, amount, user_id, ref, actor, prev))
         return Moved(tid, debit_balance, credit_balance)
 
-    def write(self, sql: str, params: Sequence[Any] = ()) -> Any:
+    async def write(self, sql: str, params: Sequence[Any] = ()) -> Any:
         """Every SQL write of an operation goes through here so a refusal raised after it is
         known to need a SAVEPOINT to undo."""
         self.dirty = True
-        return self.db.execute(sql, params)
+        return await self.db.execute(sql, params)
 
-    def balance(self, account: int) -> int:
+    async def balance(self, account: int) -> int:
         """A user account's balance (account > 0)."""
-        return getattr(self.wallet(account // 4), ACCOUNT_COLUMNS[account % 4][0])  # type: ignore[no-any-return]
+        return getattr(await self.wallet(account // 4), ACCOUNT_COLUMNS[account % 4][0])  # type: ignore[no-any-return]
 
     # -- request boundaries (called by run_batch) --
     def _begin(self) -> int:
@@ -235,11 +238,11 @@ class Tx:
             self._stored.update(self._before)
         self.next_id = start
 
-    def _write_request(self) -> None:
+    async def _write_request(self) -> None:
         """Safe mode: write this request's wallets and journal rows now, inside its SAVEPOINT."""
-        self._write_back(self._before)
+        await self._write_back(self._before)
         if self._req_rows:
-            self.dialect.insert_transfers(self.db, self._req_rows)
+            await self.dialect.insert_transfers(self.db, self._req_rows)
         self._req_rows.clear()
 
     def _keep(self) -> None:
@@ -249,7 +252,7 @@ class Tx:
             totals[0] += debit
             totals[1] += credit
 
-    def _write_back(self, user_ids: Iterable[int]) -> None:
+    async def _write_back(self, user_ids: Iterable[int]) -> None:
         """Write the changed columns of these wallets; remember them as stored."""
         shapes: dict[tuple[int, ...], list[tuple[Any, ...]]] = {_PLAIN: [], _ALL: []}
         top: dict[int, int] = {}
@@ -265,15 +268,15 @@ class Tx:
             written[user_id] = now
         for cols, params in shapes.items():
             if params:
-                self.dialect.update_wallets(self.db, cols, params)
+                await self.dialect.update_wallets(self.db, cols, params)
         if top:
-            self._merge_top(top)
+            await self._merge_top(top)
         self._stored.update(written)  # only once the database has taken all of it
 
-    def _merge_top(self, spent: dict[int, int]) -> None:
+    async def _merge_top(self, spent: dict[int, int]) -> None:
         """Keep `top_spenders` exactly the TOP_KEEP biggest: token debits only ever grow, so
         the new top is found among the old top and the wallets that just spent."""
-        old = dict(self.db.execute("SELECT user_id, spent FROM top_spenders"))
+        old = dict(await self.db.execute("SELECT user_id, spent FROM top_spenders"))
         if len(old) >= TOP_KEEP:  # only who now beats the last place, or already had one, matters
             floor = max((-s, u) for u, s in old.items())
             spent = {u: s for u, s in spent.items() if u in old or (-s, u) < floor}
@@ -284,20 +287,20 @@ class Tx:
             merged = dict(sorted(merged.items(), key=lambda kv: (-kv[1], kv[0]))[:TOP_KEEP])
         gone = [(u,) for u in old if u not in merged]
         if gone:
-            self.db.executemany("DELETE FROM top_spenders WHERE user_id = ?", gone)
+            await self.db.executemany("DELETE FROM top_spenders WHERE user_id = ?", gone)
         changed = [(u, s) for u, s in merged.items() if old.get(u) != s]
         if changed:
-            self.db.executemany(
+            await self.db.executemany(
                 "INSERT INTO top_spenders VALUES (?, ?) ON CONFLICT (user_id) DO UPDATE SET spent = excluded.spent", changed
             )
 
-    def _flush(self) -> None:
+    async def _flush(self) -> None:
         db = self.db
-        self._write_back(self.wallets)
+        await self._write_back(self.wallets)
         if self.rows:
-            self.dialect.insert_transfers(db, self.rows)
+            await self.dialect.insert_transfers(db, self.rows)
         if self.system:  # in id order, as every writer locks them
-            db.executemany(
+            await db.executemany(
                 "UPDATE accounts SET balance = balance - ? + ?, debits = debits + ?, credits = credits + ? WHERE id = ?",
                 [(d, c, d, c, acc) for acc, (d, c) in sorted(self.system.items())],
             )
@@ -309,9 +312,9 @@ class Kept(NamedTuple):
     created_at: int
 
 
-def _lookup_keys(db: Any, keys: list[str], now: int, dialect: Dialect) -> dict[str, Kept]:
+async def _lookup_keys(db: Any, keys: list[str], now: int, dialect: Dialect) -> dict[str, Kept]:
     found: dict[str, Kept] = {}
-    for key, fp, result, expires, created in dialect.select_keys(db, keys):
+    for key, fp, result, expires, created in await dialect.select_keys(db, keys):
         if expires is None or expires > now:
             found[key] = Kept(fp, result, created)
     return found
@@ -348,8 +351,7 @@ def _refused(exc: BaseException, dialect: Dialect) -> BaseException:
     return refusal
 
 
-def run_batch(db: Any, requests: Sequence[Request], now: int, safe: bool = False,
-              dialect: Dialect = SQLITE) -> list[Any]:
+async def run_batch(db: Any, requests: Sequence[Request], now: int, safe: bool, dialect: Dialect) -> list[Any]:
     """Apply `requests` in one transaction (the caller holds BEGIN IMMEDIATE and commits).
 
     Operations refuse before their first SQL write, and wallet changes are undone in Python,
@@ -362,10 +364,10 @@ def run_batch(db: Any, requests: Sequence[Request], now: int, safe: bool = False
     refused = dialect.refused_errors
     failures = (EconomyError, *refused, ValueError, TypeError, KeyError, AttributeError)
     keyed = [k for r in requests if r.key is not None for k in (r.key.value, r.key.former) if k is not None]
-    known = _lookup_keys(db, keyed, now, dialect) if keyed else {}
+    known = await _lookup_keys(db, keyed, now, dialect) if keyed else {}
     seen: set[str] = set()
-    tx = Tx(db, now, db.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM transfers").fetchone()[0], dialect)
-    tx.load([r.user_id for r in requests if r.user_id is not None])
+    tx = Tx(db, now, (await db.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM transfers")).fetchone()[0], dialect)
+    await tx.load([r.user_id for r in requests if r.user_id is not None])
     outcomes: list[Any] = []
     remembered: list[tuple[Any, ...]] = []
     for req in requests:
@@ -382,16 +384,16 @@ def run_batch(db: Any, requests: Sequence[Request], now: int, safe: bool = False
                 continue
         start = tx._begin()
         if safe:
-            db.execute("SAVEPOINT request")
+            await db.execute("SAVEPOINT request")
         try:
-            outcome: Any = req.op(tx)
+            outcome: Any = await req.op(tx)
             ok = True
         except failures as exc:
             # A refusal, or a bug confined to this request: undo it, keep the neighbours.
             if not safe and (tx.dirty or not isinstance(exc, EconomyError)):
                 raise NeedSavepoints from exc
             if safe:
-                db.execute("ROLLBACK TO request")
+                await db.execute("ROLLBACK TO request")
             tx._undo(start, safe)
             outcome, ok = _refused(exc, dialect), False
         row = None
@@ -404,23 +406,23 @@ def run_batch(db: Any, requests: Sequence[Request], now: int, safe: bool = False
         if safe:
             try:
                 if ok:
-                    tx._write_request()
+                    await tx._write_request()
                 if row is not None:
-                    dialect.upsert_keys(db, [row])
+                    await dialect.upsert_keys(db, [row])
             except failures as exc:  # the database refused this request's rows: undo it alone
-                db.execute("ROLLBACK TO request")
+                await db.execute("ROLLBACK TO request")
                 tx._undo(start, safe)
                 outcome, ok, row = _refused(exc, dialect), False, None
-            db.execute("RELEASE request")
+            await db.execute("RELEASE request")
         elif row is not None:
             remembered.append(row)
         if ok:
             tx._keep()
         outcomes.append(outcome)
     try:
-        tx._flush()
+        await tx._flush()
         if remembered:
-            dialect.upsert_keys(db, remembered)
+            await dialect.upsert_keys(db, remembered)
     except refused as exc:
         if safe:
             raise

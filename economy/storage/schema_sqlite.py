@@ -1,48 +1,27 @@
-"""Versioned migrations, applied on open and counted by `PRAGMA user_version`.
+"""SQLite's versioned migrations, applied on open and counted by `PRAGMA user_version`: one
+plain async function per version, run statement by statement on the store's connection
+(economy/storage/sqlite.py's SqliteDb) inside one BEGIN IMMEDIATE.
 
 Invariants live in the tables too: user balances cannot go negative, balance always equals
-credits minus debits, the journal refuses UPDATE and DELETE.
+credits minus debits, the journal refuses UPDATE and DELETE. PostgreSQL's DDL for the same
+versions is economy/storage/schema_postgres.py; tests/test_schema_parity.py keeps them alike.
 """
 
 from __future__ import annotations
 
-import sqlite3
+from typing import Any
 
-from economy.catalog import ITEM_CODES
+from economy.storage.schema import (
+    ACCOUNT_COLUMNS, BALANCE_COLUMNS, DELIVERY_STATES, LEGACY_ACCOUNTS, NOTICE_STATES, PERK_COLUMNS,
+    SYSTEM_ACCOUNTS, TOP_KEEP, USER_ACCOUNTS, SchemaMismatch, newer,
+)
 
-# Account ids. A user's accounts are user_id * 4 + n, so no lookup is needed to find them.
-USED, XP, TOKEN, CREDIT = 0, 1, 2, 3
-USER_ACCOUNTS = {XP: ("xp", "XP"), TOKEN: ("token", "TOKEN"), CREDIT: ("credit", "CREDIT"), USED: ("credit_used", "CREDIT")}
-
-XP_ISSUER, XP_CONVERTED, TOKEN_MINT, QUOTA_ISSUER = -1, -2, -3, -4
-REVENUE = {code: -10 - i for i, code in enumerate(ITEM_CODES)}
-SYSTEM_ACCOUNTS = {
-    XP_ISSUER: ("xp_issuer", "XP"),
-    XP_CONVERTED: ("xp_converted", "XP"),
-    TOKEN_MINT: ("token_mint", "TOKEN"),
-    QUOTA_ISSUER: ("quota_issuer", "CREDIT"),
-    **{acc: (f"revenue:{code}", "TOKEN") for code, acc in REVENUE.items()},
-}
+#: the connection a step gets: execute(), executemany() and executescript(), all awaited
+Db = Any
 
 
-def account_id(user_id: int, n: int) -> int:
-    return user_id * 4 + n
-
-
-#: Since v3 a user's four accounts live in one `wallets` row, next to their perks, so a
-#: purchase rewrites one row (one page) instead of an account row, an entitlement row and two
-#: index entries. Each account keeps balance, debits and credits: account n of user u is the
-#: columns ACCOUNT_COLUMNS[n] of wallet u.
-ACCOUNT_COLUMNS = {n: (name, f"{name}_debits", f"{name}_credits") for n, (name, _) in USER_ACCOUNTS.items()}
-BALANCE_COLUMNS = tuple(column for columns in ACCOUNT_COLUMNS.values() for column in columns)
-PERK_COLUMNS = {"vip": "vip_since", "badge": "badge_since", "boost": "boost_until", "dm": "dm_until"}
-WALLET_COLUMNS = (*BALANCE_COLUMNS, *PERK_COLUMNS.values(), "last_daily_day", "last_transfer", "transfers")
-#: How many of the biggest spenders `top_spenders` keeps (the most /top can ask for).
-TOP_KEEP = 50
-
-
-def _v1(db: sqlite3.Connection) -> None:
-    db.executescript(
+async def _v1(db: Db) -> None:
+    await db.executescript(
         """
         CREATE TABLE users (
             user_id INTEGER PRIMARY KEY CHECK (user_id > 0),
@@ -118,14 +97,14 @@ def _v1(db: sqlite3.Connection) -> None:
         CREATE INDEX idempotency_expiry ON idempotency(expires_at) WHERE expires_at IS NOT NULL;
         """
     )
-    db.executemany(
+    await db.executemany(
         "INSERT INTO accounts(id, user_id, asset, name) VALUES (?, NULL, ?, ?)",
         [(acc, asset, name) for acc, (name, asset) in SYSTEM_ACCOUNTS.items()],
     )
 
 
-def _v2(db: sqlite3.Connection) -> None:
-    db.executescript(
+async def _v2(db: Db) -> None:
+    await db.executescript(
         """
         CREATE TABLE support_messages (
             id INTEGER PRIMARY KEY,
@@ -140,12 +119,12 @@ def _v2(db: sqlite3.Connection) -> None:
     )
 
 
-def _v3(db: sqlite3.Connection) -> None:
+async def _v3(db: Db) -> None:
     """Wallets (user accounts and perks in one row), an exact top-spenders table, and a
     per-user chain through the journal instead of an index on it."""
     balances = " ".join(f"{column} INTEGER NOT NULL DEFAULT 0 CHECK ({column} >= 0)," for column in BALANCE_COLUMNS)
     sums = ", ".join(f"CHECK ({bal} = {credits} - {debits})" for bal, debits, credits in ACCOUNT_COLUMNS.values())
-    db.executescript(
+    await db.executescript(
         f"""
         CREATE TABLE wallets (
             user_id INTEGER PRIMARY KEY REFERENCES users(user_id),
@@ -180,27 +159,27 @@ def _v3(db: sqlite3.Connection) -> None:
         for item, column in PERK_COLUMNS.items()
     )
     columns = ", ".join((*BALANCE_COLUMNS, *PERK_COLUMNS.values(), "last_daily_day"))
-    db.execute(
+    await db.execute(
         f"INSERT INTO wallets(user_id, {columns})"
         f" SELECT u.user_id, {pivot}, {perks}, u.last_daily_day FROM users u"
         " JOIN accounts a ON a.user_id = u.user_id GROUP BY u.user_id"
     )
-    db.execute(f"DELETE FROM entitlements WHERE item IN ({', '.join(repr(i) for i in PERK_COLUMNS)})")
-    db.execute(
+    await db.execute(f"DELETE FROM entitlements WHERE item IN ({', '.join(repr(i) for i in PERK_COLUMNS)})")
+    await db.execute(
         "INSERT INTO top_spenders SELECT user_id, token_debits FROM wallets WHERE token_debits > 0"
         f" ORDER BY token_debits DESC, user_id LIMIT {TOP_KEEP}"
     )
     # The journal is append-only; this one backfill of the new column is the exception.
-    db.execute("DROP TRIGGER transfers_no_update")
-    db.execute(
+    await db.execute("DROP TRIGGER transfers_no_update")
+    await db.execute(
         "UPDATE transfers SET user_prev = p.prev FROM (SELECT id, LAG(id) OVER (PARTITION BY user_id ORDER BY id)"
         " AS prev FROM transfers WHERE user_id IS NOT NULL) p WHERE transfers.id = p.id"
     )
-    db.execute(
+    await db.execute(
         "UPDATE wallets SET (last_transfer, transfers) = (SELECT MAX(id), COUNT(*) FROM transfers t"
         " WHERE t.user_id = wallets.user_id)"
     )
-    db.executescript(
+    await db.executescript(
         """
         CREATE TRIGGER transfers_no_update BEFORE UPDATE ON transfers
             BEGIN SELECT RAISE(ABORT, 'the journal is append-only'); END;
@@ -216,24 +195,16 @@ def _v3(db: sqlite3.Connection) -> None:
         f"SELECT user_id * 4 + {n}, user_id, '{asset}', '{name}', {', '.join(ACCOUNT_COLUMNS[n])} FROM wallets"
         for n, (name, asset) in USER_ACCOUNTS.items()
     )
-    db.execute(
+    await db.execute(
         "CREATE VIEW all_accounts(id, user_id, asset, name, balance, debits, credits) AS"
         f" SELECT id, user_id, asset, name, balance, debits, credits FROM accounts UNION ALL {views}"
     )
 
 
-#: What became of a movement that is worth something only once a file reaches the user (a file
-#: charge, a content purchase). The row is written with the movement, so a redelivered update
-#: finds it: `pending` until the send is settled, then `delivered` (with the message id),
-#: `refunded` (with the reversing transfer and the reason) or `kept` (a purchase the owner takes
-#: later with /mycontent). Only a pending row may change.
-DELIVERY_STATES = ("pending", "delivered", "refunded", "kept")
-
-
-def _v4(db: sqlite3.Connection) -> None:
+async def _v4(db: Db) -> None:
     """Deliveries, and a username belongs to one user at a time."""
     states = ", ".join(f"'{s}'" for s in DELIVERY_STATES)
-    db.executescript(
+    await db.executescript(
         f"""
         CREATE TABLE deliveries (
             transfer_id INTEGER PRIMARY KEY,
@@ -259,12 +230,12 @@ def _v4(db: sqlite3.Connection) -> None:
     )
     # Before v4 a username could stay with a user who had given it up; keep it with whoever
     # registered last (the likelier holder), the next update from the others corrects them.
-    db.execute(
+    await db.execute(
         "UPDATE users SET username = NULL WHERE user_id IN (SELECT user_id FROM (SELECT user_id, ROW_NUMBER()"
         " OVER (PARTITION BY username ORDER BY registered_at DESC, user_id DESC) AS n FROM users"
         " WHERE username IS NOT NULL) WHERE n > 1)"
     )
-    db.executescript(
+    await db.executescript(
         """
         DROP INDEX users_username;
         CREATE UNIQUE INDEX users_username ON users(username) WHERE username IS NOT NULL;
@@ -272,18 +243,10 @@ def _v4(db: sqlite3.Connection) -> None:
     )
 
 
-#: Where the balances brought in from the seeds' old systems come from (python -m economy
-#: import-legacy): per asset a system account, so every asset still sums to zero.
-LEGACY_TOKENS, LEGACY_CREDIT = -30, -31
-LEGACY_ACCOUNTS = {LEGACY_TOKENS: ("legacy_tokens", "TOKEN"), LEGACY_CREDIT: ("legacy_credit", "CREDIT")}
-#: The journal kinds of an import: an opening token balance, a quota, the credit already used.
-LEGACY_KINDS = ("legacy_open", "legacy_quota", "legacy_used")
-
-
-def _v5(db: sqlite3.Connection) -> None:
+async def _v5(db: Db) -> None:
     """Keys of the HTTP API, made by the operator CLI: only a SHA-256 of each key is kept (a
     key is 32 random bytes, so a fast hash is enough); a revoked key stays for the record."""
-    db.executescript(
+    await db.executescript(
         """
         CREATE TABLE api_keys (
             name TEXT PRIMARY KEY CHECK (length(name) BETWEEN 1 AND 64),
@@ -296,10 +259,10 @@ def _v5(db: sqlite3.Connection) -> None:
     )
 
 
-def _v6(db: sqlite3.Connection) -> None:
+async def _v6(db: Db) -> None:
     """The legacy import: which old rows were brought in (so a second run brings nothing), and
     the old token engine's transactions, kept read-only as history."""
-    db.executescript(
+    await db.executescript(
         """
         CREATE TABLE legacy_imports (
             source TEXT NOT NULL CHECK (source IN ('tokens', 'credits')),
@@ -323,25 +286,18 @@ def _v6(db: sqlite3.Connection) -> None:
             BEGIN SELECT RAISE(ABORT, 'imported history is read-only'); END;
         """
     )
-    db.executemany(
+    await db.executemany(
         "INSERT INTO accounts(id, user_id, asset, name) VALUES (?, NULL, ?, ?)",
         [(acc, asset, name) for acc, (name, asset) in LEGACY_ACCOUNTS.items()],
     )
 
 
-#: What became of a notice a committed change owes a user (an admin's grant, a quota change, a
-#: refund): written with the change, `pending` until it is sent (`sent`, with the message id) or
-#: given up (`failed`, with the reason: the user blocked the bot, Telegram refused it). Only a
-#: pending row may change; rows are kept.
-NOTICE_STATES = ("pending", "sent", "failed")
-
-
-def _v7(db: sqlite3.Connection) -> None:
+async def _v7(db: Db) -> None:
     """What a sweep needs to finish the sends that follow a commit without the update that made
     them: where a charged file is copied from (`deliveries.source`, opaque to the ledger), and
     the notices owed to users."""
     states = ", ".join(f"'{s}'" for s in NOTICE_STATES)
-    db.executescript(
+    await db.executescript(
         f"""
         ALTER TABLE deliveries ADD COLUMN source TEXT NOT NULL DEFAULT '';
         CREATE TABLE notices (
@@ -370,61 +326,25 @@ MIGRATIONS = (_v1, _v2, _v3, _v4, _v5, _v6, _v7)
 VERSION = len(MIGRATIONS)
 
 
-class SchemaMismatch(RuntimeError):
-    """A database this code must not use as it is: no ledger there, or a ledger at another
-    schema version (a reader never migrates, and nothing runs a newer schema). Its text is one
-    line for the operator."""
 
-
-def newer(where: str | None, found: int, current: int) -> str:
-    return (f"the ledger{f' at {where}' if where else ''} is at schema {found}, newer than this code's {current}:"
-            " use the newer version of the bot and its CLI")
-
-
-def migrate(db: sqlite3.Connection) -> int:
-    """Bring the file to VERSION, each step in its own transaction; return the old version."""
-    db.execute("BEGIN IMMEDIATE")
+async def migrate(db: Db) -> int:
+    """Bring the file to VERSION in one transaction; return the old version."""
+    await db.execute("BEGIN IMMEDIATE")
     try:
-        start = db.execute("PRAGMA user_version").fetchone()[0]
+        start = (await db.execute("PRAGMA user_version")).fetchone()[0]
         if start > VERSION:
             raise SchemaMismatch(newer(None, start, VERSION))
-        upgrade(db, start)
-        db.execute("COMMIT")
+        await upgrade(db, start)
+        await db.execute("COMMIT")
     except BaseException:
-        db.execute("ROLLBACK")
+        if db.in_transaction:
+            await db.execute("ROLLBACK")
         raise
-    return start
+    return start  # type: ignore[no-any-return]
 
 
-def upgrade(db: sqlite3.Connection, start: int) -> None:
+async def upgrade(db: Db, start: int) -> None:
     """The steps from version `start` to VERSION, inside the caller's transaction."""
     for version in range(start, VERSION):
-        _run_in_tx(db, MIGRATIONS[version])
-        db.execute(f"PRAGMA user_version = {version + 1}")
-
-
-def _run_in_tx(db: sqlite3.Connection, step) -> None:  # type: ignore[no-untyped-def]
-    # executescript() would COMMIT first; run statement by statement so each migration
-    # stays inside the BEGIN IMMEDIATE of migrate().
-    class _Tx:
-        def executescript(self, script: str) -> None:
-            for stmt in _split(script):
-                db.execute(stmt)
-
-        def __getattr__(self, name: str):  # type: ignore[no-untyped-def]
-            return getattr(db, name)
-
-    step(_Tx())
-
-
-def _split(script: str) -> list[str]:
-    """Split a script into statements, keeping trigger bodies (BEGIN ... END;) whole."""
-    out: list[str] = []
-    buf = ""
-    for part in script.split(";"):
-        buf += part + ";"
-        if sqlite3.complete_statement(buf):
-            if buf.strip(" \n;"):
-                out.append(buf.strip())
-            buf = ""
-    return out
+        await MIGRATIONS[version](db)
+        await db.execute(f"PRAGMA user_version = {version + 1}")

@@ -1,0 +1,270 @@
+"""The part of the store both backends share: the group commit, the reader, and what a look at
+a database found.
+
+Concurrent write requests queue up, and a whole batch of them runs in one transaction with one
+commit, through the async batch code of economy/storage/batch.py; while a batch is being
+committed the next requests queue up and go together in the next one. Reads run whole in one
+read transaction (a consistent snapshot), one at a time on the reader connection.
+
+A backend (sqlite.py on aiosqlite, postgres.py on psycopg's AsyncConnection) supplies
+`_commit(batch)` and `_read(query)`; the connections it hands to operations and queries take
+`await db.execute(sql, params)` with `?` placeholders and give back `Rows`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol, TypeVar
+
+from economy.errors import StorageBusy
+from economy.storage.batch import RETRY, Request
+from economy.storage.schema import newer
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+MAX_BATCH = 512
+
+#: Tables every ledger has: a database without them holds no ledger, whatever else it holds.
+CORE_TABLES = frozenset({"users", "wallets", "accounts", "transfers"})
+
+
+class DatabaseUnavailable(RuntimeError):
+    """The database cannot be reached at start (the message never holds a password)."""
+
+
+class Rows:
+    """What a statement gave back, already read: fetchone(), fetchall(), iteration, rowcount."""
+
+    __slots__ = ("_rows", "rowcount")
+
+    def __init__(self, rows: Sequence[Any], rowcount: int = -1) -> None:
+        self._rows = iter(rows)
+        self.rowcount = rowcount
+
+    def fetchone(self) -> Any:
+        return next(self._rows, None)
+
+    def fetchall(self) -> list[Any]:
+        return list(self._rows)
+
+    def __iter__(self) -> Iterator[Any]:
+        return self._rows
+
+
+class Db(Protocol):
+    """A connection as operations, queries and migrations see it, on either backend."""
+
+    async def execute(self, sql: str, params: Sequence[Any] = ()) -> Rows: ...
+
+    async def executemany(self, sql: str, params: Sequence[Sequence[Any]]) -> None: ...
+
+    async def tables(self) -> set[str]: ...
+
+    async def schema_version(self) -> int: ...
+
+    async def integrity_check(self) -> list[str]:
+        """What the database finds wrong with its own pages (PostgreSQL checks them as it reads)."""
+        ...
+
+    #: what the driver raises reading a damaged page
+    damage: tuple[type[BaseException], ...]
+
+    async def lenient(self, sql: str, params: Sequence[Any] = (),
+                      text: Callable[[bytes], str] | None = None) -> list[tuple[Any, ...]]:
+        """Rows whose text the driver may not decode (an old SQLite file's lone surrogate),
+        read by `text`."""
+        ...
+
+    async def columns(self, table: str) -> list[str]:
+        """The table's column names, in their order."""
+        ...
+
+
+@dataclass(frozen=True)
+class Found:
+    """What a look at a database found, without changing anything there."""
+
+    where: str  #: for messages: a path, or a URL with its password masked
+    exists: bool
+    version: int = 0
+    tables: frozenset[str] = frozenset()
+    current: int = 0
+
+    @property
+    def kind(self) -> str:
+        """"missing", "empty" (no tables at all), "foreign" (tables, but no ledger) or "ledger"."""
+        if not self.exists:
+            return "missing"
+        if not self.tables - {"schema_version"}:
+            return "empty"
+        return "ledger" if self.version and CORE_TABLES <= self.tables else "foreign"
+
+    def problem(self) -> str | None:
+        """Why a reader cannot use it as it is (one line), or None: a ledger at this code's schema."""
+        kind = self.kind
+        if kind == "missing":
+            return f"no database at {self.where}: check --db or DATABASE_URL (reading never creates one)"
+        if kind == "empty":
+            return f"{self.where} holds no ledger (it is empty); reading never creates one"
+        if kind == "foreign":
+            names = sorted(self.tables)
+            shown = ", ".join(names[:6]) + (f" and {len(names) - 6} more" if len(names) > 6 else "")
+            return f"{self.where} is not a ledger (its tables: {shown}); it is left as it is"
+        if self.version < self.current:
+            return (f"the ledger at {self.where} is at schema {self.version}, older than this code's {self.current}:"
+                    " reading never migrates it (the bot of this version does when it starts)")
+        if self.version > self.current:
+            return newer(self.where, self.version, self.current)
+        return None
+
+
+class Store:
+    """Group commit and reads; a backend supplies `_commit(batch)` and `_read(query)`."""
+
+    backend = "?"
+    #: the schema version this backend's migrations reach
+    version = 0
+
+    def __init__(self, *, clock: Callable[[], float] | None = None, lock_wait_s: float = 30.0,
+                 read_only: bool = False) -> None:
+        #: the batches' clock: None is the database's own (this machine's for SQLite, the
+        #: server's for PostgreSQL, so instances on several machines stamp claims alike); a
+        #: test passes one it moves. Reads use `clock` (this machine's unless given).
+        self.clock = clock or time.time
+        self.own_clock = clock is None
+        self.lock_wait_s = lock_wait_s
+        #: a reader only: never creates, migrates or writes the database (the CLI's reading commands)
+        self.read_only = read_only
+        #: what the read-only open found there
+        self.found: Found | None = None
+        self._pending: list[Request] = []
+        self._flusher: asyncio.Task[None] | None = None
+        self._open = False
+        #: one batch (or operator's call) at a time on the writer connection, one read at a
+        #: time on the reader's
+        self._writing = asyncio.Lock()
+        self._reading = asyncio.Lock()
+        self.batches = 0
+        self.safe_batches = 0
+        #: batches run again after a deadlock or serialization failure (PostgreSQL)
+        self.retries = 0
+        #: seconds spent committing batches (for the benchmark)
+        self.writer_s = 0.0
+        #: called after each batch with its size and seconds (the web app's metrics)
+        self.on_batch: Callable[[int, float], None] | None = None
+
+    async def __aenter__(self) -> Store:
+        return await self.open()
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    async def open(self) -> Store:
+        raise NotImplementedError
+
+    async def close(self) -> None:
+        raise NotImplementedError
+
+    async def _drain(self) -> None:
+        while self._flusher is not None:
+            await asyncio.shield(self._flusher)
+
+    # -- writes --
+    async def write(self, op: Callable[[Any], Awaitable[T]], key: Any, fingerprint: str,
+                    user_id: int | None = None) -> T:
+        """Run `await op(tx)` in the next group commit; return its result or raise its refusal.
+        `user_id` (a hint) lets the batch read that wallet together with the others."""
+        if self.read_only:
+            raise RuntimeError("the store was opened read only")
+        if not self._open:
+            raise RuntimeError("the store is closed")
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._pending.append(Request(op, key, fingerprint, future, user_id))
+        if self._flusher is None:
+            self._flusher = asyncio.create_task(self._flush())
+        outcome = await future
+        if isinstance(outcome, BaseException):
+            raise outcome
+        return outcome  # type: ignore[no-any-return]
+
+    async def _flush(self) -> None:
+        try:
+            while self._pending:
+                batch, self._pending = self._pending[:MAX_BATCH], self._pending[MAX_BATCH:]
+                started = time.perf_counter()
+                try:
+                    async with self._writing:
+                        outcomes = await self._commit(batch)
+                except StorageBusy as exc:
+                    outcomes = [exc] * len(batch)
+                except Exception as exc:  # noqa: BLE001 - the driver's errors: nothing was written
+                    reason = self._reason(exc)
+                    log.error("write batch of %d failed: %s", len(batch), exc)
+                    outcomes = [StorageBusy(reason=reason)] * len(batch)
+                self.batches += 1
+                took = time.perf_counter() - started
+                self.writer_s += took
+                if self.on_batch is not None:
+                    self.on_batch(len(batch), took)
+                self._after_batch()
+                for req, outcome in zip(batch, outcomes):
+                    if outcome is RETRY:
+                        self._pending.append(req)
+                    elif not req.future.done():
+                        req.future.set_result(outcome)
+        finally:
+            self._flusher = None
+
+    def _after_batch(self) -> None:
+        pass
+
+    def _reason(self, exc: BaseException) -> str:
+        return "error"
+
+    async def _commit(self, batch: list[Request]) -> list[Any]:
+        raise NotImplementedError
+
+    async def in_writer(self, fn: Callable[[Any], Awaitable[T]]) -> T:
+        """`await fn(db)` on the writer connection, between batches, in autocommit (operators'
+        and tests' tool: PRAGMAs on the file, SQL behind the ledger's back)."""
+        if self.read_only or not self._open:
+            raise RuntimeError("the store is closed" if not self._open else "the store was opened read only")
+        await self._drain()
+        async with self._writing:
+            return await fn(await self._writer_db())
+
+    async def _writer_db(self) -> Any:
+        raise NotImplementedError
+
+    # -- reads --
+    async def read(self, query: Callable[[Any], Awaitable[T]]) -> T:
+        """`await query(db)` in one read transaction (a consistent snapshot)."""
+        if not self._open:
+            raise RuntimeError("the store is closed")
+        async with self._reading:
+            return await self._read(query)
+
+    async def _read(self, query: Callable[[Any], Awaitable[T]]) -> T:
+        raise NotImplementedError
+
+
+async def retry_locked(step: Callable[[], Awaitable[T]], is_locked: Callable[[BaseException], bool],
+                       wait_s: float) -> T:
+    """Run `step`, waiting out "database is locked" for up to `wait_s` in all (StorageBusy after)."""
+    deadline = time.monotonic() + wait_s
+    pause = 0.01
+    while True:
+        try:
+            return await step()
+        except Exception as exc:
+            if not is_locked(exc):
+                raise
+            if time.monotonic() >= deadline:
+                raise StorageBusy(reason="locked") from None
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, 0.5)

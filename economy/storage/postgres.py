@@ -1,0 +1,426 @@
+"""The PostgreSQL store: psycopg 3's AsyncConnection, a writer and a reader, running the same
+async batch code (economy/storage/batch.py) and reads (economy/queries.py) as on SQLite.
+
+Several processes may write one database at once (bot instances, the CLI, an HTTP API):
+
+- Each batch takes a transaction-level advisory lock first, so batches of all processes commit
+  one after the other, as on SQLite: transfer ids (MAX(id) + 1) stay unique and grow in commit
+  order, and the cached aggregates (top spenders, system accounts) are read and rewritten by
+  one batch at a time, so they stay exact.
+- A batch's wallets are read `FOR UPDATE` in user id order, and system accounts are updated
+  in id order, so a writer that does not take the advisory lock (manual SQL, a tool) cannot
+  change them under the batch, and lock waits always go the same way.
+- A deadlock or serialization failure rolls the whole batch back and runs it again (at most
+  MAX_RETRIES times, each logged); past that every request gets StorageBusy ("try again"),
+  never the driver's error.
+
+`?` placeholders are turned into psycopg's `%s` once per statement text (PgDb), so operations
+and queries are written once for both backends. The schema's DDL is schema_postgres.py.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections.abc import Awaitable, Callable, Sequence
+from decimal import Decimal
+from typing import Any, TypeVar
+
+import psycopg
+from psycopg import errors as pg_errors
+from psycopg.adapt import Loader
+from psycopg.conninfo import conninfo_to_dict
+from psycopg.pq import TransactionStatus
+
+from economy.errors import StorageBusy
+from economy.storage import schema_postgres
+from economy.storage.base import DatabaseUnavailable, Found, Rows, Store
+from economy.storage.batch import Dialect, NeedSavepoints, Request, run_batch
+from economy.storage.schema import WALLET_COLUMNS, SchemaMismatch
+from economy.storage.schema_postgres import BATCH_LOCK, MIGRATION_LOCK
+from economy.storage.urls import redact_url
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+__all__ = ["BATCH_LOCK", "MIGRATION_LOCK", "PgDb", "PgStore", "connect", "look"]
+VERSION = schema_postgres.VERSION
+MAX_RETRIES = 8
+
+_WALLETS = ", ".join(WALLET_COLUMNS)
+_TRANSFER_TYPES = ("bigint", "bigint", "text", "text", "bigint", "bigint", "bigint", "bigint", "text", "bigint", "bigint")
+
+
+def _unnest(types: tuple[str, ...]) -> str:
+    return "unnest(" + ", ".join(f"%s::{t}[]" for t in types) + ")"
+
+
+class PgDialect(Dialect):
+    """Each bulk statement of a batch is one statement over arrays (`unnest`), whatever the
+    batch's size, so its text never changes and psycopg prepares it once."""
+
+    integrity_errors = (psycopg.IntegrityError,)
+    #: a value the server (or psycopg, dumping it) cannot take: NUL in text, a character not in
+    #: the encoding, a number out of range (class 22); a surrogate (UnicodeEncodeError); an
+    #: index row too large (54000). Locks, deadlocks and lost connections are not among them.
+    data_errors = (psycopg.DataError, UnicodeError, pg_errors.ProgramLimitExceeded)
+    _select_wallets = (f"SELECT user_id, {_WALLETS} FROM wallets WHERE user_id = ANY(%s::bigint[])"
+                       " ORDER BY user_id FOR UPDATE")
+    _insert_transfers = f"INSERT INTO transfers SELECT * FROM {_unnest(_TRANSFER_TYPES)}"
+    _upsert_keys = (
+        f"INSERT INTO idempotency SELECT * FROM {_unnest(('text', 'text', 'text', 'bigint', 'bigint'))}"
+        " ON CONFLICT (key) DO UPDATE SET fingerprint = excluded.fingerprint, result = excluded.result,"
+        " created_at = excluded.created_at, expires_at = excluded.expires_at"
+    )
+    _update: dict[tuple[int, ...], str] = {}
+
+    async def select_wallets(self, db: Any, user_ids: list[int]) -> list[tuple[Any, ...]]:
+        """Read and lock them in user id order: every writer waits for wallets the same way."""
+        return await (await db.conn.execute(self._select_wallets, (user_ids,))).fetchall()  # type: ignore[no-any-return]
+
+    async def select_keys(self, db: Any, keys: list[str]) -> list[tuple[Any, ...]]:
+        return await (await db.conn.execute(  # type: ignore[no-any-return]
+            "SELECT key, fingerprint, result, expires_at, created_at FROM idempotency WHERE key = ANY(%s::text[])",
+            (keys,))).fetchall()
+
+    async def update_wallets(self, db: Any, columns: tuple[int, ...], rows: list[tuple[Any, ...]]) -> None:
+        sql = self._update.get(columns)
+        if sql is None:
+            names = [WALLET_COLUMNS[i] for i in columns]
+            sql = self._update[columns] = (
+                f"UPDATE wallets w SET {', '.join(f'{n} = v.{n}' for n in names)}"
+                f" FROM {_unnest(('bigint',) * (len(names) + 1))} AS v({', '.join(names)}, user_id)"
+                " WHERE w.user_id = v.user_id"
+            )
+        await db.conn.execute(sql, [list(col) for col in zip(*rows)])
+
+    async def insert_transfers(self, db: Any, rows: list[tuple[Any, ...]]) -> None:
+        await db.conn.execute(self._insert_transfers, [list(col) for col in zip(*rows)])
+
+    async def upsert_keys(self, db: Any, rows: list[tuple[Any, ...]]) -> None:
+        await db.conn.execute(self._upsert_keys, [list(col) for col in zip(*rows)])
+
+
+PG = PgDialect()
+
+
+def check_pg_url(url: str) -> dict[str, Any]:
+    try:
+        params = conninfo_to_dict(url)
+    except psycopg.Error as exc:
+        raise ValueError(f"DATABASE_URL is not a valid PostgreSQL URL ({_scrub(str(exc), url)}):"
+                         f" {redact_url(url)!r}") from None
+    port = str(params.get("port") or "")
+    if port and not all(part.isascii() and part.isdigit() for part in port.split(",")):
+        raise ValueError(f"DATABASE_URL has a port that is not a number: {redact_url(url)!r}")
+    if not params.get("dbname"):
+        raise ValueError(f"DATABASE_URL must name a database (postgresql://user:password@host:5432/dbname),"
+                         f" got {redact_url(url)!r}")
+    return params
+
+
+def _scrub(text: str, url: str) -> str:
+    """A driver message without the password of `url` in it, first line only."""
+    try:
+        password = conninfo_to_dict(url).get("password")
+    except psycopg.Error:
+        password = None
+    if password:
+        text = text.replace(password, "***")
+    return text.strip().splitlines()[0] if text.strip() else text
+
+
+class _IntNumeric(Loader):
+    """SUM() of BIGINTs is NUMERIC in PostgreSQL; every amount here is an integer, so load
+    NUMERIC as int (as SQLite gives it)."""
+
+    def load(self, data: Any) -> Any:
+        text = bytes(data).decode()
+        try:
+            return int(text)
+        except ValueError:
+            return Decimal(text)
+
+
+_CACHE: dict[str, str] = {}
+
+
+def _pg_sql(sql: str) -> str:
+    """`?` placeholders as psycopg's `%s` (and a literal % doubled)."""
+    out = _CACHE.get(sql)
+    if out is None:
+        out = _CACHE[sql] = sql.replace("%", "%%").replace("?", "%s")
+    return out
+
+
+
+class PgDb:
+    """The connection as the batch code, queries and migrations see it: execute() and
+    executemany() (pipelined by psycopg: one round trip) with `?` placeholders, awaited."""
+
+    __slots__ = ("conn",)
+    #: how the batch code spells its bulk statements here
+    dialect: Dialect = PG
+
+    def __init__(self, conn: psycopg.AsyncConnection[Any]) -> None:
+        self.conn = conn
+
+    async def execute(self, sql: str, params: Sequence[Any] = ()) -> Rows:
+        cur = self.conn.cursor()
+        if params:
+            await cur.execute(_pg_sql(sql), params)
+        else:
+            await cur.execute(sql)
+        return Rows(await cur.fetchall() if cur.description is not None else (), cur.rowcount)
+
+    async def executemany(self, sql: str, params: Sequence[Sequence[Any]]) -> None:
+        await self.conn.cursor().executemany(_pg_sql(sql), params)
+
+    async def executescript(self, script: str) -> None:
+        await self.conn.execute(script)
+
+    @property
+    def in_transaction(self) -> bool:
+        return self.conn.info.transaction_status != TransactionStatus.IDLE
+
+    async def rollback(self) -> None:
+        if self.conn.closed:
+            return
+        if self.conn.info.transaction_status != TransactionStatus.IDLE:
+            await self.conn.execute("ROLLBACK")
+
+    async def tables(self) -> set[str]:
+        rows = await self.execute("SELECT tablename FROM pg_tables WHERE schemaname = current_schema()")
+        return {r[0] for r in rows}
+
+    damage: tuple[type[BaseException], ...] = ()
+
+    async def schema_version(self) -> int:
+        return (await self.execute("SELECT COALESCE(MAX(version), 0) FROM schema_version")).fetchone()[0]  # type: ignore[no-any-return]
+
+    async def integrity_check(self) -> list[str]:
+        return []  # the server checks its pages as it reads them
+
+    async def lenient(self, sql: str, params: Sequence[Any] = (), text: Any = None) -> list[tuple[Any, ...]]:
+        """The rows (the server's text is always valid: `text` is for SQLite's)."""
+        return [tuple(r) for r in await self.execute(sql, params)]
+
+    async def columns(self, table: str) -> list[str]:
+        return [r[0] for r in await self.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema()"
+            " AND table_name = ? ORDER BY ordinal_position", (table,))]
+
+    async def reset_sequences(self) -> None:
+        """Support message ids come from a sequence: move it past the rows copied in."""
+        await self.execute("SELECT setval(pg_get_serial_sequence('support_messages', 'id'),"
+                           " GREATEST((SELECT MAX(id) FROM support_messages), 1))")
+
+    async def rebuild(self, ledger_tables: set[str]) -> None:
+        await rebuild(self, ledger_tables)
+
+    async def end(self, commit: bool) -> None:
+        if commit:
+            await self.execute("COMMIT")
+        else:
+            await self.rollback()
+
+    async def close(self) -> None:
+        await self.conn.close()
+
+
+async def connect(url: str, lock_wait_s: float | None = None) -> PgDb:
+    """A connection in autocommit; `lock_wait_s`: the longest it waits for a lock."""
+    params = check_pg_url(url)
+    extra = {} if "connect_timeout" in params else {"connect_timeout": 10}
+    try:
+        conn = await psycopg.AsyncConnection.connect(url, autocommit=True, **extra)
+    except psycopg.Error as exc:
+        raise DatabaseUnavailable(f"cannot connect to PostgreSQL at {redact_url(url)}: {_scrub(str(exc), url)}") from None
+    conn.adapters.register_loader("numeric", _IntNumeric)
+    if lock_wait_s is not None:
+        await conn.execute(f"SET lock_timeout = {max(1, int(lock_wait_s * 1000))}")
+    return PgDb(conn)
+
+
+_SERVER_NOW = "SELECT floor(extract(epoch FROM clock_timestamp()))::bigint"
+
+
+class PgStore(Store):
+    backend = "postgresql"
+    version = VERSION
+    IntegrityError: tuple[type[BaseException], ...] = (psycopg.IntegrityError,)
+
+    def __init__(self, url: str, *, clock: Callable[[], float] | None = None, lock_wait_s: float = 30.0,
+                 read_only: bool = False) -> None:
+        super().__init__(clock=clock, lock_wait_s=lock_wait_s, read_only=read_only)
+        check_pg_url(url)
+        self.url = url
+        self._dbs: dict[str, PgDb] = {}
+
+    def __repr__(self) -> str:
+        return f"PgStore({redact_url(self.url)!r})"
+
+    async def open(self) -> PgStore:
+        try:
+            if self.read_only:  # a reader only, on a ledger at this code's schema
+                self._dbs["reader"] = await connect(self.url)
+                self.found = await look_at(self._dbs["reader"], redact_url(self.url))
+                if (problem := self.found.problem()) is not None:
+                    raise SchemaMismatch(problem)
+            else:
+                self._dbs["writer"] = await connect(self.url, self.lock_wait_s)
+                await schema_postgres.migrate(self._dbs["writer"])
+                self._dbs["reader"] = await connect(self.url)
+        except BaseException:
+            await self.close()
+            raise
+        self._open = True
+        return self
+
+    async def close(self) -> None:
+        await self._drain()
+        self._open = False
+        for name in ("reader", "writer"):
+            db = self._dbs.pop(name, None)
+            if db is not None:
+                async with self._writing if name == "writer" else self._reading:
+                    await db.close()
+
+    async def _writer_db(self) -> PgDb:
+        return await self._db("writer")
+
+    async def _db(self, name: str) -> PgDb:
+        """The connection, opened again if the server dropped it."""
+        db = self._dbs.get(name)
+        if db is None or db.conn.closed or db.conn.broken:
+            if db is not None:
+                log.warning("the %s connection to PostgreSQL was lost; connecting again", name)
+            try:
+                db = self._dbs[name] = await connect(self.url, self.lock_wait_s if name == "writer" else None)
+            except DatabaseUnavailable as exc:
+                log.error("%s", exc)
+                raise StorageBusy(reason="unavailable") from None
+        return db
+
+    def _reason(self, exc: BaseException) -> str:
+        if isinstance(exc, pg_errors.LockNotAvailable):
+            return "locked"
+        if isinstance(exc, psycopg.OperationalError):
+            return "unavailable"
+        if isinstance(exc, pg_errors.DiskFull):
+            return "full"
+        if isinstance(exc, pg_errors.ReadOnlySqlTransaction):
+            return "readonly"
+        return "error"
+
+    async def _commit(self, batch: list[Request]) -> list[Any]:
+        safe = False
+        attempt = reconnects = 0
+        while True:
+            db = await self._db("writer")
+            committing = False
+            try:
+                # One round trip: the transaction and the lock every writer takes first.
+                await db.execute(f"BEGIN; SELECT pg_advisory_xact_lock({BATCH_LOCK})")
+                # The batch's time, read once the lock is held (see Store.own_clock): the
+                # server's, so every instance stamps and compares claims on one clock.
+                now = (await db.execute(_SERVER_NOW)).fetchone()[0] if self.own_clock else int(self.clock())
+                outcomes = await run_batch(db, batch, now, safe, PG)
+                committing = True
+                await db.execute("COMMIT")
+                return outcomes
+            except NeedSavepoints:
+                await db.rollback()
+                self.safe_batches += 1
+                safe = True
+            except (pg_errors.DeadlockDetected, pg_errors.SerializationFailure) as exc:
+                await db.rollback()
+                attempt += 1
+                self.retries += 1
+                if attempt > MAX_RETRIES:
+                    log.error("batch of %d gave up after %d retries: %s", len(batch), MAX_RETRIES,
+                              type(exc).__name__)
+                    raise StorageBusy(reason="busy") from None
+                pause = min(0.5, 0.005 * 2 ** attempt) * random.uniform(0.5, 1.5)
+                log.warning("batch of %d: %s; running it again (retry %d of %d) in %.0f ms", len(batch),
+                            type(exc).__name__, attempt, MAX_RETRIES, pause * 1000)
+                await asyncio.sleep(pause)
+            except psycopg.OperationalError as exc:  # after its subclasses DeadlockDetected and co.
+                # The connection was lost (a server restart, a proxy closing idle connections).
+                # Before COMMIT was sent nothing of the batch can have been kept: connect again
+                # and run it again, once. Lost during COMMIT, the outcome is unknown: refuse.
+                if committing or not db.conn.broken or reconnects:
+                    if not db.conn.broken:  # e.g. a lock wait past lock_timeout: end the transaction
+                        try:
+                            await db.rollback()
+                        except psycopg.Error:
+                            pass
+                    raise
+                reconnects += 1
+                log.warning("batch of %d: the connection to PostgreSQL was lost (%s); running it again",
+                            len(batch), _scrub(str(exc), self.url))
+            except BaseException:
+                try:
+                    await db.rollback()
+                except psycopg.Error:
+                    pass
+                raise
+
+    async def _read(self, query: Callable[[PgDb], Awaitable[T]]) -> T:
+        for attempt in (1, 2):  # a read is safe to run again on a new connection
+            db = await self._db("reader")
+            try:
+                await db.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+                try:
+                    return await query(db)
+                finally:
+                    if not db.conn.broken:
+                        await db.rollback()
+            except psycopg.OperationalError as exc:
+                if attempt == 2 or not db.conn.broken:
+                    log.error("read failed: %s", _scrub(str(exc), self.url))
+                    raise StorageBusy(reason="unavailable") from None
+                log.warning("the reader's connection to PostgreSQL was lost; connecting again")
+        raise AssertionError("unreachable")
+
+
+async def look_at(db: PgDb, where: str) -> Found:
+    """The schema version and tables of the connection's schema, in a read-only transaction."""
+    await db.execute("BEGIN READ ONLY")
+    try:
+        tables = await db.tables()
+        version = ((await db.execute("SELECT COALESCE(MAX(version), 0) FROM schema_version")).fetchone()[0]
+                   if "schema_version" in tables else 0)
+    finally:
+        await db.rollback()
+    return Found(where, True, version, frozenset(tables), VERSION)
+
+
+async def look(url: str) -> Found:
+    db = await connect(url)
+    try:
+        return await look_at(db, redact_url(url))
+    finally:
+        await db.close()
+
+
+async def rebuild(db: PgDb, ledger_tables: set[str]) -> None:
+    """`copy --force`: under the migration and batch locks (no bot batch and no migration runs
+    meanwhile), the ledger's tables dropped (CASCADE: the view over them too) with their
+    trigger functions, then `schema_version` and every migration again (the caller commits or
+    rolls back). Tables of another application in the same schema are left as they are."""
+    await db.execute(f"BEGIN; SELECT pg_advisory_xact_lock({MIGRATION_LOCK});"
+                     f" SELECT pg_advisory_xact_lock({BATCH_LOCK})")
+    ledger = sorted({*ledger_tables, "schema_version"} & await db.tables())
+    functions = [r[0] for r in await db.execute(
+        "SELECT DISTINCT p.oid::regprocedure::text FROM pg_trigger t JOIN pg_proc p ON p.oid = t.tgfoid"
+        " JOIN pg_class c ON c.oid = t.tgrelid WHERE NOT t.tgisinternal"
+        " AND c.relnamespace = (SELECT oid FROM pg_namespace WHERE nspname = current_schema())"
+        " AND c.relname = ANY(?)", (ledger,))]
+    if ledger:
+        await db.execute(f"DROP TABLE {', '.join(ledger)} CASCADE")
+    if functions:
+        await db.execute(f"DROP FUNCTION {', '.join(functions)}")
+    await db.execute(schema_postgres.SCHEMA_VERSION_TABLE)
+    await schema_postgres.upgrade(db, 0)
