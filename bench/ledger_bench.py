@@ -4,6 +4,11 @@ doing the fewest statements a spend needs, and two processes writing at once. Pr
 asserts nothing.
 
     python bench/ledger_bench.py [--db URL] [--ops 100000] [--users 10000] [--callers 100] [--processes 2]
+                                 [--old-tree PATH]
+
+--old-tree: another checkout of the project (e.g. `git worktree add /tmp/old-store <commit>`),
+whose ledger is measured the same way in the same run, on its own database, right after ours
+(its bench/ledger_bench.py's ledger_spends, run in a child process from that tree).
 
 Without --db: a SQLite file in a temporary folder (--db sqlite:///path: that file, which should
 not exist yet). With --db postgresql://...: that database, emptied first (its tables are
@@ -138,6 +143,17 @@ def raw_ceiling(path: Path, users: int, ops: int, per_commit: int = 100) -> floa
     return rate
 
 
+def old_spends(tree: Path, db: str, users: int, ops: int, callers: int) -> dict[str, float]:
+    """The same spends through another checkout's ledger (a child process in that tree)."""
+    code = ("import asyncio, json, sys\n"
+            "from bench.ledger_bench import ledger_spends\n"
+            "db, users, ops, callers = sys.argv[1], *map(int, sys.argv[2:])\n"
+            "print(json.dumps(asyncio.run(ledger_spends(db, users, ops, callers))))\n")
+    out = subprocess.run([sys.executable, "-c", code, db, str(users), str(ops), str(callers)], cwd=tree,
+                         capture_output=True, text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
+
+
 def empty_pg(url: str) -> None:
     import psycopg
     with psycopg.connect(url, autocommit=True) as conn:
@@ -204,6 +220,7 @@ async def main() -> None:
     parser.add_argument("--processes", type=int, default=2, choices=(1, 2),
                         help="PostgreSQL: also measure two processes writing at once (2, the default)")
     parser.add_argument("--naive-seconds", type=float, default=5.0)
+    parser.add_argument("--old-tree", type=Path, help="another checkout whose ledger is measured too, in the same run")
     parser.add_argument("--worker", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--start-at", type=float, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -213,18 +230,28 @@ async def main() -> None:
         return await main_pg(args)
     with tempfile.TemporaryDirectory() as tmp:
         ours = await ledger_spends(args.db or Path(tmp) / "ledger.db", args.users, args.ops, args.callers)
+        old = (old_spends(args.old_tree, f"sqlite:///{Path(tmp) / 'old.db'}", args.users, args.ops, args.callers)
+               if args.old_tree else None)
         naive = await naive_spends(Path(tmp) / "naive.db", args.users, args.naive_seconds, args.callers)
         ceiling = raw_ceiling(Path(tmp) / "raw.db", args.users, args.ops)
     print(f"sqlite ledger API   {ours['ops_per_s']:>10,.0f} spends/s  p50 {ours['p50_ms']:.2f} ms"
           f"  p99 {ours['p99_ms']:.2f} ms  ({args.callers} callers, {args.users} users, synchronous=FULL,"
-          f" {ours['batches']} commits, writer thread busy {ours['writer_share']:.0%} of the time,"
-          f" verify {'ok' if ours['verify_ok'] else 'FAILED'})")
+          f" {ours['batches']} commits, batches in the database {ours['writer_share']:.0%} of the time,"
+          f" verify {'ok' if ours['verify_ok'] else 'FAILED'})  {ours['ops_per_s'] / ceiling:.2f} of raw sqlite3")
+    if old is not None:
+        print(f"sqlite old store    {old['ops_per_s']:>10,.0f} spends/s  p50 {old['p50_ms']:.2f} ms"
+              f"  p99 {old['p99_ms']:.2f} ms  ({args.old_tree}, the same run;"
+              f" verify {'ok' if old['verify_ok'] else 'FAILED'})  {old['ops_per_s'] / ceiling:.2f} of raw sqlite3;"
+              f" new/old {ours['ops_per_s'] / old['ops_per_s']:.2f}")
     print(f"sqlite naive        {naive['ops_per_s']:>10,.0f} spends/s  {naive['lock_errors']} 'database is locked'"
           " errors (new aiosqlite connection per spend)")
     print(f"raw sqlite3         {ceiling:>10,.0f} spends/s  (100 per commit, synchronous=FULL, no journal of ours)")
     print(json.dumps({"backend": "sqlite", "ops_per_s": round(ours["ops_per_s"]), "p50_ms": round(ours["p50_ms"], 2),
                       "p99_ms": round(ours["p99_ms"], 2), "naive_ops_per_s": round(naive["ops_per_s"]),
-                      "naive_lock_errors": naive["lock_errors"], "ceiling_ops_per_s": round(ceiling)}))
+                      "naive_lock_errors": naive["lock_errors"], "ceiling_ops_per_s": round(ceiling),
+                      "ceiling_ratio": round(ours["ops_per_s"] / ceiling, 2),
+                      **({"old_ops_per_s": round(old["ops_per_s"]), "old_p99_ms": round(old["p99_ms"], 2),
+                          "old_ceiling_ratio": round(old["ops_per_s"] / ceiling, 2)} if old else {})}))
 
 
 async def main_pg(args: argparse.Namespace) -> None:
@@ -236,10 +263,17 @@ async def main_pg(args: argparse.Namespace) -> None:
     ours = await ledger_spends(args.db, args.users, args.ops, args.callers)
     print(f"postgresql ledger API {ours['ops_per_s']:>10,.0f} spends/s  p50 {ours['p50_ms']:.2f} ms"
           f"  p99 {ours['p99_ms']:.2f} ms  ({args.callers} callers, {args.users} users, synchronous_commit={sync},"
-          f" fsync={fsync}, {ours['batches']} commits, writer thread busy {ours['writer_share']:.0%} of the time,"
+          f" fsync={fsync}, {ours['batches']} commits, batches in the database {ours['writer_share']:.0%} of the time,"
           f" verify {'ok' if ours['verify_ok'] else 'FAILED'})")
     out = {"backend": "postgresql", "ops_per_s": round(ours["ops_per_s"]), "p50_ms": round(ours["p50_ms"], 2),
            "p99_ms": round(ours["p99_ms"], 2)}
+    if args.old_tree:
+        empty_pg(args.db)
+        old = old_spends(args.old_tree, args.db, args.users, args.ops, args.callers)
+        print(f"postgresql old store  {old['ops_per_s']:>10,.0f} spends/s  p50 {old['p50_ms']:.2f} ms"
+              f"  p99 {old['p99_ms']:.2f} ms  ({args.old_tree}, the same run;"
+              f" verify {'ok' if old['verify_ok'] else 'FAILED'}); new/old {ours['ops_per_s'] / old['ops_per_s']:.2f}")
+        out.update(old_ops_per_s=round(old["ops_per_s"]), old_p99_ms=round(old["p99_ms"], 2))
     if args.processes == 2:
         empty_pg(args.db)
         two = await two_processes(args.db, args.users, args.ops, args.callers)
@@ -249,8 +283,9 @@ async def main_pg(args: argparse.Namespace) -> None:
         out["two_processes_ops_per_s"] = round(two["ops_per_s"])
     ceiling = raw_pg_ceiling(args.db, args.users, args.ops)
     print(f"raw psycopg           {ceiling:>10,.0f} spends/s  (100 per commit as one UPDATE and one INSERT over arrays,"
-          " no journal of ours)")
+          f" no journal of ours); the ledger API does {ours['ops_per_s'] / ceiling:.2f} of it")
     out["ceiling_ops_per_s"] = round(ceiling)
+    out["ceiling_ratio"] = round(ours["ops_per_s"] / ceiling, 2)
     print(json.dumps(out))
 
 
