@@ -39,8 +39,8 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     redact.install()
     logging.getLogger("aiogram.event").setLevel(logging.WARNING)  # our middleware logs one line per update
-    from economy.storage.schema import SchemaMismatch
     from economy.storage import DatabaseUnavailable, FileError
+    from economy.storage.schema import SchemaMismatch
     if args.console:
         logging.getLogger().setLevel(logging.WARNING)
         from app import run_console

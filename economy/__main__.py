@@ -13,14 +13,14 @@ from dataclasses import asdict
 from pathlib import Path
 
 from economy import views
-from economy.apikeys import SCOPES, ApiKeys
 from economy.amounts import format_money
+from economy.apikeys import SCOPES, ApiKeys
 from economy.catalog import Catalog
 from economy.errors import EconomyError
 from economy.ledger import Ledger
 from economy.redact import Redactor
-from economy.storage.schema import SchemaMismatch
 from economy.storage import DEFAULT_URL, DatabaseUnavailable, FileError, damaged, open_failure
+from economy.storage.schema import SchemaMismatch
 
 #: Commands that only read: they open the database read only (nothing created, migrated or
 #: written) and refuse one that is not a ledger at this code's schema version.

@@ -9,7 +9,6 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
-
 from dataclasses import dataclass
 
 from economy.errors import AlreadyExists, InvalidInput, NotFound

@@ -25,8 +25,8 @@ from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING, Any, TextIO
 
-from economy.storage import Tx
 from economy.ledger import Ledger
+from economy.storage import Tx
 from economy.storage.schema import CREDIT, LEGACY_CREDIT, LEGACY_TOKENS, TOKEN, USED, account_id
 
 if TYPE_CHECKING:

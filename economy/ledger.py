@@ -19,7 +19,6 @@ from economy.errors import (
     AlreadyClaimed, AlreadyExists, AlreadyOwned, InsufficientFunds, InvalidInput, NotFound,
     QuotaBelowUsage, QuotaExceeded, RefundTooLarge,
 )
-from economy.storage import Tx
 from economy.models import (
     Answer, Balance, ContentItem, Conversion, CreditChange, CreditUser, DayTokens, Delivery, Done, Earning, Entry,
     Key, Notice, Page, Profile, Purchase, Registration, Spender, Stats, Ticket, Window,
@@ -28,7 +27,7 @@ from economy.storage.schema import (
     CREDIT, PERK_COLUMNS, QUOTA_ISSUER, REVENUE, TOKEN, TOKEN_MINT, USED, XP, XP_CONVERTED, XP_ISSUER,
     account_id,
 )
-from economy.storage import Store, open_store
+from economy.storage import Store, Tx, open_store
 from economy.text import check_text, clean_text, profile, shown
 
 CONTENT_ID = re.compile(r"[A-Za-z0-9_.-]{1,40}", re.ASCII)

@@ -34,8 +34,8 @@ from typing import Any, TextIO
 from economy import copyrows, queries
 from economy.copyrows import CONTENTFUL, PRUNED, TABLES
 from economy.ledger import Ledger
-from economy.storage.schema import SchemaMismatch
 from economy.storage import Db, Found, look, redact_url, same_database
+from economy.storage.schema import SchemaMismatch
 
 __all__ = ["TABLES", "CopyRefused", "CopyReport", "copy_ledger"]
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import sqlite3
-import time
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
@@ -220,7 +219,7 @@ class SqliteStore(Store):
             for name in ("writer", "reader", "checkpointer"):
                 db = self._dbs[name] = await connect(self.path, self.busy_timeout_ms, synchronous=self.synchronous)
                 if name == "writer":
-                    await retry_locked(lambda: schema_sqlite.migrate(db), is_locked, self.lock_wait_s)
+                    await retry_locked(lambda db=db: schema_sqlite.migrate(db), is_locked, self.lock_wait_s)
                     await db.execute("PRAGMA wal_autocheckpoint = 0")
         except BaseException:
             await self.close()
