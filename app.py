@@ -14,7 +14,7 @@ from aiogram import Bot, Dispatcher
 from aiogram.exceptions import TelegramBadRequest, TelegramUnauthorizedError
 
 from bot import console
-from bot.app import poll, purge_keys_every, start, tune_gc, until_stopped
+from bot.runtime import poll, purge_keys_every, start, tune_gc, until_stopped
 from bot.config import Settings
 from bot.delivery import Deliveries
 from bot.factory import build_bot

@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from aiogram import Dispatcher  # noqa: E402
 from aiogram.types import Update  # noqa: E402
 
-from bot.app import tune_gc  # noqa: E402
+from bot.runtime import tune_gc  # noqa: E402
 from bot.config import Settings  # noqa: E402
 from app import build_dispatcher  # noqa: E402
 from bot.factory import build_bot  # noqa: E402

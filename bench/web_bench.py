@@ -73,7 +73,7 @@ async def serve_app(port: int, db: Path, users: int, noop: bool = False) -> None
     from aiogram import Dispatcher, Router
 
     from app import build_dispatcher
-    from bot.app import tune_gc
+    from bot.runtime import tune_gc
     from bot.config import Settings
     from bot.factory import build_bot
     from bot.fake import FakeTelegram, LocalSession

@@ -119,7 +119,7 @@ async def _apikey(keys: ApiKeys, args: argparse.Namespace) -> int:
 
 
 async def copy_command(args: argparse.Namespace) -> int:
-    from economy.moving import CopyRefused, copy_ledger
+    from economy.copying import CopyRefused, copy_ledger
     if args.batch < 1:
         raise ValueError("--batch must be a positive number of rows")
     try:

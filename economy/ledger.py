@@ -14,7 +14,7 @@ from typing import Any, TextIO
 from economy import export, queries
 from economy.amounts import check_amount, check_user_id
 from economy.catalog import CONTENT, Catalog, content_of
-from economy.daily import TokenDays
+from economy.token_days import TokenDays
 from economy.errors import (
     AlreadyClaimed, AlreadyExists, AlreadyOwned, InsufficientFunds, InvalidInput, NotFound,
     QuotaBelowUsage, QuotaExceeded, RefundTooLarge,
@@ -605,7 +605,7 @@ class Ledger:
 
     async def daily_tokens(self, days: int = 30) -> list[DayTokens]:
         """Tokens earned (minted) and spent per UTC day, the last `days` days, oldest first
-        (summed once, then only what was committed since is read: economy/daily.py)."""
+        (summed once, then only what was committed since is read: economy/token_days.py)."""
         if self._token_days is None:
             self._token_days = TokenDays()
         return await self._token_days.last(self.store, days)

@@ -27,7 +27,7 @@ from typing import Any, TextIO
 from economy import copyrows, queries, storage
 from economy.copyrows import TABLES
 from economy.ledger import Ledger
-from economy.moving import CopyRefused, CopyReport, _counts, _say, after_copy, compare, storable
+from economy.copying import CopyRefused, CopyReport, _counts, _say, after_copy, compare, storable
 from economy.storage import Found, redact_url
 
 LOCK_WAIT_S = 30

@@ -13,7 +13,7 @@ import pytest
 
 from economy import Ledger
 from economy.apikeys import ApiKeys
-from economy.moving import TABLES, copy_ledger
+from economy.copying import TABLES, copy_ledger
 from economy.storage import path_from_url
 from tests.test_cli import cli
 from tests.test_copy import _figures, _rich

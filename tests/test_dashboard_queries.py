@@ -135,7 +135,7 @@ async def test_a_refunded_content_purchase_is_not_counted_as_spent(ledger):
 
 
 async def test_the_sums_are_kept_and_only_new_transfers_are_read(ledger, clock):
-    from economy.daily import TokenDays
+    from economy.token_days import TokenDays
 
     ledger._token_days = TokenDays(chunk=3)  # a few transfers per read, to walk many chunks
     await ledger.register(1)

@@ -197,7 +197,7 @@ def test_economy_imports_without_aiogram():
         "    def find_spec(self, name, path=None, target=None):\n"
         "        if name.split('.')[0] in ('aiogram', 'bot', 'handlers'): raise ImportError(name)\n"
         "sys.meta_path.insert(0, Block())\n"
-        "import economy, economy.__main__, economy.storage.postgres, economy.storage.sqlite, economy.moving,"
+        "import economy, economy.__main__, economy.storage.postgres, economy.storage.sqlite, economy.copying,"
         " economy.replacing, economy.legacy\n"
         "assert not any(m.split('.')[0] in ('aiogram', 'bot', 'handlers') for m in sys.modules), sys.modules\n"
         "print('ok')\n"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from bot.app import purge_keys_every
+from bot.runtime import purge_keys_every
 from economy import Key
 
 
