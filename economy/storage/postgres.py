@@ -184,6 +184,17 @@ class PgDb:
     def in_transaction(self) -> bool:
         return self.conn.info.transaction_status != TransactionStatus.IDLE
 
+    async def begin_locked(self, lock: int) -> int:
+        """BEGIN, the advisory lock `lock`, then the server's clock (whole seconds), in one round
+        trip: the statements run in turn, so the time is read once the lock is held."""
+        cur = self.conn.cursor()
+        await cur.execute(f"BEGIN; SELECT pg_advisory_xact_lock({int(lock)}); {_SERVER_NOW}")
+        while cur.nextset():
+            pass
+        row = await cur.fetchone()
+        assert row is not None
+        return int(row[0])
+
     async def rollback(self) -> None:
         if self.conn.closed:
             return
@@ -321,11 +332,14 @@ class PgStore(Store):
             db = await self._db("writer")
             committing = False
             try:
-                # One round trip: the transaction and the lock every writer takes first.
-                await db.execute(f"BEGIN; SELECT pg_advisory_xact_lock({BATCH_LOCK})")
-                # The batch's time, read once the lock is held (see Store.own_clock): the
-                # server's, so every instance stamps and compares claims on one clock.
-                now = (await db.execute(_SERVER_NOW)).fetchone()[0] if self.own_clock else int(self.clock())
+                # One round trip: the transaction, the lock every writer takes first and, once
+                # it is held, the batch's time (see Store.own_clock): the server's, so every
+                # instance stamps and compares claims on one clock.
+                if self.own_clock:
+                    now = await db.begin_locked(BATCH_LOCK)
+                else:  # a test's clock, read once the lock is held
+                    await db.execute(f"BEGIN; SELECT pg_advisory_xact_lock({BATCH_LOCK})")
+                    now = int(self.clock())
                 outcomes = await run_batch(db, batch, now, safe, PG)
                 committing = True
                 await db.execute("COMMIT")
