@@ -81,7 +81,8 @@ async def _users(rows: list[tuple[str, int, tuple[Any, ...]]], tx: Tx) -> tuple[
     if not new:
         return set(), len(rows)
     tids = list(dict.fromkeys(tid for _, tid, _ in new))
-    fresh = await _insert_new(tx.db, "INSERT INTO users(user_id, registered_at)", [(u, tx.now) for u in tids], "user_id")
+    fresh = await _insert_new(tx.db, "INSERT INTO users(user_id, registered_at)", [(u, tx.now) for u in tids],
+                              "user_id")
     if fresh:
         await _insert_new(tx.db, "INSERT INTO wallets(user_id)", fresh, "user_id")
     await tx.load(tids)
@@ -93,7 +94,8 @@ async def _users(rows: list[tuple[str, int, tuple[Any, ...]]], tx: Tx) -> tuple[
             continue
         old, quota, used = entry
         if quota:
-            await tx.transfer("legacy_quota", "CREDIT", LEGACY_CREDIT, account_id(tid, CREDIT), quota, tid, ref(source, old))
+            await tx.transfer("legacy_quota", "CREDIT", LEGACY_CREDIT, account_id(tid, CREDIT), quota, tid,
+                              ref(source, old))
         if used:
             await tx.transfer("legacy_used", "CREDIT", account_id(tid, CREDIT), account_id(tid, USED), used, tid,
                         ref(source, old))

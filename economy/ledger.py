@@ -53,8 +53,9 @@ async def _take_username(tx: Tx, user_id: int, username: str | None) -> None:
 
 
 async def _pending_delivery(tx: Tx, transfer_id: int, user_id: int, kind: str, worker: str, source: str = "") -> None:
-    await tx.write("INSERT INTO deliveries(transfer_id, user_id, kind, state, claimed_at, claimed_by, updated_at, source)"
-             " VALUES (?, ?, ?, 'pending', ?, ?, ?, ?)", (transfer_id, user_id, kind, tx.now, worker, tx.now, source))
+    await tx.write("INSERT INTO deliveries(transfer_id, user_id, kind, state, claimed_at, claimed_by, updated_at,"
+                   " source) VALUES (?, ?, ?, 'pending', ?, ?, ?, ?)",
+                   (transfer_id, user_id, kind, tx.now, worker, tx.now, source))
 
 
 async def _pending_notice(tx: Tx, transfer_id: int, user_id: int, kind: str, data: dict[str, Any]) -> None:
@@ -169,7 +170,8 @@ class Ledger:
             w.last_daily_day = day
             boosted = w.boost_until is not None and w.boost_until > tx.now
             amount = cat.daily_reward * (cat.boost_factor if boosted else 1)
-            xp = (await tx.transfer("earn", "XP", XP_ISSUER, account_id(user_id, XP), amount, user_id, "daily")).credit_balance
+            moved = await tx.transfer("earn", "XP", XP_ISSUER, account_id(user_id, XP), amount, user_id, "daily")
+            xp = moved.credit_balance
             return Earning(user_id, amount, xp, boosted, (day + 1) * 86400)  # type: ignore[arg-type]
 
         return await self._write(op, key, "daily", user_id, user=user_id)
@@ -185,7 +187,8 @@ class Ledger:
         reason = check_text(reason, "reason", MAX_TEXT)
 
         async def op(tx: Tx) -> Earning:
-            moved = await tx.transfer("earn", "XP", XP_ISSUER, account_id(user_id, XP), amount, user_id, reason or "grant",
+            moved = await tx.transfer("earn", "XP", XP_ISSUER, account_id(user_id, XP), amount, user_id,
+                                      reason or "grant",
                                 actor)
             xp = await tx.balance(account_id(user_id, XP))
             if notify:
@@ -228,7 +231,8 @@ class Ledger:
                 if n == 0:
                     raise InsufficientFunds(asset="XP", needed=1, available=0)
             xp = (await tx.transfer("convert", "XP", account_id(user_id, XP), XP_CONVERTED, n, user_id)).debit_balance
-            tokens = (await tx.transfer("convert", "TOKEN", TOKEN_MINT, account_id(user_id, TOKEN), n, user_id)).credit_balance
+            minted = await tx.transfer("convert", "TOKEN", TOKEN_MINT, account_id(user_id, TOKEN), n, user_id)
+            tokens = minted.credit_balance
             return Conversion(user_id, n, xp, tokens)  # type: ignore[arg-type]
 
         return await self._write(op, key, "convert", user_id, amount, user=user_id)
@@ -266,7 +270,8 @@ class Ledger:
             held = getattr(w, perk)
             if held is not None and item.duration is None:
                 raise AlreadyOwned(item=item.code, ref="")
-            moved = await tx.transfer("spend", "TOKEN", account_id(user_id, TOKEN), revenue, item.price, user_id, item.code)
+            moved = await tx.transfer("spend", "TOKEN", account_id(user_id, TOKEN), revenue, item.price, user_id,
+                                      item.code)
             until = None
             if item.duration is None:
                 setattr(w, perk, tx.now)
@@ -467,7 +472,8 @@ class Ledger:
             found = await queries.found_notice(tx.db, transfer_id)
             if found.state != "pending":
                 return found.notice
-            await tx.write("UPDATE notices SET state = ?, message_id = ?, reason = ?, updated_at = ? WHERE transfer_id = ?",
+            await tx.write("UPDATE notices SET state = ?, message_id = ?, reason = ?, updated_at = ?"
+                           " WHERE transfer_id = ?",
                      (state, message_id, reason, tx.now, transfer_id))
             return replace(found.notice, state=state, message_id=message_id, reason=reason)
 
@@ -518,7 +524,8 @@ class Ledger:
     async def purge_keys(self) -> int:
         """Forget idempotency keys past their expiry; return how many."""
         async def op(tx: Tx) -> Done:
-            n = (await tx.write("DELETE FROM idempotency WHERE expires_at IS NOT NULL AND expires_at <= ?", (tx.now,))).rowcount
+            n = (await tx.write("DELETE FROM idempotency WHERE expires_at IS NOT NULL AND expires_at <= ?",
+                                (tx.now,))).rowcount
             return Done("purged", str(n))
 
         return int((await self._write(op, None, "purge_keys")).ref)
@@ -528,7 +535,8 @@ class Ledger:
         check_user_id(user_id)
 
         async def op(tx: Tx) -> Done:
-            if not (await tx.db.execute("UPDATE users SET active = ? WHERE user_id = ?", (int(active), user_id))).rowcount:
+            changed = await tx.db.execute("UPDATE users SET active = ? WHERE user_id = ?", (int(active), user_id))
+            if not changed.rowcount:
                 raise NotFound(what="user", ref=str(user_id))
             tx.dirty = True
             return Done("active" if active else "inactive", str(user_id))

@@ -77,7 +77,8 @@ async def history(db: Db, user_id: int, page: int, per_page: int) -> Page:
     """The user's journal lines, newest first: their chain through the journal, from the last;
     then the old system's transactions brought in by import-legacy (kind IMPORTED), newest first."""
     await profile(db, user_id)
-    last, total = (await db.execute("SELECT last_transfer, transfers FROM wallets WHERE user_id = ?", (user_id,))).fetchone()
+    last, total = (await db.execute("SELECT last_transfer, transfers FROM wallets WHERE user_id = ?",
+                                    (user_id,))).fetchone()
     imported = (await db.execute("SELECT COUNT(*) FROM legacy_history WHERE user_id = ?", (user_id,))).fetchone()[0]
     page, pages, per_page = _page(total + imported, page, per_page)
     mine = {account_id(user_id, n) for n in (XP, TOKEN, CREDIT)}

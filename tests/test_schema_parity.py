@@ -132,7 +132,8 @@ async def _postgres_schema(url: str) -> dict[str, Any]:
             out["truncate"][table] = truncate
         for (view,) in await db.execute("SELECT viewname FROM pg_views WHERE schemaname = current_schema()"):
             out["views"][view] = await db.columns(view)
-        out["accounts"] = [tuple(r) for r in await db.execute("SELECT id, user_id, asset, name FROM accounts ORDER BY id")]
+        accounts = await db.execute("SELECT id, user_id, asset, name FROM accounts ORDER BY id")
+        out["accounts"] = [tuple(r) for r in accounts]
         return out
     finally:
         await db.close()

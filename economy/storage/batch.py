@@ -6,8 +6,9 @@ operations change it in Python, and the changed wallets are written back togethe
 arrays on PostgreSQL — see Dialect), with the batch's journal rows, system-account totals,
 top-spenders table and idempotency keys. The same async code runs on both backends: `db` is
 sqlite.py's SqliteDb or postgres.py's PgDb, both taking `await db.execute(sql, params)` with
-`?` placeholders; only the awaits differ from the synchronous batch it replaces. Balances are checked in Python before anything
-changes, and the table's CHECKs refuse a negative balance again at write-back.
+`?` placeholders; only the awaits differ from the synchronous batch it replaces. Balances are
+checked in Python before anything changes, and the table's CHECKs refuse a negative balance
+again at write-back.
 
 A refusal undoes its request's wallet changes in Python, so no SAVEPOINT is needed for them.
 A request that fails after an SQL write of its own (or a write-back the database refuses)
