@@ -55,11 +55,12 @@ class Webhook:
         try:
             body = json.loads(raw)
         except (ValueError, RecursionError) as exc:
-            log.warning("webhook: a body of %d bytes is not JSON: %s", len(raw), str(exc).splitlines()[0][:200])
+            log.warning("webhook: a body of %d bytes is not an update (not JSON: %s)", len(raw),
+                        str(exc).splitlines()[0][:200])
             return web.Response(status=400, text="not a Telegram update\n")
         uid = body.get("update_id") if isinstance(body, dict) else None
         if not isinstance(uid, int) or isinstance(uid, bool):
-            log.warning("webhook: a body of %d bytes has no update id", len(raw))
+            log.warning("webhook: a body of %d bytes is not an update (no update id)", len(raw))
             return web.Response(status=400, text="not a Telegram update\n")
         try:
             update = Update.model_validate(body, context={"bot": self.bot})
