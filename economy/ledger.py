@@ -236,10 +236,11 @@ class Ledger:
 
     # -- the shop --
     async def buy(self, user_id: int, code: str, ref: str = "", *, deliver: bool = False, worker: str = "",
-                  key: Key | str | None = None) -> Purchase:
+                  source: str = "", key: Key | str | None = None) -> Purchase:
         """Buy an item: permanent ones once, timed ones extend; the price is the server's.
         `deliver=True` (content only) records a pending delivery with the spend, claimed by
-        `worker`, settled later by `delivered`, `refund_delivery` or `keep_delivery`."""
+        `worker`, settled later by `delivered`, `refund_delivery` or `keep_delivery`; `source`
+        is kept with it for whoever finishes it (see `charge`)."""
         check_user_id(user_id)
         item = self.catalog.item(code)
         ref = ref if item.per_ref else ""
@@ -260,7 +261,7 @@ class Ledger:
                                     f"{CONTENT}:{ref}")
                 tx.write("INSERT INTO entitlements VALUES (?, ?, ?, ?, NULL)", (user_id, CONTENT, ref, tx.now))
                 if deliver:
-                    _pending_delivery(tx, moved.id, user_id, CONTENT, worker)
+                    _pending_delivery(tx, moved.id, user_id, CONTENT, worker, source)
                 return Purchase(user_id, CONTENT, ref, row[0], moved.debit_balance, None,  # type: ignore[arg-type]
                                 moved.id)
             w, perk = tx.wallet(user_id), PERK_COLUMNS[item.code]
@@ -431,12 +432,11 @@ class Ledger:
     async def pending_deliveries(self, user_id: int) -> list[Delivery]:
         return await self.store.read(partial(queries.pending_deliveries, user_id=check_user_id(user_id)))
 
-    async def unsettled(self, what: str, *, worker: str, take_over: bool, lease: int = DELIVERY_LEASE,
-                        limit: int = 100) -> list[int]:
-        """Transfer ids of pending `deliveries` or `notices` a sweep by `worker` may claim (see
-        queries.unsettled), oldest first."""
+    async def unsettled(self, what: str, *, lease: int = DELIVERY_LEASE, limit: int = 100) -> list[int]:
+        """Transfer ids of pending `deliveries` or `notices` whose claim ran out (see
+        queries.unsettled), oldest first: what a sweep may claim."""
         return await self.store.read(partial(queries.unsettled, table=what, now=int(self.store.clock()),
-                                             lease=lease, worker=worker, take_over=take_over, limit=limit))
+                                             lease=lease, limit=limit))
 
     # -- notices: what a committed change owes its user (an admin's grant, quota, refund) --
     async def claim_notice(self, transfer_id: int, *, worker: str = "", take_over: bool = False,

@@ -276,17 +276,13 @@ def notice(db: Db, transfer_id: int) -> Notice:
     return found_notice(db, transfer_id).notice
 
 
-def unsettled(db: Db, table: str, now: int, lease: int, worker: str, take_over: bool,
-              limit: int = 100) -> list[int]:
-    """The pending rows of `deliveries` or `notices` (transfer ids, oldest first) that a sweep
-    by `worker` may take: claimed longer ago than `lease` seconds, or (`take_over`: no other
-    worker can be alive) claimed by another worker, whose process is gone."""
+def unsettled(db: Db, table: str, now: int, lease: int, limit: int = 100) -> list[int]:
+    """The pending rows of `deliveries` or `notices` (transfer ids, oldest first) whose claim
+    is older than `lease` seconds: nobody is sending them (a live send never outlasts a lease)."""
     assert table in ("deliveries", "notices")
-    sql = f"SELECT transfer_id FROM {table} WHERE state = 'pending' AND (claimed_at <= ?"
-    params: tuple[Any, ...] = (now - lease,)
-    if take_over:
-        sql, params = sql + " OR claimed_by <> ?", (*params, worker)
-    return [tid for (tid,) in db.execute(sql + ") ORDER BY transfer_id LIMIT ?", (*params, limit))]
+    return [tid for (tid,) in db.execute(
+        f"SELECT transfer_id FROM {table} WHERE state = 'pending' AND claimed_at <= ? ORDER BY transfer_id LIMIT ?",
+        (now - lease, limit))]
 
 
 def journal(db: Db, after: int = 0, limit: int = 5000) -> list[tuple]:  # type: ignore[type-arg]

@@ -73,7 +73,7 @@ class Webhook:
             return web.Response(status=200)
         tries = self.tries.get(uid, 0) + 1
         try:
-            result = await self.dp.feed_update(self.bot, update, final_try=tries >= MAX_TRIES)
+            result = await self.dp.feed_update(self.bot, update, final_try=tries >= MAX_TRIES, retry=tries > 1)
             raised = False
         except Exception:
             log.exception("update %s raised; answering 500 so Telegram sends it again", uid)
