@@ -63,6 +63,18 @@ CLAIM_WAIT = LEASE + 3
 SWEEP_EVERY = 30.0
 
 
+async def _try_recording(how: Callable[[], Awaitable[T]]) -> T | None:
+    """`how()`'s record, tried SETTLE_ATTEMPTS times while the database says it is busy; None
+    when it never took it."""
+    for attempt in range(SETTLE_ATTEMPTS):
+        try:
+            return await how()
+        except StorageBusy:
+            if attempt < SETTLE_ATTEMPTS - 1:
+                await asyncio.sleep(SETTLE_BACKOFF[attempt])
+    return None
+
+
 class Undeliverable(Exception):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
@@ -282,13 +294,8 @@ class Deliveries:
     async def _record_notice(self, transfer_id: int, how: Callable[[], Awaitable[Notice]]) -> Notice | None:
         """A notice's outcome, recorded; while the database refuses it, kept here (a replay or
         the sweep records it, never sends it again)."""
-        for attempt in range(SETTLE_ATTEMPTS):
-            try:
-                done = await how()
-            except StorageBusy:
-                if attempt < SETTLE_ATTEMPTS - 1:
-                    await asyncio.sleep(SETTLE_BACKOFF[attempt])
-                continue
+        done = await _try_recording(how)
+        if done is not None:
             self.unsettled_notices.pop(transfer_id, None)
             return done
         log.error("notice of transfer %s: sent, but the database did not take it; kept to record later", transfer_id)
@@ -353,13 +360,8 @@ class Deliveries:
 
     async def _record(self, transfer_id: int, state: str, reason: str,
                       how: Callable[[], Awaitable[Delivery]]) -> Delivery:
-        for attempt in range(SETTLE_ATTEMPTS):
-            try:
-                done = await how()
-            except StorageBusy:
-                if attempt < SETTLE_ATTEMPTS - 1:
-                    await asyncio.sleep(SETTLE_BACKOFF[attempt])
-                continue
+        done = await _try_recording(how)
+        if done is not None:
             self.unsettled.pop(transfer_id, None)
             return done
         log.error("delivery of transfer %s: %s, but the database did not take it; retrying in the background",

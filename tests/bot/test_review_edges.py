@@ -22,15 +22,8 @@ def quick_retries(monkeypatch):
     monkeypatch.setattr(delivery, "SETTLE_BACKOFF", (0.0, 0.0))
 
 
-def _notices(h, text: str) -> list:
-    return [s for s in h.telegram.sent if s.chat_id == ALICE.id and text in (s.html or "")]
-
-
-async def test_a_notice_whose_record_the_database_refuses_is_not_sent_twice(h, monkeypatch):
-    """The notice went out; recording it 'sent' hit a busy database once (a 30 s lock wait
-    under load). Deliveries retry their record (and keep it in memory); notices do not: the
-    notice stays pending, claimed by this worker, and the next sweep sends it again."""
-    await h.send(ALICE, "/start")
+def _busy_once(h, monkeypatch) -> None:
+    """The database refuses the first record of a notice's outcome (a long lock wait)."""
     real = h.ledger.notice_sent
     calls = {"n": 0}
 
@@ -41,6 +34,18 @@ async def test_a_notice_whose_record_the_database_refuses_is_not_sent_twice(h, m
         return await real(*a, **kw)
 
     monkeypatch.setattr(h.ledger, "notice_sent", busy_once)
+
+
+def _notices(h, text: str) -> list:
+    return [s for s in h.telegram.sent if s.chat_id == ALICE.id and text in (s.html or "")]
+
+
+async def test_a_notice_whose_record_the_database_refuses_is_not_sent_twice(h, monkeypatch):
+    """The notice went out; recording it 'sent' hit a busy database once (a 30 s lock wait
+    under load). Deliveries retry their record (and keep it in memory); notices do not: the
+    notice stays pending, claimed by this worker, and the next sweep sends it again."""
+    await h.send(ALICE, "/start")
+    _busy_once(h, monkeypatch)
     await h.send(ADMIN, "/grant @alice 30 weekly")
     await h.dp["deliveries"].sweep(h.bot)
     assert len(_notices(h, "30 XP")) == 1, [s.html for s in _notices(h, "30 XP")]
@@ -52,16 +57,7 @@ async def test_a_notice_whose_record_the_database_refuses_is_not_sent_twice_by_t
     sends the notice a second time."""
     from aiogram.types import Update
     await h.send(ALICE, "/start")
-    real = h.ledger.notice_sent
-    calls = {"n": 0}
-
-    async def busy_once(*a, **kw):
-        calls["n"] += 1
-        if calls["n"] == 1:
-            raise StorageBusy(reason="locked")
-        return await real(*a, **kw)
-
-    monkeypatch.setattr(h.ledger, "notice_sent", busy_once)
+    _busy_once(h, monkeypatch)
     raw = h.updates.message(ADMIN, "/grant @alice 30 weekly")
     first = await h.dp.feed_update(h.bot, Update.model_validate(raw, context={"bot": h.bot}), final_try=False)
     assert first in ("ok", "retry")  # the record is tried again at once (and kept if still refused)
@@ -71,16 +67,7 @@ async def test_a_notice_whose_record_the_database_refuses_is_not_sent_twice_by_t
 
 async def test_a_notice_whose_record_the_database_refuses_is_not_sent_twice_by_a_later_sweep(h, clock, monkeypatch):
     await h.send(ALICE, "/start")
-    real = h.ledger.notice_sent
-    calls = {"n": 0}
-
-    async def busy_once(*a, **kw):
-        calls["n"] += 1
-        if calls["n"] == 1:
-            raise StorageBusy(reason="locked")
-        return await real(*a, **kw)
-
-    monkeypatch.setattr(h.ledger, "notice_sent", busy_once)
+    _busy_once(h, monkeypatch)
     await h.send(ADMIN, "/grant @alice 30 weekly")
     clock.advance(delivery.LEASE + 1)
     await h.dp["deliveries"].sweep(h.bot)
