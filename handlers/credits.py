@@ -8,9 +8,9 @@ from aiogram.filters import Command, CommandObject
 from aiogram.types import Message
 
 from bot import delivery
+from bot.delivery import Deliveries
 from bot.config import Settings
 from bot.context import Ctx
-from bot.delivery import Deliveries
 from economy import IdempotencyConflict, Ledger, parse_money
 from economy.models import CreditChange
 from handlers.common import credit_figures, name_of, resolve_user, texts_for
