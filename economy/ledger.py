@@ -17,53 +17,17 @@ from economy.audit import Actor
 from economy.catalog import CONTENT, Catalog, content_of
 from economy.daily import TokenDays
 from economy.errors import (
-    AlreadyClaimed,
-    AlreadyExists,
-    AlreadyOwned,
-    InsufficientFunds,
-    InvalidInput,
-    NotFound,
-    QuotaBelowUsage,
-    QuotaExceeded,
-    RefundTooLarge,
+    AlreadyClaimed, AlreadyExists, AlreadyOwned, InsufficientFunds, InvalidInput, NotFound,
+    QuotaBelowUsage, QuotaExceeded, RefundTooLarge,
 )
 from economy.journal import Tx
 from economy.models import (
-    Answer,
-    Balance,
-    ContentItem,
-    Conversion,
-    CreditChange,
-    CreditUser,
-    DayTokens,
-    Delivery,
-    Done,
-    Earning,
-    Entry,
-    Key,
-    Notice,
-    Page,
-    Profile,
-    Purchase,
-    Registration,
-    Spender,
-    Stats,
-    Ticket,
-    Window,
+    Answer, Balance, ContentItem, Conversion, CreditChange, CreditUser, DayTokens, Delivery, Done, Earning, Entry,
+    Key, Notice, Page, Profile, Purchase, Registration, Spender, Stats, Ticket, Window,
 )
 from economy.schema import (
-    CREDIT,
-    PERK_COLUMNS,
-    QUOTA_ISSUER,
-    REVENUE,
-    TOKEN,
-    TOKEN_MINT,
-    USED,
-    VERSION,
-    XP,
-    XP_CONVERTED,
-    XP_ISSUER,
-    account_id,
+    CREDIT, PERK_COLUMNS, QUOTA_ISSUER, REVENUE, TOKEN, TOKEN_MINT, USED, XP, XP_CONVERTED, XP_ISSUER,
+    VERSION, account_id,
 )
 from economy.store import Store, open_store
 from economy.text import check_text, clean_text, profile, shown
