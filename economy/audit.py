@@ -190,14 +190,15 @@ class AuditLog:
     def __init__(self, store: Any) -> None:
         self.store = store
 
-    async def page(self, flt: AuditFilter, page: int = 0, per_page: int = 20) -> tuple[list[AuditEntry], int, int]:
-        """(rows, page, pages) of `flt`, newest first; a page past the end is the last one."""
+    async def page(self, flt: AuditFilter, page: int = 0,
+                   per_page: int = 20) -> tuple[list[AuditEntry], int, int, int]:
+        """(rows, page, pages, total) of `flt`, newest first; a page past the end is the last one."""
         per_page = max(1, min(per_page, MAX_PER_PAGE))
         found, total = await self.store.read(lambda db: entries(db, flt, max(0, page) * per_page, per_page))
         pages = max(1, -(-total // per_page))
         if page >= pages and total:
             return await self.page(flt, pages - 1, per_page)
-        return found, min(max(0, page), pages - 1), pages
+        return found, min(max(0, page), pages - 1), pages, total
 
     async def add(self, actor: Actor, action: str, *, amount: int | None = None, unit: str = "",
                   note: str = "") -> int:
