@@ -153,6 +153,8 @@ async def test_search_finds_a_user_and_the_list_sorts(page, site):
     assert await open_as(page, site, init_data(ADMIN_EN)) == "ready"
     rows = page.locator("#user-list .user-row")
     by_used = [u.user_id for u in (await site.ledger.search_users(order="used", per_page=10)).items]
+    # the list comes after the cards ("ready"): wait for it (on a loaded machine it can come later)
+    await until(page, "document.querySelectorAll('#user-list .user-row').length > 0")
     assert await rows.evaluate_all("rs => rs.map(r => +r.dataset.id)") == by_used
     await page.select_option("#sort", "available")
     by_available = [u.user_id for u in (await site.ledger.search_users(order="available", per_page=10)).items]
