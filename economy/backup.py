@@ -25,7 +25,7 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 from economy.store import connect_read_only, is_postgres, redact_url, sqlite_path
 
@@ -124,7 +124,7 @@ def _without_password(url: str) -> tuple[str, dict[str, str]]:
     parts = urlsplit(url)
     env = dict(os.environ)
     if parts.password is not None:
-        env["PGPASSWORD"] = parts.password
+        env["PGPASSWORD"] = unquote(parts.password)  # the URL's is percent-encoded
         host = parts.netloc.rsplit("@", 1)[1]
         user = parts.username or ""
         parts = parts._replace(netloc=f"{user}@{host}" if user else host)

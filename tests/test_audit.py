@@ -87,8 +87,8 @@ async def _refuse_audit_rows(ledger: Ledger) -> None:
     if ledger.store.backend == "sqlite":
         sql = ["CREATE TRIGGER test_refuse BEFORE INSERT ON audit BEGIN SELECT RAISE(ABORT, 'no'); END"]
     else:
-        sql = ["CREATE FUNCTION test_refuse() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
-               " RAISE EXCEPTION 'no' USING ERRCODE = 'check_violation'; END $$",
+        sql = [("CREATE FUNCTION test_refuse() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
+                " RAISE EXCEPTION 'no' USING ERRCODE = 'check_violation'; END $$"),
                "CREATE TRIGGER test_refuse BEFORE INSERT ON audit FOR EACH ROW EXECUTE FUNCTION test_refuse()"]
     for statement in sql:
         assert await raw_sql(ledger, statement) is None
