@@ -102,7 +102,8 @@ class UpdateMiddleware(BaseMiddleware):
         started = time.perf_counter()
         user: User | None = data.get("event_from_user")
         lang = pick_language(user.language_code if user else None, self.default_language)
-        ctx = Ctx(update.update_id, user.id if user else None, Texts(lang), bool(user and user.id in self.admins))
+        ctx = Ctx(update.update_id, user.id if user else None, Texts(lang), bool(user and user.id in self.admins),
+                  user_name=user.full_name if user else "")
         data["ctx"] = ctx
         outcome = "ok"
         try:

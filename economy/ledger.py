@@ -11,8 +11,9 @@ from functools import partial
 from pathlib import Path
 from typing import Any, TextIO
 
-from economy import export, queries
+from economy import audit, export, queries
 from economy.amounts import check_amount, check_user_id
+from economy.audit import Actor
 from economy.catalog import CONTENT, Catalog, content_of
 from economy.daily import TokenDays
 from economy.errors import (
@@ -64,6 +65,11 @@ def _pending_notice(tx: Tx, transfer_id: int, user_id: int, kind: str, data: dic
     tx.write("INSERT INTO notices(transfer_id, user_id, kind, data, state, claimed_at, claimed_by, updated_at)"
              " VALUES (?, ?, ?, ?, 'pending', ?, '', ?)",
              (transfer_id, user_id, kind, json.dumps(data, ensure_ascii=False), tx.now, tx.now))
+
+
+#: The audit trail's name of each credit movement.
+AUDIT_ACTIONS = {"quota_increase": "quota_raise", "quota_decrease": "quota_lower", "file_charge": "charge",
+                 "usage_remove": "refund"}
 
 
 def _figures(tx: Tx, user_id: int) -> tuple[int, int]:
@@ -177,26 +183,32 @@ class Ledger:
 
     async def grant(
         self, user_id: int, amount: int, *, reason: str = "", actor: int | None = None,
-        key: Key | str | None = None, notify: bool = False,
+        key: Key | str | None = None, notify: bool = False, audit_as: Actor | None = None,
     ) -> Earning:
         """An admin's XP reward (weekly tasks and the like). `notify`: the user is owed a notice
-        (kept with the grant; see `claim_notice`)."""
+        (kept with the grant; see `claim_notice`). `audit_as` (here and in every admin write):
+        who acts, recorded in the audit trail in this transaction (economy/audit.py)."""
         check_user_id(user_id)
         check_amount(amount)
         reason = check_text(reason, "reason", MAX_TEXT)
 
         def op(tx: Tx) -> Earning:
+            before = audit.figures(tx, user_id)
             moved = tx.transfer("earn", "XP", XP_ISSUER, account_id(user_id, XP), amount, user_id, reason or "grant",
                                 actor)
             xp = tx.balance(account_id(user_id, XP))
             if notify:
                 _pending_notice(tx, moved.id, user_id, "grant", {"amount": amount, "xp": xp, "reason": reason})
+            if audit_as is not None:
+                audit.record(tx, audit_as, "grant", user_id=user_id, amount=amount, unit="XP", before=before,
+                             after=audit.figures(tx, user_id), note=reason, transfer_id=moved.id)
             return Earning(user_id, amount, xp, transfer_id=moved.id)
 
         return await self._write(op, key, "grant", user_id, amount, reason, actor, user=user_id)
 
     async def earn(
         self, user_id: int, amount: int, *, reason: str = "", key: Key | str | None = None,
+        audit_as: Actor | None = None,
     ) -> Earning:
         """XP from elsewhere on the platform (the HTTP API): creates the user if new, without
         the registration bonus (which only the bot's /start pays, to users it creates)."""
@@ -206,37 +218,45 @@ class Ledger:
 
         def op(tx: Tx) -> Earning:
             try:
-                tx.wallet(user_id)
+                before = audit.figures(tx, user_id)
             except NotFound:
+                before = {}
                 tx.write("INSERT INTO users(user_id, registered_at) VALUES (?, ?)", (user_id, tx.now))
                 tx.write("INSERT INTO wallets(user_id) VALUES (?)", (user_id,))
-            xp = tx.transfer("earn", "XP", XP_ISSUER, account_id(user_id, XP), amount, user_id,
-                             reason or "earn").credit_balance
-            return Earning(user_id, amount, xp)  # type: ignore[arg-type]
+            moved = tx.transfer("earn", "XP", XP_ISSUER, account_id(user_id, XP), amount, user_id, reason or "earn")
+            if audit_as is not None:
+                audit.record(tx, audit_as, "earn", user_id=user_id, amount=amount, unit="XP", before=before,
+                             after=audit.figures(tx, user_id), note=reason, transfer_id=moved.id)
+            return Earning(user_id, amount, moved.credit_balance)  # type: ignore[arg-type]
 
         return await self._write(op, key, "earn", user_id, amount, reason, user=user_id)
 
-    async def convert(self, user_id: int, amount: int | None = None, *, key: Key | str | None = None) -> Conversion:
+    async def convert(self, user_id: int, amount: int | None = None, *, key: Key | str | None = None,
+                      audit_as: Actor | None = None) -> Conversion:
         """XP to tokens, 1:1; `amount=None` converts all the XP there is."""
         check_user_id(user_id)
         if amount is not None:
             check_amount(amount)
 
         def op(tx: Tx) -> Conversion:
+            before = audit.figures(tx, user_id) if audit_as is not None else {}
             n = amount
             if n is None:
                 n = tx.balance(account_id(user_id, XP))
                 if n == 0:
                     raise InsufficientFunds(asset="XP", needed=1, available=0)
             xp = tx.transfer("convert", "XP", account_id(user_id, XP), XP_CONVERTED, n, user_id).debit_balance
-            tokens = tx.transfer("convert", "TOKEN", TOKEN_MINT, account_id(user_id, TOKEN), n, user_id).credit_balance
-            return Conversion(user_id, n, xp, tokens)  # type: ignore[arg-type]
+            moved = tx.transfer("convert", "TOKEN", TOKEN_MINT, account_id(user_id, TOKEN), n, user_id)
+            if audit_as is not None:
+                audit.record(tx, audit_as, "convert", user_id=user_id, amount=n, unit="XP", before=before,
+                             after=audit.figures(tx, user_id), transfer_id=moved.id)
+            return Conversion(user_id, n, xp, moved.credit_balance)  # type: ignore[arg-type]
 
         return await self._write(op, key, "convert", user_id, amount, user=user_id)
 
     # -- the shop --
     async def buy(self, user_id: int, code: str, ref: str = "", *, deliver: bool = False, worker: str = "",
-                  source: str = "", key: Key | str | None = None) -> Purchase:
+                  source: str = "", key: Key | str | None = None, audit_as: Actor | None = None) -> Purchase:
         """Buy an item: permanent ones once, timed ones extend; the price is the server's.
         `deliver=True` (content only) records a pending delivery with the spend, claimed by
         `worker`, settled later by `delivered`, `refund_delivery` or `keep_delivery`; `source`
@@ -249,6 +269,16 @@ class Ledger:
         revenue = REVENUE[item.code]
 
         def op(tx: Tx) -> Purchase:
+            before = audit.figures(tx, user_id) if audit_as is not None else {}
+            bought = _buy(tx)
+            if audit_as is not None:
+                audit.record(tx, audit_as, "spend", user_id=user_id, amount=bought.price, unit="tokens",
+                             before=before, after=audit.figures(tx, user_id),
+                             note=f"{bought.item}:{bought.ref}" if bought.ref else bought.item,
+                             transfer_id=bought.transfer_id)
+            return bought
+
+        def _buy(tx: Tx) -> Purchase:
             if item.code == CONTENT:
                 row = tx.db.execute("SELECT price FROM content WHERE content_id = ?", (ref,)).fetchone()
                 if row is None:
@@ -283,7 +313,7 @@ class Ledger:
 
     async def add_content(
         self, content_id: str, *, title: str, media: str, file_ref: str, price: int | None = None,
-        actor: int | None = None, key: Key | str | None = None,
+        actor: int | None = None, key: Key | str | None = None, audit_as: Actor | None = None,
     ) -> ContentItem:
         """Register premium content the bot can deliver (`media` + `file_ref` are opaque here)."""
         if not CONTENT_ID.fullmatch(content_id or ""):
@@ -299,38 +329,48 @@ class Ledger:
             ).rowcount:
                 raise AlreadyExists(what="content", ref=content_id)
             tx.dirty = True
+            if audit_as is not None:
+                audit.record(tx, audit_as, "add_content", amount=item.price, unit="tokens",
+                             note=f"{item.content_id}: {item.title}")
             return item
 
         return await self._write(op, key, "add_content", content_id, item.title, item.file_ref, price)
 
     # -- reverse credit --
     async def raise_quota(self, user_id: int, amount: int, *, actor: int | None = None, note: str = "",
-                          key: Key | str | None = None, notify: bool = False) -> CreditChange:
+                          key: Key | str | None = None, notify: bool = False,
+                          audit_as: Actor | None = None) -> CreditChange:
         """`notify` (here, in `lower_quota` and `refund`): the user is owed a notice, kept with
         the change (see `claim_notice`)."""
-        return await self._credit("quota_increase", user_id, amount, actor, note, key, notify=notify)
+        return await self._credit("quota_increase", user_id, amount, actor, note, key, notify=notify,
+                                  audit_as=audit_as)
 
     async def lower_quota(self, user_id: int, amount: int, *, actor: int | None = None, note: str = "",
-                          key: Key | str | None = None, notify: bool = False) -> CreditChange:
-        return await self._credit("quota_decrease", user_id, amount, actor, note, key, notify=notify)
+                          key: Key | str | None = None, notify: bool = False,
+                          audit_as: Actor | None = None) -> CreditChange:
+        return await self._credit("quota_decrease", user_id, amount, actor, note, key, notify=notify,
+                                  audit_as=audit_as)
 
     async def charge(self, user_id: int, amount: int, *, actor: int | None = None, note: str = "",
                      deliver: bool = False, worker: str = "", source: str = "",
-                     key: Key | str | None = None) -> CreditChange:
+                     key: Key | str | None = None, audit_as: Actor | None = None) -> CreditChange:
         """Charge a file to the user's credit; refused if used + amount would pass the quota.
         `deliver=True` records a pending delivery with the charge (see `buy`); `source` says,
         in the sender's terms, where the file comes from (so a sweep can send it without the
         request that made the charge)."""
-        return await self._credit("file_charge", user_id, amount, actor, note, key, deliver, worker, source=source)
+        return await self._credit("file_charge", user_id, amount, actor, note, key, deliver, worker, source=source,
+                                  audit_as=audit_as)
 
     async def refund(self, user_id: int, amount: int, *, actor: int | None = None, note: str = "",
-                     key: Key | str | None = None, notify: bool = False) -> CreditChange:
+                     key: Key | str | None = None, notify: bool = False,
+                     audit_as: Actor | None = None) -> CreditChange:
         """Take `amount` off the credit used; refused if more than is used."""
-        return await self._credit("usage_remove", user_id, amount, actor, note, key, notify=notify)
+        return await self._credit("usage_remove", user_id, amount, actor, note, key, notify=notify,
+                                  audit_as=audit_as)
 
     async def _credit(self, kind: str, user_id: int, amount: int, actor: int | None, note: str,
                       key: Key | str | None, deliver: bool = False, worker: str = "", *, source: str = "",
-                      notify: bool = False) -> CreditChange:
+                      notify: bool = False, audit_as: Actor | None = None) -> CreditChange:
         check_user_id(user_id)
         check_amount(amount)
         note = check_text(note, "note", MAX_TEXT)
@@ -342,6 +382,7 @@ class Ledger:
         }[kind]
 
         def op(tx: Tx) -> CreditChange:
+            before = audit.figures(tx, user_id) if audit_as is not None else {}
             try:
                 moved = tx.transfer(kind, "CREDIT", debit, credit, amount, user_id, note, actor)
             except InsufficientFunds:
@@ -356,6 +397,9 @@ class Ledger:
             quota, spent = _figures(tx, user_id)
             if notify:
                 _pending_notice(tx, moved.id, user_id, kind, {"amount": amount, "available": quota - spent})
+            if audit_as is not None:
+                audit.record(tx, audit_as, AUDIT_ACTIONS[kind], user_id=user_id, amount=amount, unit="TL",
+                             before=before, after=audit.figures(tx, user_id), note=note, transfer_id=moved.id)
             return CreditChange(user_id, kind, amount, quota, spent, moved.id)
 
         return await self._write(op, key, kind, user_id, amount, note, actor, *(["deliver"] if deliver else []),
@@ -496,13 +540,17 @@ class Ledger:
 
         return await self._write(op, key, "support", user_id, body, user=user_id)
 
-    async def close_tickets(self, user_id: int, *, key: Key | str | None = None) -> Done:
-        """Mark a user's open support messages answered (an admin replied)."""
+    async def close_tickets(self, user_id: int, *, key: Key | str | None = None, audit_as: Actor | None = None,
+                            note: str = "") -> Done:
+        """Mark a user's open support messages answered (an admin replied: `note` is the reply,
+        kept in the audit trail)."""
         check_user_id(user_id)
 
         def op(tx: Tx) -> Done:
             n = tx.write("UPDATE support_messages SET answered_at = ? WHERE user_id = ? AND answered_at IS NULL",
                          (tx.now, user_id)).rowcount
+            if audit_as is not None:
+                audit.record(tx, audit_as, "reply", user_id=user_id, note=note)
             return Done("answered", str(n))
 
         return await self._write(op, key, "close_tickets", user_id, user=user_id)
@@ -615,4 +663,4 @@ class Ledger:
                                              per_page=per_page))
 
 
-__all__ = ["Ledger", "Entry", "CreditUser"]
+__all__ = ["CreditUser", "Entry", "Ledger"]

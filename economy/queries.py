@@ -7,6 +7,7 @@ import sqlite3
 from dataclasses import dataclass
 from typing import Any
 
+from economy import audit
 from economy.catalog import ITEM_CODES, content_of
 from economy.errors import InvalidInput, NotFound
 from economy.models import (
@@ -390,6 +391,7 @@ def _verify_ledger(db: Db, problems: list[str], now: int | None) -> None:
     ).fetchall()
     if kept != true:
         problems.append(f"top spenders table {kept[:3]}... is not the top {TOP_KEEP} {true[:3]}...")
+    problems.extend(audit.check(db))
 
 
 DAY = 86400

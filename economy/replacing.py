@@ -23,9 +23,11 @@ from __future__ import annotations
 
 import sqlite3
 import time
+from types import SimpleNamespace
 from typing import Any, TextIO
 
 from economy import copyrows, queries, schema
+from economy.audit import CLI, Actor, record
 from economy.copyrows import TABLES
 from economy.ledger import Ledger
 from economy.moving import CopyRefused, CopyReport, _say, after_copy, compare, storable
@@ -75,6 +77,13 @@ def _rebuild_pg(db: Any) -> None:
     pg.upgrade(db, 0)
 
 
+def _audit(db: Any, actor: Actor, where: str, copied: dict[str, int]) -> int:
+    """The replacement's audit row, inside its transaction (so it stands or falls with it)."""
+    tx = SimpleNamespace(now=int(time.time()), write=db.execute)
+    return record(tx, actor, "copy", amount=sum(copied.values()), unit="rows",
+                  note=f"from {redact_url(where)} (replaced the target whole)")
+
+
 def _end(db: Any, commit: bool) -> None:
     if isinstance(db, sqlite3.Connection):
         if db.in_transaction:
@@ -89,17 +98,18 @@ def _close(db: Any) -> None:
     (db if isinstance(db, sqlite3.Connection) else db.conn).close()
 
 
-async def replace(src: Ledger, dst_url: str, found: Found, batch: int, progress: TextIO | None) -> CopyReport:
+async def replace(src: Ledger, dst_url: str, found: Found, batch: int, progress: TextIO | None,
+                  actor: Actor = CLI) -> CopyReport:
     """Replace the ledger at `dst_url` (`found` there) by the source's, whole or not at all."""
     _say(progress, f"replacing the ledger at {found.where} (schema {found.version}) whole, in one transaction")
     worker = Worker("replace")
     try:
         db = await worker.call(_connect, dst_url)
         try:
-            return await _replace(src, worker, db, is_postgres(dst_url), batch, progress)
+            return await _replace(src, worker, db, is_postgres(dst_url), batch, progress, actor)
         except CopyRefused:
             raise
-        except Exception as exc:  # noqa: BLE001 - the driver's: the transaction is rolled back
+        except Exception as exc:
             text = redact_url(str(exc).strip().splitlines()[0] if str(exc).strip() else "")
             raise CopyRefused(f"the target could not be replaced ({type(exc).__name__}: {text});"
                               " it was left as it was") from None
@@ -113,7 +123,7 @@ async def replace(src: Ledger, dst_url: str, found: Found, batch: int, progress:
 
 
 async def _replace(src: Ledger, worker: Worker, db: Any, postgres: bool, batch: int,
-                   progress: TextIO | None) -> CopyReport:
+                   progress: TextIO | None, actor: Actor) -> CopyReport:
     await worker.call(_rebuild_pg if postgres else _rebuild_sqlite, db)
     totals = await src.store.read(lambda d: {t: d.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0] for t in TABLES})
     copied: dict[str, int] = {}
@@ -130,8 +140,10 @@ async def _replace(src: Ledger, worker: Worker, db: Any, postgres: bool, batch: 
             _say(progress, f"{table}: {done:,}/{totals[table]:,}")
         copied[table] = done
     await worker.call(after_copy, db)
+    where = src.store.found.where if src.store.found is not None else "the source"
+    own = await worker.call(_audit, db, actor, where, copied)
     problems = [f"target: {p}" for p in await worker.call(queries.verify, db)]
-    problems += await compare(src, lambda query: worker.call(query, db), batch)
+    problems += await compare(src, lambda query: worker.call(query, db), batch, own)
     if problems:
         problems.append("the target was left as it was: the replacement was rolled back")
         return CopyReport(copied, problems, False, cleaned)

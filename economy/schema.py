@@ -366,7 +366,42 @@ def _v7(db: sqlite3.Connection) -> None:
     )
 
 
-MIGRATIONS = (_v1, _v2, _v3, _v4, _v5, _v6, _v7)
+def _v8(db: sqlite3.Connection) -> None:
+    """The audit trail (economy/audit.py): one row per admin action, written in the transaction of
+    its effect, append-only like the journal."""
+    vias = ", ".join(f"'{v}'" for v in AUDIT_VIAS)
+    db.executescript(
+        f"""
+        CREATE TABLE audit (
+            id INTEGER PRIMARY KEY,
+            ts INTEGER NOT NULL,
+            via TEXT NOT NULL CHECK (via IN ({vias})),
+            actor_id INTEGER,
+            actor TEXT NOT NULL,
+            action TEXT NOT NULL,
+            user_id INTEGER,
+            amount INTEGER,
+            unit TEXT NOT NULL DEFAULT '',
+            before TEXT NOT NULL DEFAULT '{{}}',
+            after TEXT NOT NULL DEFAULT '{{}}',
+            note TEXT NOT NULL DEFAULT '',
+            transfer_id INTEGER
+        ) STRICT;
+        CREATE INDEX audit_user ON audit(user_id, id) WHERE user_id IS NOT NULL;
+        CREATE INDEX audit_actor ON audit(actor_id, id) WHERE actor_id IS NOT NULL;
+        CREATE INDEX audit_actor_name ON audit(actor, id);
+        CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit
+            BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
+        CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
+            BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
+        """
+    )
+
+
+#: Through what an audited action came (economy/audit.py).
+AUDIT_VIAS = ("bot", "dashboard", "api", "cli")
+
+MIGRATIONS = (_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8)
 VERSION = len(MIGRATIONS)
 
 

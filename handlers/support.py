@@ -74,7 +74,7 @@ async def reply(message: Message, command: CommandObject, ledger: Ledger, ctx: C
         await message.answer(ctx.t("reply_sent", name=name_of(who)))  # after the user had the reply
         return
     if await notify(bot, who.user_id, theirs("admin_reply", text=parts[1][:3000])):
-        await ledger.close_tickets(who.user_id, key=ctx.key())
+        await ledger.close_tickets(who.user_id, key=ctx.key(), audit_as=ctx.actor(), note=parts[1][:500])
         await message.answer(ctx.t("reply_sent", name=name_of(who)))
     else:
         await message.answer(ctx.t("reply_failed", name=name_of(who), reason=ctx.t.raw("delivery_failed")))

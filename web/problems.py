@@ -35,8 +35,8 @@ TYPE_BASE = "/api/v1/problems/"
 PROBLEMS: dict[str, tuple[int, str]] = {
     "invalid-request": (400, "The request is malformed"),
     "idempotency-key-missing": (400, "POST needs an Idempotency-Key header (1-255 visible ASCII characters)"),
-    "unauthorized": (401, "A valid API key is needed"),
-    "forbidden": (403, "This API key's scope does not allow this"),
+    "unauthorized": (401, "Valid credentials are needed (an API key; the dashboard: Telegram's initData)"),
+    "forbidden": (403, "Not allowed (the API key's scope; the dashboard: admins only)"),
     "not-found": (404, "Not found"),
     "method-not-allowed": (405, "Method not allowed"),
     "insufficient-funds": (409, "Insufficient funds"),
