@@ -14,8 +14,8 @@ from economy.models import (
     decode_outcome,
 )
 from economy.schema import (
-    CREDIT, LEGACY_CREDIT, LEGACY_TOKENS, QUOTA_ISSUER, REVENUE, TOKEN, TOKEN_MINT, TOP_KEEP, USER_ACCOUNTS, XP,
-    XP_CONVERTED, XP_ISSUER, account_id,
+    CREDIT, FREEZE_REVENUE, LEGACY_CREDIT, LEGACY_TOKENS, QUOTA_ISSUER, REVENUE, TOKEN, TOKEN_MINT, TOP_KEEP,
+    USER_ACCOUNTS, XP, XP_CONVERTED, XP_ISSUER, account_id,
 )
 
 MAX_PER_PAGE = 50
@@ -127,13 +127,15 @@ def stats(db: Db) -> Stats:
     used = db.execute("SELECT COALESCE(SUM(credit_used), 0) FROM wallets WHERE credit_used > 0").fetchone()[0]
     credit_users = db.execute("SELECT COUNT(*) FROM wallets WHERE credit_credits > 0").fetchone()[0]
     # Balances brought in by import-legacy count as minted, and as quota given.
-    minted, tokens_spent = -system[TOKEN_MINT] - system.get(LEGACY_TOKENS, 0), sum(spent.values())
+    freezes = system.get(FREEZE_REVENUE, 0)
+    minted, tokens_spent = -system[TOKEN_MINT] - system.get(LEGACY_TOKENS, 0), sum(spent.values()) + freezes
     issued, converted = -system[XP_ISSUER], system[XP_CONVERTED]
     return Stats(
         users=users, active_users=active, credit_users=credit_users, xp_issued=issued,
         xp_converted=converted, xp_outstanding=issued - converted, tokens_minted=minted,
         tokens_spent=tokens_spent, tokens_in_circulation=minted - tokens_spent, spent_per_item=spent,
         credit_quota=-system[QUOTA_ISSUER] - system.get(LEGACY_CREDIT, 0), credit_used=used,
+        freeze_spent=freezes,
     )
 
 
@@ -427,7 +429,7 @@ def token_days(db: sqlite3.Connection, after: int | None, since: int, chunk: int
         first = _first_transfer_at(db, since)
         after = last if first is None else first - 1
     end = min(last, after + max(1, chunk))
-    mint, revenue = TOKEN_MINT, ", ".join(str(acc) for acc in REVENUE.values())
+    mint, revenue = TOKEN_MINT, ", ".join(str(acc) for acc in (*REVENUE.values(), FREEZE_REVENUE))
     rows = db.execute(
         f"SELECT ts / {DAY},"
         f" SUM(CASE WHEN debit_id = {mint} THEN amount WHEN credit_id = {mint} THEN -amount ELSE 0 END),"
