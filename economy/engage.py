@@ -8,6 +8,8 @@ the request is written.
 
 from __future__ import annotations
 
+import json
+
 from economy.catalog import FREEZE, FREEZE_MAX, Catalog
 from economy.errors import AlreadyClaimed, FreezeLimit, GiftRefused, NotFound
 from economy.journal import Tx
@@ -93,6 +95,13 @@ def gift(tx: Tx, cat: Catalog, sender: int, recipient: int, amount: int) -> Gift
     out = tx.transfer(GIFT_OUT, "TOKEN", account_id(sender, TOKEN), GIFTS, amount, sender, f"gift:{recipient}")
     into = tx.transfer(GIFT_IN, "TOKEN", GIFTS, account_id(recipient, TOKEN), amount, recipient, f"gift:{sender}")
     tx.write("INSERT INTO gifts VALUES (?, ?, ?, ?, ?, ?)", (out.id, sender, recipient, amount, day, tx.now))
+    # The recipient is told by a notice kept with the gift (sent after the commit, or by the sweep).
+    name, username = tx.db.execute("SELECT first_name, username FROM users WHERE user_id = ?", (sender,)).fetchone()
+    data = {"amount": amount, "tokens": into.credit_balance, "name": name or (f"@{username}" if username else ""),
+            "sender": sender}
+    tx.write("INSERT INTO notices(transfer_id, user_id, kind, data, state, claimed_at, claimed_by, updated_at)"
+             " VALUES (?, ?, ?, ?, 'pending', ?, '', ?)",
+             (into.id, recipient, GIFT_IN, json.dumps(data, ensure_ascii=False), tx.now, tx.now))
     return Gift(sender, recipient, amount, out.debit_balance, into.credit_balance, out.id,  # type: ignore[arg-type]
                 sent + amount, received + amount)
 

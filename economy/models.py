@@ -189,6 +189,8 @@ class Profile:
     language: str | None
     active: bool
     registered_at: int
+    #: reminders wanted (/notify on|off, since v8)
+    notify: bool = True
 
 
 @dataclass(frozen=True, slots=True)

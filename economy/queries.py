@@ -49,10 +49,10 @@ def balance(db: Db, user_id: int, now: int) -> Balance:
 
 
 def _profile(row: tuple) -> Profile:  # type: ignore[type-arg]
-    return Profile(row[0], row[1], row[2], row[3], bool(row[4]), row[5])
+    return Profile(row[0], row[1], row[2], row[3], bool(row[4]), row[5], bool(row[6]))
 
 
-_PROFILE = "SELECT user_id, username, first_name, language, active, registered_at FROM users"
+_PROFILE = "SELECT user_id, username, first_name, language, active, registered_at, notify FROM users"
 
 
 def profile(db: Db, user_id: int) -> Profile:
