@@ -49,8 +49,6 @@ def render(ctx: Ctx, exc: EconomyError) -> str:
             return t("already_claimed", at=t.local(exc.next_at))
         case FreezeLimit():
             return t("freeze_limit", held=exc.held, most=exc.most)
-        case GiftRefused(reason="receive_limit") if ctx.subject:
-            return t("gift_receive_limit", name=ctx.subject, limit=exc.limit, left=exc.left)
         case GiftRefused(reason="receive_limit"):
             return t("gift_receive_limit_anon", limit=exc.limit, left=exc.left)
         case GiftRefused():

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 
 from economy.catalog import FREEZE, FREEZE_MAX, Catalog
-from economy.errors import AlreadyClaimed, FreezeLimit, GiftRefused, NotFound
+from economy.errors import AlreadyClaimed, FreezeLimit, GiftRefused, InsufficientFunds, NotFound
 from economy.journal import Tx
 from economy.models import Done, Earning, Gift, Purchase, Reminder
 from economy.schema import (
@@ -75,7 +75,9 @@ def gift(tx: Tx, cat: Catalog, sender: int, recipient: int, amount: int) -> Gift
     sender's local day, for both sides."""
     if sender == recipient:
         raise GiftRefused(reason="self", limit=0, left=0)
-    tx.wallet(sender)  # NotFound(user) for a sender who never started the bot
+    w = tx.wallet(sender)  # NotFound(user) for a sender who never started the bot
+    if w.token < amount:  # more than the sender has: said before any cap
+        raise InsufficientFunds(asset="TOKEN", needed=amount, available=w.token)
     try:
         tx.wallet(recipient)
     except NotFound:
@@ -92,6 +94,7 @@ def gift(tx: Tx, cat: Catalog, sender: int, recipient: int, amount: int) -> Gift
     if received + amount > cat.gift_receive_daily_limit:
         raise GiftRefused(reason="receive_limit", limit=cat.gift_receive_daily_limit,
                           left=max(0, cat.gift_receive_daily_limit - received))
+    w.tokens_given += amount
     out = tx.transfer(GIFT_OUT, "TOKEN", account_id(sender, TOKEN), GIFTS, amount, sender, f"gift:{recipient}")
     into = tx.transfer(GIFT_IN, "TOKEN", GIFTS, account_id(recipient, TOKEN), amount, recipient, f"gift:{sender}")
     tx.write("INSERT INTO gifts VALUES (?, ?, ?, ?, ?, ?)", (out.id, sender, recipient, amount, day, tx.now))

@@ -618,6 +618,8 @@ def _v8(db: PgDb) -> None:
         ALTER TABLE wallets ADD COLUMN daily_at BIGINT;
         ALTER TABLE wallets ADD COLUMN streak BIGINT NOT NULL DEFAULT 0 CHECK (streak >= 0);
         ALTER TABLE wallets ADD COLUMN freezes BIGINT NOT NULL DEFAULT 0 CHECK (freezes BETWEEN 0 AND {FREEZE_MAX});
+        ALTER TABLE wallets ADD COLUMN tokens_given BIGINT NOT NULL DEFAULT 0
+            CHECK (tokens_given BETWEEN 0 AND token_debits);
         ALTER TABLE users ADD COLUMN notify INTEGER NOT NULL DEFAULT 1 CHECK (notify IN (0, 1));
     """)
     db.execute(DAILY_AT)

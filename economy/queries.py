@@ -391,8 +391,8 @@ def _verify_ledger(db: Db, problems: list[str], now: int | None) -> None:
         problems.append(f"{unmatched} delivery refunds belong to no delivery")
     kept = db.execute("SELECT user_id, spent FROM top_spenders ORDER BY spent DESC, user_id").fetchall()
     true = db.execute(
-        "SELECT user_id, token_debits FROM wallets WHERE token_debits > 0"
-        " ORDER BY token_debits DESC, user_id LIMIT ?", (TOP_KEEP,),
+        "SELECT user_id, token_debits - tokens_given FROM wallets WHERE token_debits - tokens_given > 0"
+        " ORDER BY token_debits - tokens_given DESC, user_id LIMIT ?", (TOP_KEEP,),
     ).fetchall()
     if kept != true:
         problems.append(f"top spenders table {kept[:3]}... is not the top {TOP_KEEP} {true[:3]}...")

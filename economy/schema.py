@@ -38,7 +38,9 @@ BALANCE_COLUMNS = tuple(column for columns in ACCOUNT_COLUMNS.values() for colum
 PERK_COLUMNS = {"vip": "vip_since", "badge": "badge_since", "boost": "boost_until", "dm": "dm_until"}
 #: Since v8 /daily keeps the time of the last claim (`daily_at`, compared as local days: see
 #: economy/localdays.py), the streak it is on and the streak freezes held, instead of a UTC day.
-STREAK_COLUMNS = ("daily_at", "streak", "freezes")
+#: `tokens_given`: the part of token_debits that went out as gifts (not spending: top spenders
+#: rank token_debits - tokens_given).
+STREAK_COLUMNS = ("daily_at", "streak", "freezes", "tokens_given")
 WALLET_COLUMNS = (*BALANCE_COLUMNS, *PERK_COLUMNS.values(), *STREAK_COLUMNS, "last_transfer", "transfers")
 #: How many of the biggest spenders `top_spenders` keeps (the most /top can ask for).
 TOP_KEEP = 50
@@ -438,6 +440,8 @@ def _v8(db: sqlite3.Connection) -> None:
         ALTER TABLE wallets ADD COLUMN streak INTEGER NOT NULL DEFAULT 0 CHECK (streak >= 0);
         ALTER TABLE wallets ADD COLUMN freezes INTEGER NOT NULL DEFAULT 0
             CHECK (freezes BETWEEN 0 AND {FREEZE_MAX});
+        ALTER TABLE wallets ADD COLUMN tokens_given INTEGER NOT NULL DEFAULT 0
+            CHECK (tokens_given BETWEEN 0 AND token_debits);
         ALTER TABLE users ADD COLUMN notify INTEGER NOT NULL DEFAULT 1 CHECK (notify IN (0, 1));
         """
     )

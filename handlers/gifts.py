@@ -34,13 +34,14 @@ async def gift(message: Message, command: CommandObject, ledger: Ledger, ctx: Ct
             await ledger.profile(recipient)  # NotFound for someone who never started the bot
     elif len(args) == 2:
         amount = parse_units(args[1])
+        me = await bot.me()
+        if args[0] == str(me.id) or args[0].lower() == f"@{me.username or ''}".lower():  # never registered
+            raise GiftRefused(reason="bot", limit=0, left=0)
         profile = await resolve_user(ledger, args[0])
         recipient, name = profile.user_id, name_of(profile)
     else:
         await message.answer(t("gift_usage"))
         return
-    if recipient == bot.id:
-        raise GiftRefused(reason="bot", limit=0, left=0)
     if recipient == sender.id:
         raise GiftRefused(reason="self", limit=0, left=0)
     tokens = (await ledger.balance(sender.id)).tokens
@@ -58,13 +59,19 @@ async def confirm(query: CallbackQuery, callback_data: GiftOk, ledger: Ledger, c
     kept, so the same button works once the refusal's reason is gone."""
     t, chat = ctx.t, target(query)
     message_id = query.message.message_id if query.message is not None else 0
-    ctx.subject = name_of(await ledger.profile(callback_data.recipient))
+    name = name_of(await ledger.profile(callback_data.recipient))
     key = Key(f"gift:{query.from_user.id}:{chat}:{message_id}", keep_refusals=False)
-    done = await ledger.gift(query.from_user.id, callback_data.recipient, callback_data.amount, key=key)
+    try:
+        done = await ledger.gift(query.from_user.id, callback_data.recipient, callback_data.amount, key=key)
+    except GiftRefused as exc:
+        if exc.reason != "receive_limit":
+            raise
+        await bot.send_message(chat, t("gift_receive_limit", name=name[:64], limit=exc.limit, left=exc.left))
+        return
     if done.replayed:
         await bot.send_message(chat, t("gift_already"))
     else:
-        text = t("gift_sent", amount=done.amount, name=ctx.subject[:64], tokens=done.tokens, sent=done.sent_today,
+        text = t("gift_sent", amount=done.amount, name=name[:64], tokens=done.tokens, sent=done.sent_today,
                  limit=settings.catalog.gift_daily_limit)
         if query.message is not None:
             await edit(bot, chat, message_id, text, None)

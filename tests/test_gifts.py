@@ -34,6 +34,7 @@ async def test_a_gift_moves_tokens_in_two_lines_and_both_histories_show_it(ledge
     assert [(e.kind, e.delta) for e in (await ledger.history(1)).items[:1]] == [("gift_out", -30)]
     assert [(e.kind, e.delta, e.ref) for e in (await ledger.history(2)).items[:1]] == [("gift_in", 30, "gift:1")]
     assert (await ledger.stats()).tokens_in_circulation == 400
+    assert await ledger.top_spenders() == []  # giving is not spending
     assert (await ledger.notice(g.transfer_id + 1)).user_id == 2
     flows = await ledger.gift_flows()
     assert [(f.sender, f.recipient, f.gifts, f.amount) for f in flows] == [(1, 2, 1, 30)]
