@@ -5,9 +5,8 @@ from __future__ import annotations
 from bot.context import Ctx
 from economy.errors import (
     AlreadyClaimed, AlreadyExists, AlreadyOwned, EconomyError, FreezeLimit, GiftRefused, IdempotencyConflict,
-    InsufficientFunds,
-    InvalidAmount, InvalidInput, InvalidText, NotFound, QuotaBelowUsage, QuotaExceeded, RefundTooLarge, StorageBusy,
-    Unstorable,
+    InsufficientFunds, InvalidAmount, InvalidInput, InvalidText, NotFound, QuotaBelowUsage, QuotaExceeded,
+    RefundTooLarge, StorageBusy, Unstorable,
 )
 
 

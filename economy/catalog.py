@@ -7,7 +7,7 @@ CLI pass the environment), e.g. `PRICE_VIP=30`, `BOOST_HOURS=48`.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from economy.amounts import check_amount, parse_units
 from economy.errors import InvalidAmount, NotFound
@@ -68,7 +68,7 @@ class Catalog:
     gift_receive_daily_limit: int = GIFT_RECEIVE_DAILY_LIMIT
     gift_min_age_hours: int = GIFT_MIN_AGE_HOURS
     #: the community's days (TIMEZONE): /daily, streaks, gift caps and reminders count them
-    days: LocalDays = LocalDays()
+    days: LocalDays = field(default_factory=LocalDays)
 
     def streak_bonus_for(self, streak: int) -> int:
         """The bonus paid on day `streak` of a streak (0 on the first day)."""

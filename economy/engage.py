@@ -14,9 +14,7 @@ from economy.catalog import FREEZE, FREEZE_MAX, Catalog
 from economy.errors import AlreadyClaimed, FreezeLimit, GiftRefused, InsufficientFunds, NotFound
 from economy.journal import Tx
 from economy.models import Done, Earning, Gift, Purchase, Reminder
-from economy.schema import (
-    FREEZE_REVENUE, GIFT_IN, GIFT_OUT, GIFTS, STREAK, TOKEN, XP, XP_ISSUER, account_id,
-)
+from economy.schema import FREEZE_REVENUE, GIFT_IN, GIFT_OUT, GIFTS, STREAK, TOKEN, XP, XP_ISSUER, account_id
 
 
 def daily(tx: Tx, cat: Catalog, user_id: int) -> Earning:

@@ -11,7 +11,7 @@ daylight saving changes.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 DEFAULT_TIMEZONE = "Europe/Istanbul"
@@ -50,7 +50,7 @@ class LocalDays:
         daylight saving, the moment the day starts)."""
         # fold=0: a skipped 00:00 maps to the moment of the jump, a repeated one to its first time
         start = datetime.combine(date.fromordinal(day + _EPOCH), datetime.min.time(), self.zone)
-        return int(start.astimezone(timezone.utc).timestamp())
+        return int(start.astimezone(UTC).timestamp())
 
     def next_midnight(self, ts: int) -> int:
         """The unix time the local day after the one of `ts` begins."""

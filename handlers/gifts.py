@@ -8,9 +8,9 @@ from aiogram.filters import Command, CommandObject
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 
 from bot.callbacks import GiftNo, GiftOk
+from bot.config import Settings
 from bot.context import Ctx
 from bot.delivery import Deliveries
-from bot.config import Settings
 from economy import GiftRefused, Key, Ledger, parse_units
 from handlers.common import edit, name_of, resolve_user, target
 
