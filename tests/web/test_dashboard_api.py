@@ -204,3 +204,15 @@ async def test_a_failed_notice_does_not_turn_a_made_change_into_an_error(tmp_pat
         assert status == 200 and body["quota"] == 250_100 == (await site.ledger.balance(1002)).credit_quota
     finally:
         await site.close()
+
+
+async def test_the_overview_shows_the_gift_flows_of_seven_days(site, http):
+    await site.ledger.gift(1002, 1001, 5)
+    await site.ledger.gift(1002, 1001, 7)
+    async with http.get(site.url + "api/overview", headers=auth(init_data(ADMIN_TR))) as r:
+        gifts = (await r.json())["gifts"]
+    assert gifts == [{"sender": 1002, "sender_name": "Ayşe", "recipient": 1001, "recipient_name": "Alice",
+                      "gifts": 2, "amount": 12}]
+    site.clock.advance(8 * 86400)
+    async with http.get(site.url + "api/overview", headers=auth(init_data(ADMIN_TR))) as r:
+        assert (await r.json())["gifts"] == []
