@@ -20,6 +20,7 @@ from bot.delivery import Deliveries
 from bot.factory import build_bot
 from bot.factory import build_dispatcher as _build_dispatcher
 from bot.middlewares import RETRY
+from bot.reminders import Reminders
 from economy import Ledger
 from handlers import routers
 from handlers.admin import credit_notifier
@@ -64,6 +65,7 @@ async def run(settings: Settings, web: WebSettings) -> int:
     server: WebServer | None = None
     purger: asyncio.Task[None] | None = None
     sweeper: asyncio.Task[None] | None = None
+    reminder: asyncio.Task[None] | None = None
     try:
         if await start(bot, ledger, settings, stop) is None:
             return 0
@@ -71,6 +73,11 @@ async def run(settings: Settings, web: WebSettings) -> int:
         # Deliveries and notices nobody finished (a crash, an error, a refused record): settled
         # by this process in either mode, not only when Telegram redelivers their update.
         sweeper = asyncio.create_task(dp["deliveries"].sweep_every(bot, stop))
+        # Reminders (a perk ending, a streak about to end): each recorded before it is sent,
+        # so a restart or a second instance never sends one twice.
+        reminders = Reminders(ledger, worker=dp["deliveries"].worker, days=settings.catalog.days,
+                              default_language=settings.default_language)
+        reminder = asyncio.create_task(reminders.run_every(bot, stop, settings.reminder_every))
         webhook = Webhook(bot, dp, web.webhook_secret, lambda outcome: outcome == RETRY) \
             if web.webhook_url and web.webhook_secret else None
         health = Health(ledger, webhook)
@@ -108,7 +115,7 @@ async def run(settings: Settings, web: WebSettings) -> int:
         log.error("Telegram refused the webhook (%s): check WEBHOOK_URL", exc.message)
         return 2
     finally:
-        for task in (purger, sweeper):
+        for task in (purger, sweeper, reminder):
             if task is not None:
                 task.cancel()
                 await asyncio.gather(task, return_exceptions=True)
