@@ -92,6 +92,8 @@ def daily_text(t: Texts, done: Earning) -> str:
                      + (t("daily_bonus", bonus=done.bonus) if done.bonus else ""))
     if done.freezes_used:
         lines.append(t("daily_freeze_used", count=done.freezes_used, left=done.freezes))
+    elif done.freezes:
+        lines.append(t("balance_freezes", count=done.freezes, most=FREEZE_MAX))
     if done.lost > 1:
         lines.append(t("daily_streak_lost", lost=done.lost))
     if done.next_at:

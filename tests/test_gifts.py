@@ -113,3 +113,22 @@ async def test_concurrent_presses_stop_at_the_cap_and_a_double_tap_applies_once(
     assert len({t.transfer_id for t in taps}) == 1 and sum(not t.replayed for t in taps) == 1
     assert (await ledger.balance(2)).tokens == sum(g.amount for g in given if g.recipient == 2) + 200 - 7
     assert await ledger.verify() == []
+
+
+async def test_verify_finds_a_gift_without_its_lines_and_freezes_nobody_bought(ledger, clock):
+    await _members(ledger, clock, 1, 2)
+    g = await ledger.gift(1, 2, 5)
+    assert await ledger.verify() == []
+
+    def tamper(db):  # type: ignore[no-untyped-def]
+        db.execute("INSERT INTO gifts VALUES (?, 1, 2, 9, 0, 0)", (g.transfer_id + 100,))
+        db.execute("UPDATE wallets SET freezes = 2 WHERE user_id = 2")
+        db.execute("UPDATE accounts SET balance = balance + 1, credits = credits + 1 WHERE id = -16")
+        if hasattr(db, "commit"):
+            db.commit()
+
+    await ledger.store.in_writer(tamper)
+    problems = await ledger.verify()
+    assert f"gift {g.transfer_id + 100} does not match its two journal lines" in problems
+    assert "user 2 holds 2 streak freezes, more than they bought" in problems
+    assert "the gifts account holds 1, not 0" in problems
