@@ -132,3 +132,21 @@ async def test_verify_finds_a_gift_without_its_lines_and_freezes_nobody_bought(l
     assert f"gift {g.transfer_id + 100} does not match its two journal lines" in problems
     assert "user 2 holds 2 streak freezes, more than they bought" in problems
     assert "the gifts account holds 1, not 0" in problems
+
+
+async def test_the_database_refuses_what_the_rules_forbid(ledger, clock):
+    """Behind the ledger's back too, on both backends: freezes past 2, gifts counted past the
+    debits, a gift to oneself or of nothing, a gift changed or deleted, /notify other than 0/1."""
+    await _members(ledger, clock, 1, 2)
+    await ledger.gift(1, 2, 5)
+    refused = ledger.store.IntegrityError  # the driver's: sqlite3's or psycopg's
+    for sql in ("UPDATE wallets SET freezes = 3 WHERE user_id = 1",
+                "UPDATE wallets SET tokens_given = token_debits + 1 WHERE user_id = 1",
+                "INSERT INTO gifts VALUES (999, 1, 1, 5, 0, 0)",
+                "INSERT INTO gifts VALUES (999, 1, 2, 0, 0, 0)",
+                "UPDATE gifts SET amount = 1",
+                "DELETE FROM gifts",
+                "UPDATE users SET notify = 2"):
+        with pytest.raises(refused):
+            await ledger.store.in_writer(lambda db, sql=sql: db.execute(sql))
+    assert await ledger.verify() == []
