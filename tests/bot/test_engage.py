@@ -107,3 +107,14 @@ async def test_notify_off_and_on(h):
     assert "Reminders are <b>off</b>" in (await h.send(ALICE, "/notify"))[0].html
     assert "Reminders are on" in await h.say(ALICE, "/notify on")
     assert (await h.ledger.profile(ALICE.id)).notify
+
+
+async def test_a_forged_gift_button_is_refused_before_any_work(tmp_path, clock):
+    async with running(tmp_path, clock, GIFT_MIN_AGE_HOURS="0") as h:
+        await _members(h, ALICE, AYSE)
+        ask = (await h.send(ALICE, "/gift @ayse 5"))[0]
+        for data in (f"g:{ALICE.id}:{AYSE.id}:0", f"g:{ALICE.id}:{AYSE.id}:-5", f"g:{ALICE.id}:0:5",
+                     f"g:{ALICE.id}:{AYSE.id}:99999999999999", f"g:{AYSE.id}:{ALICE.id}:5", "g:x:y:z",
+                     f"gx:{AYSE.id}"):
+            assert await h.press(ALICE, ask, data) == [], data
+        assert ((await h.ledger.balance(ALICE.id)).tokens, (await h.ledger.balance(AYSE.id)).tokens) == (100, 100)
