@@ -637,9 +637,7 @@ class Ledger:
 
     async def verify(self) -> list[str]:
         """Every invariant, checked against the journal; an empty list means all hold."""
-        now = int(self.store.clock())
-        return (await self.store.read(partial(queries.verify, now=now))
-                + await self.store.read(partial(engage_queries.verify, now=now)))
+        return await self.store.read(partial(queries.verify, now=int(self.store.clock())))
 
     # -- reads for the dashboard --
     _token_days: TokenDays | None = None

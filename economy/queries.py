@@ -320,6 +320,8 @@ def verify(db: Db, now: int | None = None) -> list[str]:
                 lines = [line for (row,) in check for line in str(row).splitlines()]
                 problems.append(f"damaged: integrity_check found {len(lines)} problems: " + "; ".join(lines[:5]))
         _verify_ledger(db, problems, now)
+        from economy import engage_queries  # imports this module: imported here, once needed
+        problems += engage_queries.verify(db, now)
     except sqlite3.DatabaseError as exc:  # a damaged page: what was found so far, and that
         problems.append(f"damaged: the ledger cannot be read to the end ({exc})")
     return problems
