@@ -44,8 +44,24 @@ async def _state(db: str, who: Person, wanted: str, timeout: float = 20) -> None
 
 async def test_a_reminder_is_not_sent_twice_across_kill_9(emu, bot, tmp_path, e2e_db):
     await bot.terminate()
-    proc = BotProcess(emu.url, e2e_db, "9000", tmp_path / "bot.log", **FAST)
-    await proc.start()
+    procs: list[BotProcess] = []
+
+    async def start() -> BotProcess:
+        proc = BotProcess(emu.url, e2e_db, "9000", tmp_path / "bot.log", **FAST)
+        procs.append(proc)
+        await proc.start()
+        return proc
+
+    try:
+        await _journey(emu, e2e_db, start)
+    finally:  # a failed assertion leaves no bot running
+        for proc in procs:
+            if proc.proc is not None and proc.proc.returncode is None:
+                await proc.kill()
+
+
+async def _journey(emu, e2e_db, start) -> None:  # type: ignore[no-untyped-def]
+    proc = await start()
     for who in (HUNG, SENT):
         await ask(emu, who, "/start", "50 XP")
     # killed during the send: Telegram never answers, the record stays pending
@@ -55,15 +71,13 @@ async def test_a_reminder_is_not_sent_twice_across_kill_9(emu, bot, tmp_path, e2
     await asyncio.sleep(0.3)  # the send is under way (it hangs)
     await proc.kill()
     assert not emu.faults["sendMessage"]
-    proc = BotProcess(emu.url, e2e_db, "9000", tmp_path / "bot.log", **FAST)
-    await proc.start()
+    proc = await start()
     # killed after a send and its record
     await _boost(e2e_db, SENT)
     await emu.wait(lambda: reminders_to(emu, SENT), 30, "the reminder")
     await _state(e2e_db, SENT, "sent")
     await proc.kill()
-    proc = BotProcess(emu.url, e2e_db, "9000", tmp_path / "bot.log", **FAST)
-    await proc.start()
+    proc = await start()
     await ask(emu, SENT, "/balance", "Tokens")  # the restarted bot is up, and its scheduler looked
     await asyncio.sleep(3)  # three more looks
     assert reminders_to(emu, HUNG) == []
