@@ -21,6 +21,7 @@ from bot.delivery import Deliveries
 from bot.factory import build_bot
 from bot.factory import build_dispatcher as _build_dispatcher
 from bot.middlewares import RETRY
+from bot.reminders import Reminders
 from economy import Ledger
 from handlers import routers
 from handlers.admin import credit_notifier
@@ -66,6 +67,7 @@ async def run(settings: Settings, web: WebSettings) -> int:
     purger: asyncio.Task[None] | None = None
     sweeper: asyncio.Task[None] | None = None
     backups: asyncio.Task[None] | None = None
+    reminder: asyncio.Task[None] | None = None
     try:
         if await start(bot, ledger, settings, stop) is None:
             return 0
@@ -76,6 +78,11 @@ async def run(settings: Settings, web: WebSettings) -> int:
         if settings.backup_dir is not None:
             backups = asyncio.create_task(backup_every(ledger, settings.database_url, settings.backup_dir,
                                                        settings.backup_every_hours, settings.backup_keep, stop))
+        # Reminders (a perk ending, a streak about to end): each recorded before it is sent,
+        # so a restart or a second instance never sends one twice.
+        reminders = Reminders(ledger, worker=dp["deliveries"].worker, days=settings.catalog.days,
+                              default_language=settings.default_language)
+        reminder = asyncio.create_task(reminders.run_every(bot, stop, settings.reminder_every))
         webhook = Webhook(bot, dp, web.webhook_secret, lambda outcome: outcome == RETRY) \
             if web.webhook_url and web.webhook_secret else None
         health = Health(ledger, webhook)
@@ -113,7 +120,7 @@ async def run(settings: Settings, web: WebSettings) -> int:
         log.error("Telegram refused the webhook (%s): check WEBHOOK_URL", exc.message)
         return 2
     finally:
-        for task in (purger, sweeper, backups):
+        for task in (purger, sweeper, backups, reminder):
             if task is not None:
                 task.cancel()
                 await asyncio.gather(task, return_exceptions=True)

@@ -36,6 +36,8 @@ class Settings:
     backup_dir: Path | None = None
     backup_every_hours: float = 24.0
     backup_keep: int = 7
+    #: seconds between two looks for reminders due (bot/reminders.py)
+    reminder_every: int = 60
 
     def __repr__(self) -> str:  # never print the token
         return f"Settings(admins={sorted(self.admin_ids)}, db={redact_url(self.database_url)!r}, api={self.telegram_api_url!r})"
@@ -101,5 +103,5 @@ class Settings:
             throttle_burst=positive("THROTTLE_BURST", 20), throttle_per_minute=positive("THROTTLE_PER_MINUTE", 30),
             dashboard_url=dashboard,
             backup_dir=Path(backup_dir) if backup_dir else None, backup_every_hours=every,
-            backup_keep=positive("BACKUP_KEEP", 7),
+            backup_keep=positive("BACKUP_KEEP", 7), reminder_every=positive("REMINDER_EVERY", 60),
         )

@@ -403,6 +403,9 @@ NOTICE_TEXTS = {"quota_increase": "user_quota_raised", "quota_decrease": "user_q
 
 def render_notice(t: Texts, notice: Notice) -> str:
     data = notice.data
+    if notice.kind == "gift_in":
+        return t("gift_received", name=str(data.get("name") or data.get("sender") or "")[:64],
+                 amount=int(data["amount"]), tokens=int(data["tokens"]))
     if notice.kind == "grant":
         reason = str(data.get("reason") or "")[:200]
         return t("user_granted", amount=int(data["amount"]), xp=int(data["xp"]),

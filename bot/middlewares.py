@@ -22,6 +22,7 @@ from bot.context import Ctx
 from bot.failures import BLOCKED, Failure, classify
 from bot.profiles import Profiles
 from bot.texts import Texts, pick_language
+from economy.localdays import LocalDays
 from economy.errors import EconomyError
 
 log = logging.getLogger("bot.updates")
@@ -88,8 +89,11 @@ class UpdateMiddleware(BaseMiddleware):
     passes on: "ok", "ignored", "throttled", "stale_button", "refused:<error>" or FAILED."""
 
     def __init__(self, admins: frozenset[int], default_language: str, throttle: Throttle,
-                 profiles: Profiles | None = None, commands: frozenset[str] = frozenset()) -> None:
+                 profiles: Profiles | None = None, commands: frozenset[str] = frozenset(),
+                 days: LocalDays | None = None) -> None:
         self.admins, self.default_language, self.throttle = admins, default_language, throttle
+        #: TIMEZONE: the texts show the times of the community's days in it
+        self.days = days
         self.profiles = profiles or Profiles()
         #: the user commands (lower case): on behalf of a chat they get a short answer
         self.commands = commands
@@ -102,8 +106,8 @@ class UpdateMiddleware(BaseMiddleware):
         started = time.perf_counter()
         user: User | None = data.get("event_from_user")
         lang = pick_language(user.language_code if user else None, self.default_language)
-        ctx = Ctx(update.update_id, user.id if user else None, Texts(lang), bool(user and user.id in self.admins),
-                  user_name=user.full_name if user else "")
+        ctx = Ctx(update.update_id, user.id if user else None, Texts(lang, self.days),
+                  bool(user and user.id in self.admins), user_name=user.full_name if user else "")
         data["ctx"] = ctx
         outcome = "ok"
         try:
@@ -161,7 +165,7 @@ class UpdateMiddleware(BaseMiddleware):
                     await self._tell(update, ctx.t("throttled"))
                 return "throttled"
         if query is not None:
-            parsed = callbacks.parse(query.data, admin=ctx.is_admin)
+            parsed = callbacks.parse(query.data, admin=ctx.is_admin, user=ctx.user_id)
             # Every button gets its answer first, before any work: the spinner stops at once.
             await _answer(query, None if parsed is not None else ctx.t("stale_button"))
             if parsed is None:

@@ -11,19 +11,19 @@ from functools import partial
 from pathlib import Path
 from typing import Any, TextIO
 
-from economy import audit, export, queries
+from economy import audit, engage, engage_queries, export, queries
 from economy.amounts import check_amount, check_user_id
 from economy.audit import Actor
-from economy.catalog import CONTENT, Catalog, content_of
+from economy.catalog import CONTENT, FREEZE, Catalog, content_of
 from economy.daily import TokenDays
 from economy.errors import (
-    AlreadyClaimed, AlreadyExists, AlreadyOwned, InsufficientFunds, InvalidInput, NotFound,
+    AlreadyExists, AlreadyOwned, InsufficientFunds, InvalidInput, NotFound,
     QuotaBelowUsage, QuotaExceeded, RefundTooLarge,
 )
 from economy.journal import Tx
 from economy.models import (
-    Answer, Balance, ContentItem, Conversion, CreditChange, CreditUser, DayTokens, Delivery, Done, Earning, Entry,
-    Key, Notice, Page, Profile, Purchase, Registration, Spender, Stats, Ticket, Window,
+    Answer, Balance, ContentItem, Conversion, CreditChange, CreditUser, DayTokens, Delivery, Done, Earning, Entry, Gift,
+    GiftFlow, Key, Notice, Page, Profile, Purchase, Registration, Reminder, Spender, Stats, Ticket, Window,
 )
 from economy.schema import (
     CREDIT, PERK_COLUMNS, QUOTA_ISSUER, REVENUE, TOKEN, TOKEN_MINT, USED, XP, XP_CONVERTED, XP_ISSUER,
@@ -164,22 +164,11 @@ class Ledger:
         return await self._write(op, None, "refresh_profile", user_id, uname, name, lang)
 
     async def daily(self, user_id: int, *, key: Key | str | None = None) -> Earning:
-        """Pay the daily reward once per UTC day; doubled while a boost is active."""
+        """Pay the daily reward once per local day (TIMEZONE), doubled while a boost is active,
+        with the streak bonus from the second day of a streak on (economy/engage.py)."""
         check_user_id(user_id)
-        cat = self.catalog
-
-        def op(tx: Tx) -> Earning:
-            day = tx.now // 86400
-            w = tx.wallet(user_id)
-            if w.last_daily_day is not None and w.last_daily_day >= day:
-                raise AlreadyClaimed(next_at=(day + 1) * 86400)
-            w.last_daily_day = day
-            boosted = w.boost_until is not None and w.boost_until > tx.now
-            amount = cat.daily_reward * (cat.boost_factor if boosted else 1)
-            xp = tx.transfer("earn", "XP", XP_ISSUER, account_id(user_id, XP), amount, user_id, "daily").credit_balance
-            return Earning(user_id, amount, xp, boosted, (day + 1) * 86400)  # type: ignore[arg-type]
-
-        return await self._write(op, key, "daily", user_id, user=user_id)
+        return await self._write(partial(engage.daily, cat=self.catalog, user_id=user_id), key, "daily", user_id,
+                                 user=user_id)
 
     async def grant(
         self, user_id: int, amount: int, *, reason: str = "", actor: int | None = None,
@@ -263,6 +252,9 @@ class Ledger:
         is kept with it for whoever finishes it (see `charge`)."""
         check_user_id(user_id)
         item = self.catalog.item(code)
+        if item.code == FREEZE:
+            return await self._write(partial(engage.buy_freeze, cat=self.catalog, user_id=user_id), key, "buy",
+                                     user_id, FREEZE, "", user=user_id)
         ref = ref if item.per_ref else ""
         if item.per_ref and not CONTENT_ID.fullmatch(ref):
             raise NotFound(what="content", ref=shown(ref, 40))
@@ -581,13 +573,62 @@ class Ledger:
 
         return await self._write(op, None, "set_active", user_id, active)
 
+    # -- gifts, /notify, reminders (issue 23) --
+    async def gift(self, sender: int, recipient: int, amount: int, *, key: Key | str | None = None) -> Gift:
+        """Give `amount` tokens to another user, within the caps (economy/engage.py)."""
+        check_user_id(sender)
+        check_user_id(recipient)
+        check_amount(amount)
+        return await self._write(partial(engage.gift, cat=self.catalog, sender=sender, recipient=recipient,
+                                         amount=amount), key, "gift", sender, recipient, amount, user=sender)
+
+    async def set_notify(self, user_id: int, on: bool, *, key: Key | str | None = None) -> Done:
+        check_user_id(user_id)
+        return await self._write(partial(engage.set_notify, user_id=user_id, on=on), key, "notify", user_id, on)
+
+    async def due_reminders(self, limit: int = 100) -> list[Reminder]:
+        """Reminders due now and not recorded yet, for users who want them."""
+        now = int(self.store.clock())
+        return await self.store.read(partial(engage_queries.due_reminders, now=now, days=self.catalog.days,
+                                             limit=limit))
+
+    async def claim_reminder(self, reminder: Reminder, worker: str) -> Reminder:
+        return await self._write(partial(engage.claim_reminder, r=reminder, worker=worker), None, "claim_reminder",
+                                 reminder.kind, reminder.user_id, reminder.ref)
+
+    async def settle_reminder(self, reminder: Reminder, state: str, message_id: int | None = None,
+                              reason: str = "") -> Done:
+        return await self._write(partial(engage.settle_reminder, r=reminder, state=state, message_id=message_id,
+                                         reason=clean_text(reason)[:64]), None, "settle_reminder", reminder.kind,
+                                 reminder.user_id, reminder.ref, state)
+
+    async def lose_reminders(self, older_than: int) -> int:
+        """Mark reminders pending for more than `older_than` seconds lost (never sent again)."""
+        def op(tx: Tx) -> Done:
+            return engage.lose_reminders(tx, tx.now - older_than)
+
+        return int((await self._write(op, None, "lose_reminders")).ref)
+
+    async def reminders(self, user_id: int) -> list[Reminder]:
+        return await self.store.read(partial(engage_queries.reminders, user_id=check_user_id(user_id)))
+
+    async def gift_flows(self, days: int = 7, limit: int = 10) -> list[GiftFlow]:
+        """The biggest sender -> recipient flows of the last `days` days (alt-account farming)."""
+        since = int(self.store.clock()) - max(1, min(days, 366)) * 86400
+        return await self.store.read(partial(engage_queries.gift_flows, since=since, limit=limit))
+
     # -- reads --
     async def ready(self) -> bool:
         """The database answers and is at this code's schema version."""
         return await self.store.read(queries.schema_version) == VERSION
 
     async def balance(self, user_id: int) -> Balance:
-        return await self.store.read(partial(queries.balance, user_id=check_user_id(user_id), now=int(self.store.clock())))
+        """Balances and perks, with the streak as it stands now (local days)."""
+        now = int(self.store.clock())
+        b, daily_at, streak, freezes = await self.store.read(
+            partial(engage_queries.balance, user_id=check_user_id(user_id), now=now))
+        alive, today = engage_queries.streak_now(self.catalog.days, now, daily_at, streak, freezes)
+        return replace(b, streak=alive, freezes=freezes, claimed_today=today)
 
     async def profile(self, user_id: int) -> Profile:
         return await self.store.read(partial(queries.profile, user_id=check_user_id(user_id)))

@@ -35,9 +35,11 @@ from psycopg.pq import TransactionStatus
 
 from economy.errors import StorageBusy
 from economy.journal import Dialect, NeedSavepoints, Request, run_batch
+from economy.catalog import FREEZE_MAX
 from economy.schema import (
-    ACCOUNT_COLUMNS, AUDIT_VIAS, BALANCE_COLUMNS, DELIVERY_STATES, LEGACY_ACCOUNTS, NOTICE_STATES, SYSTEM_ACCOUNTS, USER_ACCOUNTS,
-    WALLET_COLUMNS, SchemaMismatch, newer,
+    ACCOUNT_COLUMNS, AUDIT_VIAS, BALANCE_COLUMNS, DAILY_AT, DAILY_AT_FALLBACK, DELIVERY_STATES, ENGAGE_ACCOUNTS,
+    LEGACY_ACCOUNTS, NOTICE_STATES, SYSTEM_ACCOUNTS, USER_ACCOUNTS, WALLET_COLUMNS, SchemaMismatch, engage_tables,
+    newer,
 )
 from economy.store import DatabaseUnavailable, Found, Store, Worker, redact_url
 
@@ -642,9 +644,47 @@ def _v8(db: PgDb) -> None:
     """)
 
 
+def _v9(db: PgDb) -> None:
+    """Streaks, /notify, gifts and reminders (see economy/schema.py)."""
+    db.execute(f"""
+        ALTER TABLE wallets ADD COLUMN daily_at BIGINT;
+        ALTER TABLE wallets ADD COLUMN streak BIGINT NOT NULL DEFAULT 0 CHECK (streak >= 0);
+        ALTER TABLE wallets ADD COLUMN freezes BIGINT NOT NULL DEFAULT 0 CHECK (freezes BETWEEN 0 AND {FREEZE_MAX});
+        ALTER TABLE wallets ADD COLUMN tokens_given BIGINT NOT NULL DEFAULT 0
+            CHECK (tokens_given BETWEEN 0 AND token_debits);
+        ALTER TABLE users ADD COLUMN notify INTEGER NOT NULL DEFAULT 1 CHECK (notify IN (0, 1));
+    """)
+    db.execute(DAILY_AT)
+    db.execute(DAILY_AT_FALLBACK)
+    db.execute("ALTER TABLE wallets DROP COLUMN last_daily_day")
+    db.execute(engage_tables("BIGINT", ""))
+    db.execute("""
+        CREATE FUNCTION gifts_kept() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN RAISE EXCEPTION 'gifts are kept as given' USING ERRCODE = 'integrity_constraint_violation'; END $$;
+        CREATE TRIGGER gifts_no_update BEFORE UPDATE OR DELETE ON gifts
+            FOR EACH ROW EXECUTE FUNCTION gifts_kept();
+        CREATE TRIGGER gifts_no_truncate BEFORE TRUNCATE ON gifts
+            FOR EACH STATEMENT EXECUTE FUNCTION gifts_kept();
+        CREATE FUNCTION reminders_final() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN RAISE EXCEPTION 'a reminder outcome is final' USING ERRCODE = 'integrity_constraint_violation'; END $$;
+        CREATE TRIGGER reminders_final BEFORE UPDATE ON reminders
+            FOR EACH ROW WHEN (OLD.state <> 'pending') EXECUTE FUNCTION reminders_final();
+        CREATE FUNCTION reminders_kept() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN RAISE EXCEPTION 'reminders are kept' USING ERRCODE = 'integrity_constraint_violation'; END $$;
+        CREATE TRIGGER reminders_no_delete BEFORE DELETE ON reminders
+            FOR EACH ROW EXECUTE FUNCTION reminders_kept();
+        CREATE TRIGGER reminders_no_truncate BEFORE TRUNCATE ON reminders
+            FOR EACH STATEMENT EXECUTE FUNCTION reminders_kept();
+    """)
+    db.executemany(
+        "INSERT INTO accounts(id, user_id, asset, name) VALUES (?, NULL, ?, ?)",
+        [(acc, asset, name) for acc, (name, asset) in ENGAGE_ACCOUNTS.items()],
+    )
+
+
 #: version reached -> the step that reaches it from the version before (the first from nothing).
 #: The numbers are SQLite's (economy/schema.py): a PostgreSQL database starts at 3.
-MIGRATIONS: dict[int, Callable[[PgDb], None]] = {3: _baseline, 4: _v4, 5: _v5, 6: _v6, 7: _v7, 8: _v8}
+MIGRATIONS: dict[int, Callable[[PgDb], None]] = {3: _baseline, 4: _v4, 5: _v5, 6: _v6, 7: _v7, 8: _v8, 9: _v9}
 VERSION = max(MIGRATIONS)
 
 

@@ -15,8 +15,8 @@ from economy.models import (
     decode_outcome,
 )
 from economy.schema import (
-    CREDIT, LEGACY_CREDIT, LEGACY_TOKENS, QUOTA_ISSUER, REVENUE, TOKEN, TOKEN_MINT, TOP_KEEP, USER_ACCOUNTS, XP,
-    XP_CONVERTED, XP_ISSUER, account_id,
+    CREDIT, FREEZE_REVENUE, LEGACY_CREDIT, LEGACY_TOKENS, QUOTA_ISSUER, REVENUE, TOKEN, TOKEN_MINT, TOP_KEEP,
+    USER_ACCOUNTS, XP, XP_CONVERTED, XP_ISSUER, account_id,
 )
 
 MAX_PER_PAGE = 50
@@ -50,10 +50,10 @@ def balance(db: Db, user_id: int, now: int) -> Balance:
 
 
 def _profile(row: tuple) -> Profile:  # type: ignore[type-arg]
-    return Profile(row[0], row[1], row[2], row[3], bool(row[4]), row[5])
+    return Profile(row[0], row[1], row[2], row[3], bool(row[4]), row[5], bool(row[6]))
 
 
-_PROFILE = "SELECT user_id, username, first_name, language, active, registered_at FROM users"
+_PROFILE = "SELECT user_id, username, first_name, language, active, registered_at, notify FROM users"
 
 
 def profile(db: Db, user_id: int) -> Profile:
@@ -128,13 +128,15 @@ def stats(db: Db) -> Stats:
     used = db.execute("SELECT COALESCE(SUM(credit_used), 0) FROM wallets WHERE credit_used > 0").fetchone()[0]
     credit_users = db.execute("SELECT COUNT(*) FROM wallets WHERE credit_credits > 0").fetchone()[0]
     # Balances brought in by import-legacy count as minted, and as quota given.
-    minted, tokens_spent = -system[TOKEN_MINT] - system.get(LEGACY_TOKENS, 0), sum(spent.values())
+    freezes = system.get(FREEZE_REVENUE, 0)
+    minted, tokens_spent = -system[TOKEN_MINT] - system.get(LEGACY_TOKENS, 0), sum(spent.values()) + freezes
     issued, converted = -system[XP_ISSUER], system[XP_CONVERTED]
     return Stats(
         users=users, active_users=active, credit_users=credit_users, xp_issued=issued,
         xp_converted=converted, xp_outstanding=issued - converted, tokens_minted=minted,
         tokens_spent=tokens_spent, tokens_in_circulation=minted - tokens_spent, spent_per_item=spent,
         credit_quota=-system[QUOTA_ISSUER] - system.get(LEGACY_CREDIT, 0), credit_used=used,
+        freeze_spent=freezes,
     )
 
 
@@ -315,6 +317,8 @@ def verify(db: Db, now: int | None = None) -> list[str]:
                 lines = [line for (row,) in check for line in str(row).splitlines()]
                 problems.append(f"damaged: integrity_check found {len(lines)} problems: " + "; ".join(lines[:5]))
         _verify_ledger(db, problems, now)
+        from economy import engage_queries  # imports this module: imported here, once needed
+        problems += engage_queries.verify(db, now)
     except sqlite3.DatabaseError as exc:  # a damaged page: what was found so far, and that
         problems.append(f"damaged: the ledger cannot be read to the end ({exc})")
     return problems
@@ -386,8 +390,8 @@ def _verify_ledger(db: Db, problems: list[str], now: int | None) -> None:
         problems.append(f"{unmatched} delivery refunds belong to no delivery")
     kept = db.execute("SELECT user_id, spent FROM top_spenders ORDER BY spent DESC, user_id").fetchall()
     true = db.execute(
-        "SELECT user_id, token_debits FROM wallets WHERE token_debits > 0"
-        " ORDER BY token_debits DESC, user_id LIMIT ?", (TOP_KEEP,),
+        "SELECT user_id, token_debits - tokens_given FROM wallets WHERE token_debits - tokens_given > 0"
+        " ORDER BY token_debits - tokens_given DESC, user_id LIMIT ?", (TOP_KEEP,),
     ).fetchall()
     if kept != true:
         problems.append(f"top spenders table {kept[:3]}... is not the top {TOP_KEEP} {true[:3]}...")
@@ -425,7 +429,7 @@ def token_days(db: sqlite3.Connection, after: int | None, since: int, chunk: int
         first = _first_transfer_at(db, since)
         after = last if first is None else first - 1
     end = min(last, after + max(1, chunk))
-    mint, revenue = TOKEN_MINT, ", ".join(str(acc) for acc in REVENUE.values())
+    mint, revenue = TOKEN_MINT, ", ".join(str(acc) for acc in (*REVENUE.values(), FREEZE_REVENUE))
     rows = db.execute(
         f"SELECT ts / {DAY},"
         f" SUM(CASE WHEN debit_id = {mint} THEN amount WHEN credit_id = {mint} THEN -amount ELSE 0 END),"

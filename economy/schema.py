@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sqlite3
 
-from economy.catalog import ITEM_CODES
+from economy.catalog import FREEZE_MAX, ITEM_CODES
 
 # Account ids. A user's accounts are user_id * 4 + n, so no lookup is needed to find them.
 USED, XP, TOKEN, CREDIT = 0, 1, 2, 3
@@ -36,7 +36,12 @@ def account_id(user_id: int, n: int) -> int:
 ACCOUNT_COLUMNS = {n: (name, f"{name}_debits", f"{name}_credits") for n, (name, _) in USER_ACCOUNTS.items()}
 BALANCE_COLUMNS = tuple(column for columns in ACCOUNT_COLUMNS.values() for column in columns)
 PERK_COLUMNS = {"vip": "vip_since", "badge": "badge_since", "boost": "boost_until", "dm": "dm_until"}
-WALLET_COLUMNS = (*BALANCE_COLUMNS, *PERK_COLUMNS.values(), "last_daily_day", "last_transfer", "transfers")
+#: Since v8 /daily keeps the time of the last claim (`daily_at`, compared as local days: see
+#: economy/localdays.py), the streak it is on and the streak freezes held, instead of a UTC day.
+#: `tokens_given`: the part of token_debits that went out as gifts (not spending: top spenders
+#: rank token_debits - tokens_given).
+STREAK_COLUMNS = ("daily_at", "streak", "freezes", "tokens_given")
+WALLET_COLUMNS = (*BALANCE_COLUMNS, *PERK_COLUMNS.values(), *STREAK_COLUMNS, "last_transfer", "transfers")
 #: How many of the biggest spenders `top_spenders` keeps (the most /top can ask for).
 TOP_KEEP = 50
 
@@ -401,7 +406,104 @@ def _v8(db: sqlite3.Connection) -> None:
 #: Through what an audited action came (economy/audit.py).
 AUDIT_VIAS = ("bot", "dashboard", "api", "cli")
 
-MIGRATIONS = (_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8)
+
+#: Issue 23's system accounts: what streak freezes earn, and gifts on their way (a gift is one
+#: movement written as two journal lines, sender -> GIFTS -> recipient, so each side's history
+#: shows it; the account is back at zero after every gift).
+FREEZE_REVENUE, GIFTS = -15, -16
+ENGAGE_ACCOUNTS = {FREEZE_REVENUE: ("revenue:freeze", "TOKEN"), GIFTS: ("gifts", "TOKEN")}
+#: The journal kinds of a gift's two lines, and of a streak bonus (ref `streak:<day>`).
+GIFT_OUT, GIFT_IN, STREAK = "gift_out", "gift_in", "streak"
+#: The reminders the scheduler sends (bot/reminders.py), and what became of each: recorded
+#: `pending` before it is sent, then `sent`, `failed` (Telegram refused it for good) or `lost`
+#: (its worker died during the send: never sent again, so never twice).
+REMINDER_KINDS = ("boost", "dm", "streak")
+REMINDER_STATES = ("pending", "sent", "failed", "lost")
+#: The daily claims made before v9 were kept as a UTC day; their time is the journal's.
+DAILY_AT = (
+    "UPDATE wallets SET daily_at = j.at, streak = 1 FROM (SELECT user_id, MAX(ts) AS at FROM transfers"
+    " WHERE kind = 'earn' AND ref = 'daily' AND user_id IS NOT NULL GROUP BY user_id) AS j"
+    " WHERE wallets.user_id = j.user_id AND wallets.last_daily_day IS NOT NULL"
+)
+#: A claim whose journal line is missing: the last second of its UTC day (never paid twice).
+DAILY_AT_FALLBACK = ("UPDATE wallets SET daily_at = last_daily_day * 86400 + 86399, streak = 1"
+                      " WHERE last_daily_day IS NOT NULL AND daily_at IS NULL")
+
+
+def engage_tables(kind_int: str, options: str) -> str:
+    """v9's new tables in either dialect (`kind_int`: INTEGER or BIGINT; `options`: the table
+    options, ' STRICT' on SQLite)."""
+    kinds = ", ".join(f"'{k}'" for k in REMINDER_KINDS)
+    states = ", ".join(f"'{s}'" for s in REMINDER_STATES)
+    return f"""
+        CREATE TABLE gifts (
+            transfer_id {kind_int} PRIMARY KEY,
+            sender {kind_int} NOT NULL REFERENCES users(user_id),
+            recipient {kind_int} NOT NULL REFERENCES users(user_id),
+            amount {kind_int} NOT NULL CHECK (amount > 0),
+            sender_day {kind_int} NOT NULL,
+            created_at {kind_int} NOT NULL,
+            CHECK (sender <> recipient)
+        ){options};
+        CREATE INDEX gifts_sent ON gifts(sender, sender_day);
+        CREATE INDEX gifts_received ON gifts(recipient, sender_day);
+        CREATE INDEX gifts_recent ON gifts(created_at);
+        CREATE TABLE reminders (
+            kind TEXT NOT NULL CHECK (kind IN ({kinds})),
+            user_id {kind_int} NOT NULL REFERENCES users(user_id),
+            ref {kind_int} NOT NULL,
+            state TEXT NOT NULL CHECK (state IN ({states})),
+            claimed_at {kind_int} NOT NULL,
+            claimed_by TEXT NOT NULL,
+            message_id {kind_int},
+            reason TEXT NOT NULL DEFAULT '',
+            updated_at {kind_int} NOT NULL,
+            PRIMARY KEY (kind, user_id, ref),
+            CHECK ((state = 'sent') = (message_id IS NOT NULL))
+        ){options};
+        CREATE INDEX reminders_pending ON reminders(claimed_at) WHERE state = 'pending';
+        CREATE INDEX wallets_boost ON wallets(boost_until) WHERE boost_until IS NOT NULL;
+        CREATE INDEX wallets_dm ON wallets(dm_until) WHERE dm_until IS NOT NULL;
+        CREATE INDEX wallets_streak ON wallets(daily_at) WHERE streak >= 3;
+    """
+
+
+def _v9(db: sqlite3.Connection) -> None:
+    """Issue 23: streaks and freezes on the wallet, /notify per user, gifts, reminders."""
+    db.executescript(
+        f"""
+        ALTER TABLE wallets ADD COLUMN daily_at INTEGER;
+        ALTER TABLE wallets ADD COLUMN streak INTEGER NOT NULL DEFAULT 0 CHECK (streak >= 0);
+        ALTER TABLE wallets ADD COLUMN freezes INTEGER NOT NULL DEFAULT 0
+            CHECK (freezes BETWEEN 0 AND {FREEZE_MAX});
+        ALTER TABLE wallets ADD COLUMN tokens_given INTEGER NOT NULL DEFAULT 0
+            CHECK (tokens_given BETWEEN 0 AND token_debits);
+        ALTER TABLE users ADD COLUMN notify INTEGER NOT NULL DEFAULT 1 CHECK (notify IN (0, 1));
+        """
+    )
+    db.execute(DAILY_AT)
+    db.execute(DAILY_AT_FALLBACK)
+    db.execute("ALTER TABLE wallets DROP COLUMN last_daily_day")
+    db.executescript(engage_tables("INTEGER", " STRICT"))
+    db.executescript(
+        """
+        CREATE TRIGGER gifts_no_update BEFORE UPDATE ON gifts
+            BEGIN SELECT RAISE(ABORT, 'gifts are kept as given'); END;
+        CREATE TRIGGER gifts_no_delete BEFORE DELETE ON gifts
+            BEGIN SELECT RAISE(ABORT, 'gifts are kept as given'); END;
+        CREATE TRIGGER reminders_final BEFORE UPDATE ON reminders WHEN OLD.state <> 'pending'
+            BEGIN SELECT RAISE(ABORT, 'a reminder outcome is final'); END;
+        CREATE TRIGGER reminders_no_delete BEFORE DELETE ON reminders
+            BEGIN SELECT RAISE(ABORT, 'reminders are kept'); END;
+        """
+    )
+    db.executemany(
+        "INSERT INTO accounts(id, user_id, asset, name) VALUES (?, NULL, ?, ?)",
+        [(acc, asset, name) for acc, (name, asset) in ENGAGE_ACCOUNTS.items()],
+    )
+
+
+MIGRATIONS = (_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8, _v9)
 VERSION = len(MIGRATIONS)
 
 

@@ -17,7 +17,7 @@ from bot.delivery import Deliveries
 from bot.texts import Raw, Texts, join
 from economy import Ledger, parse_money, parse_units
 from economy.audit import AuditEntry, AuditLog
-from economy.catalog import ITEM_CODES
+from economy.catalog import FREEZE, ITEM_CODES
 from economy.models import CreditChange
 from handlers.common import credit_figures, edit, entry_line, name_of, resolve_user
 
@@ -145,10 +145,16 @@ async def stats(message: Message, ledger: Ledger, ctx: Ctx) -> None:
              credit_users=s.credit_users, users=s.users, active=s.active_users, circulation=s.tokens_in_circulation,
              minted=s.tokens_minted, spent=s.tokens_spent, xp=s.xp_outstanding)
     items = [t("stats_item", name=t.item(code), spent=s.spent_per_item.get(code, 0)) for code in ITEM_CODES]
+    items.append(t("stats_item", name=t.item(FREEZE), spent=s.freeze_spent))
     top = await ledger.top_spenders(5)
     leaders = [t("top_line", rank=i, name=p.name[:64] or str(p.user_id), vip=" ⭐" if p.vip else "", spent=p.spent)
                for i, p in enumerate(top, 1)]
-    await message.answer(join(card, ["", *items, "", t("stats_top"), *(leaders or [t("top_empty")])]))
+    # who gives whom the most: alt accounts funnelling rewards show here
+    flows = [t("stats_gift_line", sender=str(f.sender), sender_name=f.sender_name[:32], recipient=str(f.recipient),
+               recipient_name=f.recipient_name[:32], amount=f.amount, gifts=f.gifts)
+             for f in await ledger.gift_flows(7, 5)]
+    await message.answer(join(card, ["", *items, "", t("stats_top"), *(leaders or [t("top_empty")]), "",
+                                     t("stats_gifts"), *(flows or [t("stats_gifts_none")])]))
 
 
 async def export(message: Message, ledger: Ledger, ctx: Ctx) -> None:

@@ -16,7 +16,7 @@ from bot.config import Settings
 from bot.context import Ctx
 from bot.texts import Raw, join
 from economy import Key, Ledger
-from economy.catalog import CONTENT
+from economy.catalog import CONTENT, FREEZE
 from economy.models import Purchase
 from handlers.common import target
 
@@ -88,6 +88,8 @@ async def _bought(bot: Bot, ledger: Ledger, deliveries: Deliveries, ctx: Ctx, ch
         await _content_bought(bot, ledger, deliveries, ctx, chat_id, done, tapped_again)
     elif tapped_again:
         await bot.send_message(chat_id, t("already_bought", name=t.item(done.item)))
+    elif done.item == FREEZE:
+        await bot.send_message(chat_id, t("bought_freeze", price=done.price, held=done.held, tokens=done.tokens))
     elif done.until:
         await bot.send_message(chat_id, t("bought_until", name=t.item(done.item), price=done.price,
                                           tokens=done.tokens, until=t.when(done.until)))

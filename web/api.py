@@ -20,7 +20,7 @@ from web.body import Fields, idempotency_key, read_object
 from web.idempotency import APPLIED, MAYBE_APPLIED, REPLAYED, Entries
 from web.problems import PROBLEMS, TYPE_BASE, Problem, refusal
 from web.query import BadQuery, read_query
-ITEMS = ("vip", "boost", "badge", "dm", "content")
+ITEMS = ("vip", "boost", "badge", "dm", "freeze", "content")
 
 Call = Callable[[Key], Awaitable[Any]]
 
@@ -39,7 +39,7 @@ class Api:
             web.get("/api/v1/stats", self.stats, allow_head=False),
             *(web.post(f"/api/v1/{name}", self._post(name, parse)) for name, parse in (
                 ("earn", self._earn), ("convert", self._convert), ("spend", self._spend),
-                ("quota", self._quota), ("refund", self._refund))),
+                ("quota", self._quota), ("refund", self._refund), ("gift", self._gift))),
         ]
 
     # -- auth --
@@ -127,6 +127,13 @@ class Api:
         user, item = f.integer("user_id"), f.string("item", 16)
         ref = f.string("content_id", 40) if content else ""
         return user, lambda key: self.ledger.buy(user, item, ref, key=key, audit_as=_by(by))
+
+    def _gift(self, body: dict[str, Any], by: str) -> tuple[int, Call]:
+        """Tokens from one user to another, by the bot's rules (caps, minimum age); the answer is
+        the sender's balance. The recipient is told by the bot (a kept notice)."""
+        f = Fields(body, ("sender", "recipient", "amount"))
+        sender, recipient, amount = f.integer("sender"), f.integer("recipient"), f.integer("amount")
+        return sender, lambda key: self.ledger.gift(sender, recipient, amount, key=key)
 
     def _quota(self, body: dict[str, Any], by: str) -> tuple[int, Call]:
         f = Fields(body, ("user_id", "amount"))

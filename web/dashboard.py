@@ -148,6 +148,7 @@ class Dashboard:
         stats = await self.ledger.stats()
         days = await self.ledger.daily_tokens(DAYS)
         top = await self.ledger.top_spenders(10)
+        flows = await self.ledger.gift_flows(7, 10)
         return _json({
             "lang": self.language(viewer), "admin": {"id": viewer.user_id, "name": viewer.name},
             "stats": views.stats(stats),
@@ -155,6 +156,9 @@ class Dashboard:
             "days": [{"day": d.day, "earned": d.earned, "spent": d.spent} for d in days],
             "top": [{"id": s.user_id, "name": s.name, "username": s.username, "spent": s.spent, "vip": s.vip}
                     for s in top],
+            # the biggest sender -> recipient flows of 7 days: alt accounts funnelling rewards show here
+            "gifts": [{"sender": f.sender, "sender_name": f.sender_name, "recipient": f.recipient,
+                       "recipient_name": f.recipient_name, "gifts": f.gifts, "amount": f.amount} for f in flows],
         })
 
     async def users(self, request: web.Request, viewer: Viewer) -> web.Response:

@@ -260,3 +260,15 @@ async def test_on_the_bots_server_the_dashboard_keeps_its_problems_and_one_clien
 
 async def _nothing() -> None:
     return None
+
+
+async def test_the_overview_shows_the_gift_flows_of_seven_days(site, http):
+    await site.ledger.gift(1002, 1001, 5)
+    await site.ledger.gift(1002, 1001, 7)
+    async with http.get(site.url + "api/overview", headers=auth(init_data(ADMIN_TR))) as r:
+        gifts = (await r.json())["gifts"]
+    assert gifts == [{"sender": 1002, "sender_name": "Ayşe", "recipient": 1001, "recipient_name": "Alice",
+                      "gifts": 2, "amount": 12}]
+    site.clock.advance(8 * 86400)
+    async with http.get(site.url + "api/overview", headers=auth(init_data(ADMIN_TR))) as r:
+        assert (await r.json())["gifts"] == []

@@ -133,6 +133,25 @@ function renderOverview(o) {
     li.dataset.id = String(p.id);
     top.appendChild(li);
   });
+  renderGifts(o.gifts || []);
+}
+
+/* Gift flows of the last 7 days, biggest first: who funnels tokens to whom. */
+function renderGifts(flows) {
+  const list = $("gifts");
+  clear(list);
+  if (!flows.length) list.appendChild(make("li", "empty hint", Dash.t("gifts_empty")));
+  flows.forEach((f) => {
+    const li = make("li", "row");
+    const who = make("span", "who");
+    who.appendChild(make("span", "name", (f.sender_name || String(f.sender)) + " → " +
+                                          (f.recipient_name || String(f.recipient))));
+    who.appendChild(make("span", "hint", f.sender + " → " + f.recipient + " · " +
+                                         Dash.t("gifts_count", { n: Dash.number(f.gifts) })));
+    li.appendChild(who);
+    li.appendChild(make("span", "num", Dash.number(f.amount) + " " + Dash.t("token_unit")));
+    list.appendChild(li);
+  });
 }
 
 function drawCharts() {
