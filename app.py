@@ -14,12 +14,14 @@ from aiogram import Bot, Dispatcher
 from aiogram.exceptions import TelegramBadRequest, TelegramUnauthorizedError
 
 from bot import console
+from bot.backups import backup_every
 from bot.runtime import poll, purge_keys_every, start, tune_gc, until_stopped
 from bot.config import Settings
 from bot.delivery import Deliveries
 from bot.factory import build_bot
 from bot.factory import build_dispatcher as _build_dispatcher
 from bot.middlewares import RETRY
+from bot.reminders import Reminders
 from economy import Ledger
 from handlers import routers
 from handlers.admin import credit_notifier
@@ -64,6 +66,8 @@ async def run(settings: Settings, web: WebSettings) -> int:
     server: WebServer | None = None
     purger: asyncio.Task[None] | None = None
     sweeper: asyncio.Task[None] | None = None
+    backups: asyncio.Task[None] | None = None
+    reminder: asyncio.Task[None] | None = None
     try:
         if await start(bot, ledger, settings, stop) is None:
             return 0
@@ -71,6 +75,14 @@ async def run(settings: Settings, web: WebSettings) -> int:
         # Deliveries and notices nobody finished (a crash, an error, a refused record): settled
         # by this process in either mode, not only when Telegram redelivers their update.
         sweeper = asyncio.create_task(dp["deliveries"].sweep_every(bot, stop))
+        if settings.backup_dir is not None:
+            backups = asyncio.create_task(backup_every(ledger, settings.database_url, settings.backup_dir,
+                                                       settings.backup_every_hours, settings.backup_keep, stop))
+        # Reminders (a perk ending, a streak about to end): each recorded before it is sent,
+        # so a restart or a second instance never sends one twice.
+        reminders = Reminders(ledger, worker=dp["deliveries"].worker, days=settings.catalog.days,
+                              default_language=settings.default_language)
+        reminder = asyncio.create_task(reminders.run_every(bot, stop, settings.reminder_every))
         webhook = Webhook(bot, dp, web.webhook_secret, lambda outcome: outcome == RETRY) \
             if web.webhook_url and web.webhook_secret else None
         health = Health(ledger, webhook)
@@ -108,7 +120,7 @@ async def run(settings: Settings, web: WebSettings) -> int:
         log.error("Telegram refused the webhook (%s): check WEBHOOK_URL", exc.message)
         return 2
     finally:
-        for task in (purger, sweeper):
+        for task in (purger, sweeper, backups, reminder):
             if task is not None:
                 task.cancel()
                 await asyncio.gather(task, return_exceptions=True)

@@ -31,16 +31,31 @@ class InboxPage(CallbackData, prefix="i"):
     offset: int
 
 
+class GiftOk(CallbackData, prefix="g"):
+    """Confirm a gift: only `sender` may press it; the rules are checked again when pressed."""
+
+    sender: int
+    recipient: int
+    amount: int
+
+
+class GiftNo(CallbackData, prefix="gx"):
+    sender: int
+
+
 #: Largest position a list button may carry.
 MAX_OFFSET = 10**7
 FACTORIES: dict[str, type[CallbackData]] = {f.__prefix__: f for f in (Menu, Buy, Convert, HistoryPage, UsersPage,
-                                                                       InboxPage)}
+                                                                       InboxPage, GiftOk, GiftNo)}
+#: Bounds of the numbers a gift button carries (economy.amounts' own bounds).
+MAX_USER_ID, MAX_AMOUNT = 2**52, 10**12
 ADMIN_ONLY = frozenset({UsersPage.__prefix__, InboxPage.__prefix__})
 MENU_ACTIONS = ("balance", "daily", "shop", "convert", "history", "top")
 
 
-def parse(data: str | None, *, admin: bool) -> CallbackData | None:
-    """The button's data if it is one of ours and allowed for this user, else None."""
+def parse(data: str | None, *, admin: bool, user: int | None = None) -> CallbackData | None:
+    """The button's data if it is one of ours and allowed for this user (`user`: who pressed
+    it; a gift's buttons are its sender's only), else None."""
     if not data or len(data.encode()) > 64:
         return None
     factory = FACTORIES.get(data.split(":", 1)[0])
@@ -55,5 +70,9 @@ def parse(data: str | None, *, admin: bool) -> CallbackData | None:
     if isinstance(parsed, HistoryPage) and not 0 <= parsed.page < 10**6:
         return None
     if isinstance(parsed, (UsersPage, InboxPage)) and not 0 <= parsed.offset < MAX_OFFSET:
+        return None
+    if isinstance(parsed, (GiftOk, GiftNo)) and parsed.sender != user:
+        return None
+    if isinstance(parsed, GiftOk) and not (0 < parsed.recipient < MAX_USER_ID and 0 < parsed.amount <= MAX_AMOUNT):
         return None
     return parsed

@@ -6,6 +6,7 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
 from economy.catalog import Catalog
 from economy.storage import DEFAULT_URL, check_url, redact_url
@@ -31,6 +32,12 @@ class Settings:
     throttle_per_minute: int = 30
     #: the dashboard Mini App's public https address (None: no /dashboard button, no menu button)
     dashboard_url: str | None = None
+    #: where the bot puts its own backups (None: it makes none), how often, and how many it keeps
+    backup_dir: Path | None = None
+    backup_every_hours: float = 24.0
+    backup_keep: int = 7
+    #: seconds between two looks for reminders due (bot/reminders.py)
+    reminder_every: int = 60
 
     def __repr__(self) -> str:  # never print the token
         return f"Settings(admins={sorted(self.admin_ids)}, db={redact_url(self.database_url)!r}, api={self.telegram_api_url!r})"
@@ -81,9 +88,20 @@ class Settings:
         if dashboard is not None and not re.fullmatch(r"https://[^\s/?#]+(/[^\s#]*)?", dashboard):
             raise SettingsError(f"DASHBOARD_URL must be an https:// URL (Telegram opens Mini Apps over https only),"
                                 f" got {dashboard!r}")
+        backup_dir = env.get("BACKUP_DIR", "").strip() or None
+        every_raw = env.get("BACKUP_EVERY_HOURS", "").strip() or "24"
+        try:
+            every = float(every_raw)
+        except ValueError:
+            every = -1.0
+        if not (every_raw.replace(".", "", 1).isascii() and every_raw.replace(".", "", 1).isdigit()) \
+                or not 0.01 <= every <= 8760:
+            raise SettingsError(f"BACKUP_EVERY_HOURS must be a number of hours from 0.01 to 8760, got {every_raw!r}")
         return cls(
             bot_token=token, admin_ids=frozenset(admins), database_url=url, default_language=language,
             telegram_api_url=api, log_level=level, catalog=catalog,
             throttle_burst=positive("THROTTLE_BURST", 20), throttle_per_minute=positive("THROTTLE_PER_MINUTE", 30),
             dashboard_url=dashboard,
+            backup_dir=Path(backup_dir) if backup_dir else None, backup_every_hours=every,
+            backup_keep=positive("BACKUP_KEEP", 7), reminder_every=positive("REMINDER_EVERY", 60),
         )

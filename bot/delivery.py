@@ -26,7 +26,7 @@ from typing import Any, TypeVar
 
 from aiogram import Bot
 
-from bot.failures import BLOCKED, FLOOD, REFUSED, UNAVAILABLE, classify
+from bot.failures import BLOCKED, FLOOD, REFUSED, UNAVAILABLE, classify, sent_anyway
 from bot.texts import Texts, pick_language
 from economy import Ledger, NotFound, StorageBusy
 from economy.models import ContentItem, Delivery, Notice
@@ -63,6 +63,18 @@ CLAIM_WAIT = LEASE + 3
 SWEEP_EVERY = 30.0
 
 
+async def _try_recording(how: Callable[[], Awaitable[T]]) -> T | None:
+    """`how()`'s record, tried SETTLE_ATTEMPTS times while the database says it is busy; None
+    when it never took it."""
+    for attempt in range(SETTLE_ATTEMPTS):
+        try:
+            return await how()
+        except StorageBusy:
+            if attempt < SETTLE_ATTEMPTS - 1:
+                await asyncio.sleep(SETTLE_BACKOFF[attempt])
+    return None
+
+
 class Undeliverable(Exception):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
@@ -78,6 +90,10 @@ async def send_with_retries(send: Callable[[], Awaitable[T]], what: str, budget:
         try:
             return await asyncio.wait_for(send(), min(SEND_TIMEOUT + 2, left))  # a 429 waited out inside counts too
         except Exception as exc:  # noqa: BLE001 - every failure is classified, none escapes
+            confirmed = sent_anyway(exc)
+            if confirmed is not None:  # Telegram took it; only its answer could not be read
+                log.warning("%s: Telegram confirmed it in an answer that could not be read; not sent again", what)
+                return confirmed  # type: ignore[return-value]
             failure = classify(exc)
         if failure.bug:
             log.error("%s failed: %s", what, failure.detail, exc_info=True)
@@ -98,6 +114,11 @@ async def send_content(bot: Bot, chat_id: int, item: ContentItem, caption: str) 
     send = {"photo": bot.send_photo, "video": bot.send_video}.get(item.media, bot.send_document)
     sent = await send(chat_id, item.file_ref, caption=caption, request_timeout=SEND_TIMEOUT)
     return sent.message_id
+
+
+#: The source kept with a content purchase made in a group: the buyer may not have opened a
+#: private chat yet, and then keeps what they paid for (/mycontent), as the handler decides.
+BOUGHT_IN_GROUP = "group"
 
 
 def charge_source(chat_id: int, message_id: int) -> str:
@@ -135,6 +156,8 @@ class Deliveries:
         #: outcomes sent but not yet recorded (the database failed): transfer id -> (state, how)
         self.unsettled: dict[int, tuple[str, str, Callable[[], Awaitable[Delivery]]]] = {}
         self._settler: asyncio.Task[None] | None = None
+        #: notices sent but not yet recorded (the database failed): transfer id -> how to record it
+        self.unsettled_notices: dict[int, Callable[[], Awaitable[Notice]]] = {}
         #: what this worker is sending now (("delivery" | "notice", transfer id) -> its outcome):
         #: a replay or the sweep waits for it instead of claiming it a second time
         self._inflight: dict[tuple[str, int], asyncio.Future[Any]] = {}
@@ -187,6 +210,7 @@ class Deliveries:
                 return found
             if send is None and bot is not None:
                 send = await self._resend(found, bot)
+                keep_if_blocked = found.source == BOUGHT_IN_GROUP
         what = f"delivery of transfer {transfer_id}"
         try:
             if send is None:
@@ -238,6 +262,8 @@ class Deliveries:
 
     async def _notify(self, bot: Bot, transfer_id: int) -> Notice | None:
         ledger = self.ledger
+        if transfer_id in self.unsettled_notices:  # sent (or given up) already: only the record is missing
+            return await self._record_notice(transfer_id, self.unsettled_notices[transfer_id])
         try:
             found = await ledger.claim_notice(transfer_id, worker=self.worker, take_over=self.sole, lease=LEASE)
         except NotFound:
@@ -256,64 +282,86 @@ class Deliveries:
         except Undeliverable as exc:
             if exc.reason in (UNAVAILABLE, FLOOD):  # may pass later: the sweep tries again
                 return found
-            if exc.reason == BLOCKED:
-                await ledger.set_active(found.user_id, False)
-            return await ledger.notice_failed(transfer_id, exc.reason)
-        return await ledger.notice_sent(transfer_id, message_id)
+            reason = exc.reason
+            if reason == BLOCKED:
+                try:
+                    await ledger.set_active(found.user_id, False)
+                except StorageBusy:
+                    pass  # only a marker; the notice's outcome is what must be kept
+            return await self._record_notice(transfer_id, lambda: ledger.notice_failed(transfer_id, reason))
+        return await self._record_notice(transfer_id, lambda: ledger.notice_sent(transfer_id, message_id))
+
+    async def _record_notice(self, transfer_id: int, how: Callable[[], Awaitable[Notice]]) -> Notice | None:
+        """A notice's outcome, recorded; while the database refuses it, kept here (a replay or
+        the sweep records it, never sends it again)."""
+        done = await _try_recording(how)
+        if done is not None:
+            self.unsettled_notices.pop(transfer_id, None)
+            return done
+        log.error("notice of transfer %s: sent, but the database did not take it; kept to record later", transfer_id)
+        self.unsettled_notices[transfer_id] = how
+        return None
 
     # -- the sweep --
     async def sweep(self, bot: Bot) -> int:
-        """Finish what nobody finished: pending deliveries and notices whose claim ran out (or,
-        for the sole worker, was left by an earlier run). Returns how many it settled."""
+        """Finish what nobody finished: pending deliveries and notices whose claim ran out — in
+        every mode, the sole polling process too: a claim younger than its lease may be a live
+        send of a process still running beside this one (a rolling restart), and a crashed
+        run's is taken over at once by its redelivered update anyway. Returns how many it
+        settled; a row that fails is one log line, and the rest are still swept."""
         settled = 0
+        ledger = self.ledger
         # Sent by this worker but not recorded (the database refused it): the record only.
-        candidates = list(self.unsettled)
-        candidates += [t for t in await self.ledger.unsettled("deliveries", worker=self.worker,
-                                                              take_over=self.sole, lease=LEASE)
-                       if t not in self.unsettled]
-        for transfer_id in candidates:
+        deliveries = list(self.unsettled)
+        deliveries += [t for t in await ledger.unsettled("deliveries", lease=LEASE) if t not in self.unsettled]
+        for transfer_id in deliveries:
             if ("delivery", transfer_id) in self._inflight:
                 continue
             try:
                 done = await self._once(("delivery", transfer_id), lambda t=transfer_id: self._complete(
                     t, None, first=False, keep_if_blocked=False, wait=False, bot=bot))
-            except Unrecorded:
+            except Exception as exc:  # noqa: BLE001 - Unrecorded, a busy database: the next sweep
+                log.warning("sweep: delivery of transfer %s: %s", transfer_id, classify(exc).detail)
                 continue
             if done.settled:
                 settled += 1
                 log.info("sweep: delivery of transfer %s %s%s", transfer_id, done.state,
                          f" ({done.reason})" if done.reason else "")
-        for transfer_id in await self.ledger.unsettled("notices", worker=self.worker, take_over=self.sole,
-                                                       lease=LEASE):
+        notices = list(self.unsettled_notices)
+        notices += [t for t in await ledger.unsettled("notices", lease=LEASE) if t not in self.unsettled_notices]
+        for transfer_id in notices:
             if ("notice", transfer_id) in self._inflight:
                 continue
-            notice = await self.notify(bot, transfer_id)
+            try:
+                notice = await self.notify(bot, transfer_id)
+            except Exception as exc:  # noqa: BLE001
+                log.warning("sweep: notice of transfer %s: %s", transfer_id, classify(exc).detail)
+                continue
             if notice is not None and notice.settled:
                 settled += 1
                 log.info("sweep: notice of transfer %s %s", transfer_id, notice.state)
         return settled
 
     async def sweep_every(self, bot: Bot, stop: asyncio.Event, seconds: float = SWEEP_EVERY) -> None:
-        """Sweep at start and then every `seconds` until `stop`; a failed sweep is one log line."""
+        """Sweep every `seconds` until `stop` (the first after `seconds` too: what a crash left
+        is first the redelivered updates' to finish, with the words they carry); a failed sweep
+        is one log line."""
         while not stop.is_set():
-            try:
-                await self.sweep(bot)
-            except Exception as exc:  # noqa: BLE001 - e.g. the database is busy: next time
-                log.warning("sweep failed: %s", classify(exc).detail)
             try:
                 await asyncio.wait_for(stop.wait(), timeout=seconds)
             except asyncio.TimeoutError:
                 pass
+            else:
+                return
+            try:
+                await self.sweep(bot)
+            except Exception as exc:  # noqa: BLE001 - e.g. the database is busy: next time
+                log.warning("sweep failed: %s", classify(exc).detail)
 
     async def _record(self, transfer_id: int, state: str, reason: str,
                       how: Callable[[], Awaitable[Delivery]]) -> Delivery:
-        for attempt in range(SETTLE_ATTEMPTS):
-            try:
-                done = await how()
-            except StorageBusy:
-                if attempt < SETTLE_ATTEMPTS - 1:
-                    await asyncio.sleep(SETTLE_BACKOFF[attempt])
-                continue
+        done = await _try_recording(how)
+        if done is not None:
             self.unsettled.pop(transfer_id, None)
             return done
         log.error("delivery of transfer %s: %s, but the database did not take it; retrying in the background",
@@ -355,6 +403,9 @@ NOTICE_TEXTS = {"quota_increase": "user_quota_raised", "quota_decrease": "user_q
 
 def render_notice(t: Texts, notice: Notice) -> str:
     data = notice.data
+    if notice.kind == "gift_in":
+        return t("gift_received", name=str(data.get("name") or data.get("sender") or "")[:64],
+                 amount=int(data["amount"]), tokens=int(data["tokens"]))
     if notice.kind == "grant":
         reason = str(data.get("reason") or "")[:200]
         return t("user_granted", amount=int(data["amount"]), xp=int(data["xp"]),

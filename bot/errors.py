@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from bot.context import Ctx
 from economy.errors import (
-    AlreadyClaimed, AlreadyExists, AlreadyOwned, EconomyError, IdempotencyConflict, InsufficientFunds,
-    InvalidAmount, InvalidInput, InvalidText, NotFound, QuotaBelowUsage, QuotaExceeded, RefundTooLarge, StorageBusy,
-    Unstorable,
+    AlreadyClaimed, AlreadyExists, AlreadyOwned, EconomyError, FreezeLimit, GiftRefused, IdempotencyConflict,
+    InsufficientFunds, InvalidAmount, InvalidInput, InvalidText, NotFound, QuotaBelowUsage, QuotaExceeded,
+    RefundTooLarge, StorageBusy, Unstorable,
 )
 
 
@@ -34,6 +34,8 @@ def render(ctx: Ctx, exc: EconomyError) -> str:
             return t("not_registered")
         case NotFound(what="user"):
             return t("no_user", ref=exc.ref)
+        case NotFound(what="recipient"):
+            return t("no_recipient", ref=ctx.subject or exc.ref)
         case NotFound(what="content"):
             return t("no_content", ref=exc.ref)
         case NotFound():
@@ -43,7 +45,13 @@ def render(ctx: Ctx, exc: EconomyError) -> str:
         case AlreadyOwned():
             return t("already_owned", name=ctx.subject or t.item(exc.item))
         case AlreadyClaimed():
-            return t("already_claimed", at=t.when(exc.next_at))
+            return t("already_claimed", at=t.local(exc.next_at))
+        case FreezeLimit():
+            return t("freeze_limit", held=exc.held, most=exc.most)
+        case GiftRefused(reason="receive_limit"):
+            return t("gift_receive_limit_anon", limit=exc.limit, left=exc.left)
+        case GiftRefused():
+            return t(f"gift_{exc.reason}", limit=exc.limit, left=exc.left)
         case AlreadyExists():
             return t("already_exists", ref=exc.ref)
         case InvalidAmount():

@@ -27,11 +27,13 @@ USER_COMMANDS = {
     "tr": [("start", "Başla ve kayıt ol"), ("help", "Komutlar"), ("balance", "Bakiye ve ayrıcalıklar"),
            ("daily", "Günlük görev"), ("convert", "XP'yi tokene çevir"), ("shop", "Mağaza"), ("buy", "Satın al"),
            ("mycontent", "Premium içeriklerim"), ("history", "Hareket geçmişi"), ("top", "En çok harcayanlar"),
-           ("credits", "Kredi kotam"), ("support", "Adminlere yaz")],
+           ("credits", "Kredi kotam"), ("gift", "Token hediye et"), ("notify", "Hatırlatmalar açık/kapalı"),
+           ("support", "Adminlere yaz")],
     "en": [("start", "Start and register"), ("help", "Commands"), ("balance", "Balance and perks"),
            ("daily", "Daily task"), ("convert", "Convert XP to tokens"), ("shop", "Shop"), ("buy", "Buy an item"),
            ("mycontent", "My premium content"), ("history", "My history"), ("top", "Top spenders"),
-           ("credits", "My credit quota"), ("support", "Write to the admins")],
+           ("credits", "My credit quota"), ("gift", "Give tokens"), ("notify", "Reminders on/off"),
+           ("support", "Write to the admins")],
 }
 ADMIN_COMMANDS = {
     "tr": [("grant", "XP ver"), ("quota", "Kota artır/düşür"), ("charge", "Dosya ücreti (açıklama)"),
@@ -71,7 +73,7 @@ def build_dispatcher(settings: Settings, ledger: Ledger, routers: Iterable[Route
     dp.update.outer_middleware(UpdateMiddleware(
         settings.admin_ids, settings.default_language,
         Throttle(settings.throttle_burst, settings.throttle_per_minute),
-        commands=frozenset(name for name, _ in USER_COMMANDS["en"]),
+        commands=frozenset(name for name, _ in USER_COMMANDS["en"]), days=settings.catalog.days,
     ))
     dp.include_routers(*routers)
     return dp

@@ -19,9 +19,10 @@ from aiogram.types import CallbackQuery, Message, TelegramObject, Update, User
 
 from bot import callbacks, errors
 from bot.context import Ctx
-from bot.failures import BLOCKED, classify
+from bot.failures import BLOCKED, Failure, classify
 from bot.profiles import Profiles
 from bot.texts import Texts, pick_language
+from economy.localdays import LocalDays
 from economy.errors import EconomyError
 
 log = logging.getLogger("bot.updates")
@@ -88,8 +89,11 @@ class UpdateMiddleware(BaseMiddleware):
     passes on: "ok", "ignored", "throttled", "stale_button", "refused:<error>" or FAILED."""
 
     def __init__(self, admins: frozenset[int], default_language: str, throttle: Throttle,
-                 profiles: Profiles | None = None, commands: frozenset[str] = frozenset()) -> None:
+                 profiles: Profiles | None = None, commands: frozenset[str] = frozenset(),
+                 days: LocalDays | None = None) -> None:
         self.admins, self.default_language, self.throttle = admins, default_language, throttle
+        #: TIMEZONE: the texts show the times of the community's days in it
+        self.days = days
         self.profiles = profiles or Profiles()
         #: the user commands (lower case): on behalf of a chat they get a short answer
         self.commands = commands
@@ -102,7 +106,8 @@ class UpdateMiddleware(BaseMiddleware):
         started = time.perf_counter()
         user: User | None = data.get("event_from_user")
         lang = pick_language(user.language_code if user else None, self.default_language)
-        ctx = Ctx(update.update_id, user.id if user else None, Texts(lang), bool(user and user.id in self.admins))
+        ctx = Ctx(update.update_id, user.id if user else None, Texts(lang, self.days),
+                  bool(user and user.id in self.admins), user_name=user.full_name if user else "")
         data["ctx"] = ctx
         outcome = "ok"
         try:
@@ -125,7 +130,9 @@ class UpdateMiddleware(BaseMiddleware):
                         ctx.user_id, describe(update), failure.detail)
             return RETRY
         if isinstance(exc, EconomyError):  # a refusal ("busy" too, on the last try): said to the user
-            await self._tell(update, errors.render(ctx, exc))
+            told = await self._tell(update, errors.render(ctx, exc))
+            if told is not None and told.transient and not final:  # the user must hear why: again
+                return RETRY
             return f"refused:{type(exc).__name__}"
         if failure.bug:
             log.exception("update %s failed (user %s, %s)", update.update_id, ctx.user_id, describe(update))
@@ -148,7 +155,8 @@ class UpdateMiddleware(BaseMiddleware):
             if await self._ours(update.message, data["bot"]):
                 await self._tell(update, ctx.t("on_behalf_of_chat"))
             return "on_behalf_of_chat"
-        if ctx.user_id is not None and not ctx.is_admin and (update.message or query):
+        # An update handled again (a transient failure) was let through the first time.
+        if ctx.user_id is not None and not ctx.is_admin and (update.message or query) and not data.get("retry"):
             allowed, first = self.throttle.take(ctx.user_id)
             if not allowed:
                 if query is not None:
@@ -157,7 +165,7 @@ class UpdateMiddleware(BaseMiddleware):
                     await self._tell(update, ctx.t("throttled"))
                 return "throttled"
         if query is not None:
-            parsed = callbacks.parse(query.data, admin=ctx.is_admin)
+            parsed = callbacks.parse(query.data, admin=ctx.is_admin, user=ctx.user_id)
             # Every button gets its answer first, before any work: the spinner stops at once.
             await _answer(query, None if parsed is not None else ctx.t("stale_button"))
             if parsed is None:
@@ -178,8 +186,9 @@ class UpdateMiddleware(BaseMiddleware):
             return False
         return not mention or mention.lower() == ((await bot.me()).username or "").lower()
 
-    async def _tell(self, update: Update, text: str) -> None:
-        """A reply where the update came from (the user's private chat for a button)."""
+    async def _tell(self, update: Update, text: str) -> Failure | None:
+        """A reply where the update came from (the user's private chat for a button); how it
+        failed, if it did (logged here)."""
         try:
             if update.message is not None:
                 await update.message.answer(text)
@@ -187,8 +196,11 @@ class UpdateMiddleware(BaseMiddleware):
                 query = update.callback_query
                 chat = query.message.chat.id if query.message is not None else query.from_user.id
                 await query.bot.send_message(chat, text)  # type: ignore[union-attr]
-        except Exception as exc:  # noqa: BLE001 - classified; the update's outcome stands
-            log.warning("update %s: could not reply: %s", update.update_id, classify(exc).detail)
+        except Exception as exc:  # noqa: BLE001 - classified; the caller decides
+            failure = classify(exc)
+            log.warning("update %s: could not reply: %s", update.update_id, failure.detail)
+            return failure
+        return None
 
 
 async def _answer(query: CallbackQuery, text: str | None) -> None:

@@ -93,11 +93,12 @@ class Poller:
             return
         for attempt in range(1, RETRY_TRIES + 1):
             try:
-                outcome = await self.dp.feed_update(self.bot, update, final_try=attempt == RETRY_TRIES)
-            except Exception:  # the update middleware already answered; never stop the batch
+                outcome = await self.dp.feed_update(self.bot, update, final_try=attempt == RETRY_TRIES,
+                                                    retry=attempt > 1)
+            except Exception:  # past the update middleware (an outer one): as the webhook, tried again
                 log.exception("update %s raised", update.update_id)
-                break
-            if outcome != RETRY:
+                outcome = RETRY
+            if outcome != RETRY or attempt == RETRY_TRIES:
                 break
             # A transient failure: the update stays unconfirmed (running) and is handled again
             # after a pause; a stop meanwhile leaves it to be delivered again after the restart.

@@ -1,4 +1,4 @@
-"""Operator CLI: `python -m economy [--db URL] balance|history|stats|export|verify|demo|apikey`."""
+"""Operator CLI: `python -m economy [--db URL] balance|history|stats|export|verify|demo|apikey|audit|backup|copy`."""
 
 from __future__ import annotations
 
@@ -15,6 +15,8 @@ from pathlib import Path
 from economy import views
 from economy.amounts import format_money
 from economy.apikeys import SCOPES, ApiKeys
+from economy.audit import CLI, AuditFilter, AuditLog
+from economy.audit import since as audit_since
 from economy.catalog import Catalog
 from economy.errors import EconomyError
 from economy.ledger import Ledger
@@ -24,7 +26,7 @@ from economy.storage.schema import SchemaMismatch
 
 #: Commands that only read: they open the database read only (nothing created, migrated or
 #: written) and refuse one that is not a ledger at this code's schema version.
-READ_ONLY = frozenset({"balance", "history", "stats", "export", "verify", "apikey list"})
+READ_ONLY = frozenset({"balance", "history", "stats", "export", "verify", "apikey list", "audit"})
 
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m economy", description="Inspect and check the economy ledger.")
@@ -39,7 +41,15 @@ def _parser() -> argparse.ArgumentParser:
             c.add_argument("--page", type=int, default=0)
             c.add_argument("--per-page", type=int, default=20)
     sub.add_parser("stats", help="system figures (JSON)")
-    sub.add_parser("export", help="the whole journal as CSV on stdout")
+    c = sub.add_parser("export", help="the whole journal as CSV on stdout")
+    c.add_argument("--audit", action="store_true", help="the audit trail instead of the journal (CSV, newest first)")
+    c = sub.add_parser("audit", help="the admin actions, newest first (JSON lines)")
+    c.add_argument("--user", type=int, metavar="ID", help="actions about this user")
+    c.add_argument("--actor", metavar="ID", help="by this admin (Telegram id), API key name, or cli")
+    c.add_argument("--since", metavar="DATE", help="from this UTC date (2026-12-01) or ISO time on")
+    c.add_argument("--limit", type=int, metavar="N", help="at most N lines")
+    c = sub.add_parser("backup", help="a verified copy of the ledger while the bot runs (SQLite; pg_dump on PostgreSQL)")
+    c.add_argument("dest", type=Path, metavar="DEST")
     sub.add_parser("verify", help="check every invariant; exit 1 if one fails")
     sub.add_parser("demo", help="play the seeds' two journeys on a scratch database")
     keys = sub.add_parser("apikey", help="keys of the HTTP API: create, list, revoke")
@@ -70,6 +80,8 @@ async def _run(args: argparse.Namespace) -> int:
         return await copy_command(args)
     if args.command == "import-legacy":
         return await import_command(args)
+    if args.command == "backup":
+        return await backup_command(args)
     where = args.db or os.environ.get("DATABASE_URL") or DEFAULT_URL
     catalog = Catalog.from_mapping(os.environ)
     reading = f"{args.command} {getattr(args, 'action', '')}".strip() in READ_ONLY
@@ -89,8 +101,12 @@ async def _run(args: argparse.Namespace) -> int:
             print(json.dumps(views.stats(await ledger.stats()), indent=2))
         elif args.command == "apikey":
             return await _apikey(ApiKeys(ledger.store), args)
+        elif args.command == "export" and args.audit:
+            await AuditLog(ledger.store).export_csv(sys.stdout)
         elif args.command == "export":
             await ledger.export_csv(sys.stdout)
+        elif args.command == "audit":
+            return await audit_command(ledger, args)
         elif args.command == "verify":
             problems = await ledger.verify()
             if problems:
@@ -115,6 +131,40 @@ async def _apikey(keys: ApiKeys, args: argparse.Namespace) -> int:
     else:
         gone = await keys.revoke(args.name)
         print(f"API key {gone.name!r} revoked")
+    return 0
+
+
+async def audit_command(ledger: Ledger, args: argparse.Namespace) -> int:
+    if args.limit is not None and args.limit < 1:
+        raise ValueError("--limit must be a positive number")
+    flt = AuditFilter(user_id=args.user, actor=args.actor.strip() if args.actor else None,
+                      since=audit_since(args.since) if args.since else None)
+    n = 0
+    async for entry in AuditLog(ledger.store).walk(flt):
+        print(json.dumps(entry.as_dict(), ensure_ascii=False))
+        n += 1
+        if args.limit is not None and n >= args.limit:
+            break
+    return 0
+
+
+async def backup_command(args: argparse.Namespace) -> int:
+    """A verified snapshot (economy/backup.py), then recorded in the audit trail (actor cli)."""
+    from economy.backup import BackupFailed, backup
+    from economy.storage import look
+    where = args.db or os.environ.get("DATABASE_URL") or DEFAULT_URL
+    found = await look(where)
+    if (problem := found.problem()) is not None:
+        raise SchemaMismatch(problem)
+    try:
+        made = await backup(where, args.dest)
+    except BackupFailed as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2 if "pg_dump" in str(exc) and "PATH" in str(exc) else 1
+    async with await Ledger.open(where) as ledger:
+        await AuditLog(ledger.store).add(CLI, "backup", amount=made.size, unit="bytes",
+                                         note=f"{made.path}: {made.checked}")
+    print(f"ok: backup {made.path} ({made.size:,} bytes, {made.seconds:.1f} s); {made.checked}")
     return 0
 
 

@@ -11,6 +11,7 @@ import re
 import secrets
 from dataclasses import dataclass
 
+from economy.audit import CLI, Actor, record
 from economy.errors import AlreadyExists, InvalidInput, NotFound
 from economy.storage import Db, Store, Tx
 from economy.text import check_text, shown
@@ -56,9 +57,9 @@ class ApiKeys:
     def __init__(self, store: Store) -> None:
         self.store = store
 
-    async def create(self, name: str, scope: str) -> tuple[ApiKey, str]:
+    async def create(self, name: str, scope: str, *, audit_as: Actor | None = CLI) -> tuple[ApiKey, str]:
         """A new key named `name` (a revoked name may be used again); returns it with the key,
-        which is not kept anywhere."""
+        which is not kept anywhere. Audited (`audit_as`, the CLI by default) with the change."""
         if not NAME.fullmatch(check_text(name, "name")):
             raise InvalidInput(text=shown(name, 64), reason="bad_key_name")
         if scope not in SCOPES:
@@ -72,11 +73,13 @@ class ApiKeys:
             await tx.write("INSERT INTO api_keys(name, scope, key_hash, created_at) VALUES (?, ?, ?, ?)"
                      " ON CONFLICT(name) DO UPDATE SET scope = excluded.scope, key_hash = excluded.key_hash,"
                      " created_at = excluded.created_at, revoked_at = NULL", (name, scope, digest(key), tx.now))
+            if audit_as is not None:
+                await record(tx, audit_as, "apikey_create", note=f"{name} ({scope})")
             return _api_key(name, scope, tx.now, digest(key), None)
 
         return await self.store.write(op, None, "apikey_create"), key
 
-    async def revoke(self, name: str) -> ApiKey:
+    async def revoke(self, name: str, *, audit_as: Actor | None = CLI) -> ApiKey:
         check_text(name, "name")
 
         async def op(tx: Tx) -> ApiKey:
@@ -86,6 +89,8 @@ class ApiKeys:
             if row[4] is not None:
                 return _api_key(*row)
             await tx.write("UPDATE api_keys SET revoked_at = ? WHERE name = ?", (tx.now, name))
+            if audit_as is not None:
+                await record(tx, audit_as, "apikey_revoke", note=name)
             return _api_key(*row[:4], tx.now)
 
         return await self.store.write(op, None, "apikey_revoke")  # type: ignore[no-any-return]

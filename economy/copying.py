@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from typing import Any, TextIO
 
 from economy import copyrows, queries
+from economy.audit import CLI, Actor, record
 from economy.copyrows import CONTENTFUL, PRUNED, TABLES
 from economy.ledger import Ledger
 from economy.storage import Db, Found, look, redact_url, same_database
@@ -87,7 +88,9 @@ def _say(progress: TextIO | None, text: str) -> None:
 
 
 async def copy_ledger(src_url: str, dst_url: str, *, force: bool = False, batch: int = 5000,
-                      progress: TextIO | None = sys.stderr) -> CopyReport:
+                      progress: TextIO | None = sys.stderr, actor: Actor = CLI) -> CopyReport:
+    """The copy is audited in the target (`actor`, "cli" by default), in the transaction that
+    completes it; compare() leaves that one row out (the source has no such row)."""
     if same_database(src_url, dst_url):
         raise CopyRefused("the source and the target are the same database")
     try:
@@ -105,10 +108,10 @@ async def copy_ledger(src_url: str, dst_url: str, *, force: bool = False, batch:
         _check_target(found, force)
         if found.kind == "ledger" and force:
             from economy.replacing import replace
-            return await replace(src, dst_url, found, batch, progress)
+            return await replace(src, dst_url, found, batch, progress, actor)
         dst = await Ledger.open(dst_url)
         try:
-            return await _copy(src, dst, src_url, batch, progress)
+            return await _copy(src, dst, src_url, batch, progress, actor)
         finally:
             await dst.close()
     finally:
@@ -126,7 +129,8 @@ def _check_target(found: Found, force: bool) -> None:
                           f" this code's {found.current}): pass --force to replace it whole")
 
 
-async def _copy(src: Ledger, dst: Ledger, src_url: str, batch: int, progress: TextIO | None) -> CopyReport:
+async def _copy(src: Ledger, dst: Ledger, src_url: str, batch: int, progress: TextIO | None,
+                actor: Actor) -> CopyReport:
     marker = _marker(src_url)
 
     async def state(db: Db) -> tuple[int, bool]:
@@ -153,9 +157,14 @@ async def _copy(src: Ledger, dst: Ledger, src_url: str, batch: int, progress: Te
         copied[table] = await _copy_table(src, dst, table, names, batch, totals[table], cleaned, progress)
         await _drop_gone(src, dst, table, batch, marker)
     await dst.store.write(lambda tx: after_copy(tx.db), None, "copy-done")
-    await dst.store.write(lambda tx: tx.write("DELETE FROM idempotency WHERE key = ?", (marker,)), None, "copy-end")
+
+    async def end(tx: Any) -> int:
+        await tx.write("DELETE FROM idempotency WHERE key = ?", (marker,))
+        return await audit_copy(tx, actor, src_url, copied, resumed)
+
+    own = await dst.store.write(end, None, "copy-end")
     problems = [f"target: {p}" for p in await dst.store.read(queries.verify)]
-    problems += await compare(src, lambda query: dst.store.read(query), batch)
+    problems += await compare(src, lambda query: dst.store.read(query), batch, own)
     return CopyReport(copied, problems, resumed, cleaned)
 
 
@@ -213,17 +222,27 @@ async def _drop_gone(src: Ledger, dst: Ledger, table: str, batch: int, marker: s
 
 
 async def after_copy(db: Db) -> None:
-    """Ids handed out from a sequence (PostgreSQL's support messages) move past the copied ones."""
+    """Ids handed out from sequences (PostgreSQL's support messages and audit rows) move past
+    the copied ones."""
     await db.reset_sequences()
 
 
-async def compare(src: Ledger, read_target: Any, batch: int) -> list[str]:
-    """Every table of the target against the source's, row by row (a digest of every row)."""
+async def audit_copy(tx: Any, actor: Actor, src_url: str, copied: dict[str, int], resumed: bool) -> int:
+    """The copy's own audit row in the target; returns its id (left out of compare())."""
+    rows = sum(copied.values())
+    return await record(tx, actor, "copy", amount=rows, unit="rows",
+                  note=f"from {redact_url(str(src_url))}{' (resumed)' if resumed else ''}")
+
+
+async def compare(src: Ledger, read_target: Any, batch: int, own_audit: int | None = None) -> list[str]:
+    """Every table of the target against the source's, row by row (a digest of every row);
+    `own_audit`: the id of the copy's own audit row in the target, left out."""
     problems = []
     for table in TABLES:
+        skip = (own_audit,) if table == "audit" and own_audit is not None else None
         names = await src.store.read(lambda db, t=table: copyrows.columns(db, t))
         theirs = await src.store.read(lambda db, t=table: copyrows.digest(db, t, names, batch))
-        ours = await read_target(lambda db, t=table: copyrows.digest(db, t, names, batch))
+        ours = await read_target(lambda db, t=table, s=skip: copyrows.digest(db, t, names, batch, s))
         if theirs[0] != ours[0]:
             problems.append(f"{table}: {theirs[0]} rows in the source, {ours[0]} in the target")
         elif theirs != ours:

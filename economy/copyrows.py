@@ -30,16 +30,21 @@ TABLES: dict[str, tuple[str, ...]] = {
     "api_keys": ("name",),
     "legacy_imports": ("source", "old_id"),
     "legacy_history": ("id",),
+    "audit": ("id",),
+    "gifts": ("transfer_id",),
+    "reminders": ("kind", "user_id", "ref"),
 }
 #: Rows the database never lets change or go (triggers): copied once, never rewritten.
-APPEND_ONLY = frozenset({"transfers", "legacy_history"})
+APPEND_ONLY = frozenset({"transfers", "legacy_history", "audit", "gifts"})
 #: Rows that may change only while this holds in the target (a delivery's outcome is final).
-CHANGEABLE_WHILE = {"deliveries": "deliveries.state = 'pending'", "notices": "notices.state = 'pending'"}
+CHANGEABLE_WHILE = {"deliveries": "deliveries.state = 'pending'", "notices": "notices.state = 'pending'",
+                    "reminders": "reminders.state = 'pending'"}
 #: Tables the ledger itself deletes rows from (expired keys, entitlements, top spenders who
 #: dropped out): a resumed copy deletes there what the source no longer has.
 PRUNED = frozenset({"entitlements", "idempotency", "top_spenders"})
 #: Tables whose rows say a ledger is in use.
-CONTENTFUL = ("users", "transfers", "content", "support_messages", "idempotency", "api_keys", "legacy_history")
+CONTENTFUL = ("users", "transfers", "content", "support_messages", "idempotency", "api_keys", "legacy_history",
+              "audit")
 
 _MOD = 1 << 128
 _SURROGATE = re.compile("[\ud800-\udfff]")

@@ -128,3 +128,17 @@ class StorageBusy(EconomyError):
     idempotency key is safe to send again, and its answer says what became of it."""
 
     fields = ("reason",)
+
+
+class FreezeLimit(EconomyError):
+    """A streak freeze bought while `held` of at most `most` are held already."""
+
+    fields = ("held", "most")
+
+
+class GiftRefused(EconomyError):
+    """A gift the rules do not allow. `reason`: self, bot, too_new (`limit` hours of membership
+    needed, `left` hours to go), send_limit / receive_limit (`limit` tokens a local day, `left`
+    still allowed today)."""
+
+    fields = ("reason", "limit", "left")

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING, Any, TextIO
 
+from economy.audit import CLI, Actor, record
 from economy.ledger import Ledger
 from economy.storage import Tx
 from economy.storage.schema import CREDIT, LEGACY_CREDIT, LEGACY_TOKENS, TOKEN, USED, account_id
@@ -71,7 +72,7 @@ async def _insert_new(db: Any, into: str, rows: Sequence[tuple[Any, ...]], retur
     return written
 
 
-async def _users(rows: list[tuple[str, int, tuple[Any, ...]]], tx: Tx) -> tuple[set[int], int]:
+async def _users(rows: list[tuple[str, int, tuple[Any, ...]]], audit_as: Actor | None, tx: Tx) -> tuple[set[int], int]:
     """Bring in these users' opening balances and quotas (those not brought in before), each
     recorded in legacy_imports; return the users written and how many rows were already in."""
     tx.dirty = True
@@ -99,23 +100,33 @@ async def _users(rows: list[tuple[str, int, tuple[Any, ...]]], tx: Tx) -> tuple[
         if used:
             await tx.transfer("legacy_used", "CREDIT", account_id(tid, CREDIT), account_id(tid, USED), used, tid,
                         ref(source, old))
+    if audit_as is not None:
+        await record(tx, audit_as, "import_legacy", amount=len(new), unit="rows",
+               note=f"balances and quotas of {len(tids)} users")
     return set(tids), len(rows) - len(new)
 
 
-async def _history(rows: list[tuple[int, int, str, int, str, int]], tx: Tx) -> int:
+async def _history(rows: list[tuple[int, int, str, int, str, int]], audit_as: Actor | None, tx: Tx) -> int:
     """Keep these old transactions (those not kept before); return how many were written."""
     tx.dirty = True
-    return len(await _insert_new(tx.db, "INSERT INTO legacy_history", rows, "id"))
+    written = len(await _insert_new(tx.db, "INSERT INTO legacy_history", rows, "id"))
+    if written and audit_as is not None:
+        await record(tx, audit_as, "import_legacy", amount=written, unit="rows", note="old transactions (history)")
+    return written
 
 
-async def apply(ledger: Ledger, plan: Plan, *, chunk: int = CHUNK, progress: Progress | None = None) -> Applied:
+async def apply(ledger: Ledger, plan: Plan, *, chunk: int = CHUNK, progress: Progress | None = None,
+                audit_as: Actor | None = CLI) -> Applied:
     """Write the plan, `chunk` rows per transaction, taking turns with other writers; rows
-    brought in before (by a run that finished or was cut short) are left alone."""
+    brought in before (by a run that finished or was cut short) are left alone. Each chunk that
+    brings something in is audited in its own transaction (`audit_as`, the CLI by default); a
+    run that brings nothing new writes no audit row."""
     if chunk < 1:
         raise ValueError("a chunk must hold at least one row")
     rows = [("tokens", tid, e) for tid, e in plan.tokens.items()] + [("credits", tid, e) for tid, e in plan.credits.items()]
-    pieces: list[Callable[[Tx], Awaitable[Any]]] = [partial(_users, rows[i : i + chunk]) for i in range(0, len(rows), chunk)]
-    pieces += [partial(_history, plan.history[i : i + chunk]) for i in range(0, len(plan.history), chunk)]
+    pieces: list[Callable[[Tx], Awaitable[Any]]] = [partial(_users, rows[i : i + chunk], audit_as)
+                                                    for i in range(0, len(rows), chunk)]
+    pieces += [partial(_history, plan.history[i : i + chunk], audit_as) for i in range(0, len(plan.history), chunk)]
     applied = Applied(0, 0, 0, len(pieces), chunk)
     users: set[int] = set()
     for n, piece in enumerate(pieces, 1):

@@ -11,17 +11,18 @@ from functools import partial
 from pathlib import Path
 from typing import Any, TextIO
 
-from economy import export, queries
+from economy import audit, engage, engage_queries, export, queries
 from economy.amounts import check_amount, check_user_id
-from economy.catalog import CONTENT, Catalog, content_of
+from economy.audit import Actor
+from economy.catalog import CONTENT, FREEZE, Catalog, content_of
 from economy.token_days import TokenDays
 from economy.errors import (
-    AlreadyClaimed, AlreadyExists, AlreadyOwned, InsufficientFunds, InvalidInput, NotFound,
+    AlreadyExists, AlreadyOwned, InsufficientFunds, InvalidInput, NotFound,
     QuotaBelowUsage, QuotaExceeded, RefundTooLarge,
 )
 from economy.models import (
-    Answer, Balance, ContentItem, Conversion, CreditChange, CreditUser, DayTokens, Delivery, Done, Earning, Entry,
-    Key, Notice, Page, Profile, Purchase, Registration, Spender, Stats, Ticket, Window,
+    Answer, Balance, ContentItem, Conversion, CreditChange, CreditUser, DayTokens, Delivery, Done, Earning, Entry, Gift,
+    GiftFlow, Key, Notice, Page, Profile, Purchase, Registration, Reminder, Spender, Stats, Ticket, Window,
 )
 from economy.storage.schema import (
     CREDIT, PERK_COLUMNS, QUOTA_ISSUER, REVENUE, TOKEN, TOKEN_MINT, USED, XP, XP_CONVERTED, XP_ISSUER,
@@ -64,6 +65,11 @@ async def _pending_notice(tx: Tx, transfer_id: int, user_id: int, kind: str, dat
     await tx.write("INSERT INTO notices(transfer_id, user_id, kind, data, state, claimed_at, claimed_by, updated_at)"
              " VALUES (?, ?, ?, ?, 'pending', ?, '', ?)",
              (transfer_id, user_id, kind, json.dumps(data, ensure_ascii=False), tx.now, tx.now))
+
+
+#: The audit trail's name of each credit movement.
+AUDIT_ACTIONS = {"quota_increase": "quota_raise", "quota_decrease": "quota_lower", "file_charge": "charge",
+                 "usage_remove": "refund"}
 
 
 async def _figures(tx: Tx, user_id: int) -> tuple[int, int]:
@@ -158,47 +164,41 @@ class Ledger:
         return await self._write(op, None, "refresh_profile", user_id, uname, name, lang)
 
     async def daily(self, user_id: int, *, key: Key | str | None = None) -> Earning:
-        """Pay the daily reward once per UTC day; doubled while a boost is active."""
+        """Pay the daily reward once per local day (TIMEZONE), doubled while a boost is active,
+        with the streak bonus from the second day of a streak on (economy/engage.py)."""
         check_user_id(user_id)
-        cat = self.catalog
-
-        async def op(tx: Tx) -> Earning:
-            day = tx.now // 86400
-            w = await tx.wallet(user_id)
-            if w.last_daily_day is not None and w.last_daily_day >= day:
-                raise AlreadyClaimed(next_at=(day + 1) * 86400)
-            w.last_daily_day = day
-            boosted = w.boost_until is not None and w.boost_until > tx.now
-            amount = cat.daily_reward * (cat.boost_factor if boosted else 1)
-            moved = await tx.transfer("earn", "XP", XP_ISSUER, account_id(user_id, XP), amount, user_id, "daily")
-            xp = moved.credit_balance
-            return Earning(user_id, amount, xp, boosted, (day + 1) * 86400)  # type: ignore[arg-type]
-
-        return await self._write(op, key, "daily", user_id, user=user_id)
+        return await self._write(partial(engage.daily, cat=self.catalog, user_id=user_id), key, "daily", user_id,
+                                 user=user_id)
 
     async def grant(
         self, user_id: int, amount: int, *, reason: str = "", actor: int | None = None,
-        key: Key | str | None = None, notify: bool = False,
+        key: Key | str | None = None, notify: bool = False, audit_as: Actor | None = None,
     ) -> Earning:
         """An admin's XP reward (weekly tasks and the like). `notify`: the user is owed a notice
-        (kept with the grant; see `claim_notice`)."""
+        (kept with the grant; see `claim_notice`). `audit_as` (here and in every admin write):
+        who acts, recorded in the audit trail in this transaction (economy/audit.py)."""
         check_user_id(user_id)
         check_amount(amount)
         reason = check_text(reason, "reason", MAX_TEXT)
 
         async def op(tx: Tx) -> Earning:
+            before = await audit.figures(tx, user_id)
             moved = await tx.transfer("earn", "XP", XP_ISSUER, account_id(user_id, XP), amount, user_id,
                                       reason or "grant",
                                 actor)
             xp = await tx.balance(account_id(user_id, XP))
             if notify:
                 await _pending_notice(tx, moved.id, user_id, "grant", {"amount": amount, "xp": xp, "reason": reason})
+            if audit_as is not None:
+                await audit.record(tx, audit_as, "grant", user_id=user_id, amount=amount, unit="XP", before=before,
+                                   after=await audit.figures(tx, user_id), note=reason, transfer_id=moved.id)
             return Earning(user_id, amount, xp, transfer_id=moved.id)
 
         return await self._write(op, key, "grant", user_id, amount, reason, actor, user=user_id)
 
     async def earn(
         self, user_id: int, amount: int, *, reason: str = "", key: Key | str | None = None,
+        audit_as: Actor | None = None,
     ) -> Earning:
         """XP from elsewhere on the platform (the HTTP API): creates the user if new, without
         the registration bonus (which only the bot's /start pays, to users it creates)."""
@@ -208,49 +208,71 @@ class Ledger:
 
         async def op(tx: Tx) -> Earning:
             try:
-                await tx.wallet(user_id)
+                before = await audit.figures(tx, user_id)
             except NotFound:
+                before = {}
                 await tx.write("INSERT INTO users(user_id, registered_at) VALUES (?, ?)", (user_id, tx.now))
                 await tx.write("INSERT INTO wallets(user_id) VALUES (?)", (user_id,))
-            xp = (await tx.transfer("earn", "XP", XP_ISSUER, account_id(user_id, XP), amount, user_id,
-                             reason or "earn")).credit_balance
-            return Earning(user_id, amount, xp)  # type: ignore[arg-type]
+            moved = await tx.transfer("earn", "XP", XP_ISSUER, account_id(user_id, XP), amount, user_id,
+                                      reason or "earn")
+            if audit_as is not None:
+                await audit.record(tx, audit_as, "earn", user_id=user_id, amount=amount, unit="XP", before=before,
+                                   after=await audit.figures(tx, user_id), note=reason, transfer_id=moved.id)
+            return Earning(user_id, amount, moved.credit_balance)  # type: ignore[arg-type]
 
         return await self._write(op, key, "earn", user_id, amount, reason, user=user_id)
 
-    async def convert(self, user_id: int, amount: int | None = None, *, key: Key | str | None = None) -> Conversion:
+    async def convert(self, user_id: int, amount: int | None = None, *, key: Key | str | None = None,
+                      audit_as: Actor | None = None) -> Conversion:
         """XP to tokens, 1:1; `amount=None` converts all the XP there is."""
         check_user_id(user_id)
         if amount is not None:
             check_amount(amount)
 
         async def op(tx: Tx) -> Conversion:
+            before = await audit.figures(tx, user_id) if audit_as is not None else {}
             n = amount
             if n is None:
                 n = await tx.balance(account_id(user_id, XP))
                 if n == 0:
                     raise InsufficientFunds(asset="XP", needed=1, available=0)
             xp = (await tx.transfer("convert", "XP", account_id(user_id, XP), XP_CONVERTED, n, user_id)).debit_balance
-            minted = await tx.transfer("convert", "TOKEN", TOKEN_MINT, account_id(user_id, TOKEN), n, user_id)
-            tokens = minted.credit_balance
-            return Conversion(user_id, n, xp, tokens)  # type: ignore[arg-type]
+            moved = await tx.transfer("convert", "TOKEN", TOKEN_MINT, account_id(user_id, TOKEN), n, user_id)
+            if audit_as is not None:
+                await audit.record(tx, audit_as, "convert", user_id=user_id, amount=n, unit="XP", before=before,
+                                   after=await audit.figures(tx, user_id), transfer_id=moved.id)
+            return Conversion(user_id, n, xp, moved.credit_balance)  # type: ignore[arg-type]
 
         return await self._write(op, key, "convert", user_id, amount, user=user_id)
 
     # -- the shop --
     async def buy(self, user_id: int, code: str, ref: str = "", *, deliver: bool = False, worker: str = "",
-                  key: Key | str | None = None) -> Purchase:
+                  source: str = "", key: Key | str | None = None, audit_as: Actor | None = None) -> Purchase:
         """Buy an item: permanent ones once, timed ones extend; the price is the server's.
         `deliver=True` (content only) records a pending delivery with the spend, claimed by
-        `worker`, settled later by `delivered`, `refund_delivery` or `keep_delivery`."""
+        `worker`, settled later by `delivered`, `refund_delivery` or `keep_delivery`; `source`
+        is kept with it for whoever finishes it (see `charge`)."""
         check_user_id(user_id)
         item = self.catalog.item(code)
+        if item.code == FREEZE:
+            return await self._write(partial(engage.buy_freeze, cat=self.catalog, user_id=user_id), key, "buy",
+                                     user_id, FREEZE, "", user=user_id)
         ref = ref if item.per_ref else ""
         if item.per_ref and not CONTENT_ID.fullmatch(ref):
             raise NotFound(what="content", ref=shown(ref, 40))
         revenue = REVENUE[item.code]
 
         async def op(tx: Tx) -> Purchase:
+            before = await audit.figures(tx, user_id) if audit_as is not None else {}
+            bought = await _buy(tx)
+            if audit_as is not None:
+                await audit.record(tx, audit_as, "spend", user_id=user_id, amount=bought.price, unit="tokens",
+                                   before=before, after=await audit.figures(tx, user_id),
+                                   note=f"{bought.item}:{bought.ref}" if bought.ref else bought.item,
+                                   transfer_id=bought.transfer_id)
+            return bought
+
+        async def _buy(tx: Tx) -> Purchase:
             if item.code == CONTENT:
                 row = (await tx.db.execute("SELECT price FROM content WHERE content_id = ?", (ref,))).fetchone()
                 if row is None:
@@ -263,7 +285,7 @@ class Ledger:
                                     f"{CONTENT}:{ref}")
                 await tx.write("INSERT INTO entitlements VALUES (?, ?, ?, ?, NULL)", (user_id, CONTENT, ref, tx.now))
                 if deliver:
-                    await _pending_delivery(tx, moved.id, user_id, CONTENT, worker)
+                    await _pending_delivery(tx, moved.id, user_id, CONTENT, worker, source)
                 return Purchase(user_id, CONTENT, ref, row[0], moved.debit_balance, None,  # type: ignore[arg-type]
                                 moved.id)
             w, perk = await tx.wallet(user_id), PERK_COLUMNS[item.code]
@@ -286,7 +308,7 @@ class Ledger:
 
     async def add_content(
         self, content_id: str, *, title: str, media: str, file_ref: str, price: int | None = None,
-        actor: int | None = None, key: Key | str | None = None,
+        actor: int | None = None, key: Key | str | None = None, audit_as: Actor | None = None,
     ) -> ContentItem:
         """Register premium content the bot can deliver (`media` + `file_ref` are opaque here)."""
         if not CONTENT_ID.fullmatch(content_id or ""):
@@ -302,38 +324,48 @@ class Ledger:
             )).rowcount:
                 raise AlreadyExists(what="content", ref=content_id)
             tx.dirty = True
+            if audit_as is not None:
+                await audit.record(tx, audit_as, "add_content", amount=item.price, unit="tokens",
+                                   note=f"{item.content_id}: {item.title}")
             return item
 
         return await self._write(op, key, "add_content", content_id, item.title, item.file_ref, price)
 
     # -- reverse credit --
     async def raise_quota(self, user_id: int, amount: int, *, actor: int | None = None, note: str = "",
-                          key: Key | str | None = None, notify: bool = False) -> CreditChange:
+                          key: Key | str | None = None, notify: bool = False,
+                          audit_as: Actor | None = None) -> CreditChange:
         """`notify` (here, in `lower_quota` and `refund`): the user is owed a notice, kept with
         the change (see `claim_notice`)."""
-        return await self._credit("quota_increase", user_id, amount, actor, note, key, notify=notify)
+        return await self._credit("quota_increase", user_id, amount, actor, note, key, notify=notify,
+                                  audit_as=audit_as)
 
     async def lower_quota(self, user_id: int, amount: int, *, actor: int | None = None, note: str = "",
-                          key: Key | str | None = None, notify: bool = False) -> CreditChange:
-        return await self._credit("quota_decrease", user_id, amount, actor, note, key, notify=notify)
+                          key: Key | str | None = None, notify: bool = False,
+                          audit_as: Actor | None = None) -> CreditChange:
+        return await self._credit("quota_decrease", user_id, amount, actor, note, key, notify=notify,
+                                  audit_as=audit_as)
 
     async def charge(self, user_id: int, amount: int, *, actor: int | None = None, note: str = "",
                      deliver: bool = False, worker: str = "", source: str = "",
-                     key: Key | str | None = None) -> CreditChange:
+                     key: Key | str | None = None, audit_as: Actor | None = None) -> CreditChange:
         """Charge a file to the user's credit; refused if used + amount would pass the quota.
         `deliver=True` records a pending delivery with the charge (see `buy`); `source` says,
         in the sender's terms, where the file comes from (so a sweep can send it without the
         request that made the charge)."""
-        return await self._credit("file_charge", user_id, amount, actor, note, key, deliver, worker, source=source)
+        return await self._credit("file_charge", user_id, amount, actor, note, key, deliver, worker, source=source,
+                                  audit_as=audit_as)
 
     async def refund(self, user_id: int, amount: int, *, actor: int | None = None, note: str = "",
-                     key: Key | str | None = None, notify: bool = False) -> CreditChange:
+                     key: Key | str | None = None, notify: bool = False,
+                     audit_as: Actor | None = None) -> CreditChange:
         """Take `amount` off the credit used; refused if more than is used."""
-        return await self._credit("usage_remove", user_id, amount, actor, note, key, notify=notify)
+        return await self._credit("usage_remove", user_id, amount, actor, note, key, notify=notify,
+                                  audit_as=audit_as)
 
     async def _credit(self, kind: str, user_id: int, amount: int, actor: int | None, note: str,
                       key: Key | str | None, deliver: bool = False, worker: str = "", *, source: str = "",
-                      notify: bool = False) -> CreditChange:
+                      notify: bool = False, audit_as: Actor | None = None) -> CreditChange:
         check_user_id(user_id)
         check_amount(amount)
         note = check_text(note, "note", MAX_TEXT)
@@ -345,6 +377,7 @@ class Ledger:
         }[kind]
 
         async def op(tx: Tx) -> CreditChange:
+            before = await audit.figures(tx, user_id) if audit_as is not None else {}
             try:
                 moved = await tx.transfer(kind, "CREDIT", debit, credit, amount, user_id, note, actor)
             except InsufficientFunds:
@@ -359,6 +392,10 @@ class Ledger:
             quota, spent = await _figures(tx, user_id)
             if notify:
                 await _pending_notice(tx, moved.id, user_id, kind, {"amount": amount, "available": quota - spent})
+            if audit_as is not None:
+                await audit.record(tx, audit_as, AUDIT_ACTIONS[kind], user_id=user_id, amount=amount, unit="TL",
+                                   before=before, after=await audit.figures(tx, user_id), note=note,
+                                   transfer_id=moved.id)
             return CreditChange(user_id, kind, amount, quota, spent, moved.id)
 
         return await self._write(op, key, kind, user_id, amount, note, actor, *(["deliver"] if deliver else []),
@@ -435,12 +472,11 @@ class Ledger:
     async def pending_deliveries(self, user_id: int) -> list[Delivery]:
         return await self.store.read(partial(queries.pending_deliveries, user_id=check_user_id(user_id)))
 
-    async def unsettled(self, what: str, *, worker: str, take_over: bool, lease: int = DELIVERY_LEASE,
-                        limit: int = 100) -> list[int]:
-        """Transfer ids of pending `deliveries` or `notices` a sweep by `worker` may claim (see
-        queries.unsettled), oldest first."""
+    async def unsettled(self, what: str, *, lease: int = DELIVERY_LEASE, limit: int = 100) -> list[int]:
+        """Transfer ids of pending `deliveries` or `notices` whose claim ran out (see
+        queries.unsettled), oldest first: what a sweep may claim."""
         return await self.store.read(partial(queries.unsettled, table=what, now=int(self.store.clock()),
-                                             lease=lease, worker=worker, take_over=take_over, limit=limit))
+                                             lease=lease, limit=limit))
 
     # -- notices: what a committed change owes its user (an admin's grant, quota, refund) --
     async def claim_notice(self, transfer_id: int, *, worker: str = "", take_over: bool = False,
@@ -501,13 +537,17 @@ class Ledger:
 
         return await self._write(op, key, "support", user_id, body, user=user_id)
 
-    async def close_tickets(self, user_id: int, *, key: Key | str | None = None) -> Done:
-        """Mark a user's open support messages answered (an admin replied)."""
+    async def close_tickets(self, user_id: int, *, key: Key | str | None = None, audit_as: Actor | None = None,
+                            note: str = "") -> Done:
+        """Mark a user's open support messages answered (an admin replied: `note` is the reply,
+        kept in the audit trail)."""
         check_user_id(user_id)
 
         async def op(tx: Tx) -> Done:
             n = (await tx.write("UPDATE support_messages SET answered_at = ? WHERE user_id = ? AND answered_at IS NULL",
-                         (tx.now, user_id))).rowcount
+                                (tx.now, user_id))).rowcount
+            if audit_as is not None:
+                await audit.record(tx, audit_as, "reply", user_id=user_id, note=note)
             return Done("answered", str(n))
 
         return await self._write(op, key, "close_tickets", user_id, user=user_id)
@@ -543,13 +583,62 @@ class Ledger:
 
         return await self._write(op, None, "set_active", user_id, active)
 
+    # -- gifts, /notify, reminders (issue 23) --
+    async def gift(self, sender: int, recipient: int, amount: int, *, key: Key | str | None = None) -> Gift:
+        """Give `amount` tokens to another user, within the caps (economy/engage.py)."""
+        check_user_id(sender)
+        check_user_id(recipient)
+        check_amount(amount)
+        return await self._write(partial(engage.gift, cat=self.catalog, sender=sender, recipient=recipient,
+                                         amount=amount), key, "gift", sender, recipient, amount, user=sender)
+
+    async def set_notify(self, user_id: int, on: bool, *, key: Key | str | None = None) -> Done:
+        check_user_id(user_id)
+        return await self._write(partial(engage.set_notify, user_id=user_id, on=on), key, "notify", user_id, on)
+
+    async def due_reminders(self, limit: int = 100) -> list[Reminder]:
+        """Reminders due now and not recorded yet, for users who want them."""
+        now = int(self.store.clock())
+        return await self.store.read(partial(engage_queries.due_reminders, now=now, days=self.catalog.days,
+                                             limit=limit))
+
+    async def claim_reminder(self, reminder: Reminder, worker: str) -> Reminder:
+        return await self._write(partial(engage.claim_reminder, r=reminder, worker=worker), None, "claim_reminder",
+                                 reminder.kind, reminder.user_id, reminder.ref)
+
+    async def settle_reminder(self, reminder: Reminder, state: str, message_id: int | None = None,
+                              reason: str = "") -> Done:
+        return await self._write(partial(engage.settle_reminder, r=reminder, state=state, message_id=message_id,
+                                         reason=clean_text(reason)[:64]), None, "settle_reminder", reminder.kind,
+                                 reminder.user_id, reminder.ref, state)
+
+    async def lose_reminders(self, older_than: int) -> int:
+        """Mark reminders pending for more than `older_than` seconds lost (never sent again)."""
+        async def op(tx: Tx) -> Done:
+            return await engage.lose_reminders(tx, tx.now - older_than)
+
+        return int((await self._write(op, None, "lose_reminders")).ref)
+
+    async def reminders(self, user_id: int) -> list[Reminder]:
+        return await self.store.read(partial(engage_queries.reminders, user_id=check_user_id(user_id)))
+
+    async def gift_flows(self, days: int = 7, limit: int = 10) -> list[GiftFlow]:
+        """The biggest sender -> recipient flows of the last `days` days (alt-account farming)."""
+        since = int(self.store.clock()) - max(1, min(days, 366)) * 86400
+        return await self.store.read(partial(engage_queries.gift_flows, since=since, limit=limit))
+
     # -- reads --
     async def ready(self) -> bool:
         """The database answers and is at this code's schema version."""
         return await self.store.read(queries.schema_version) == self.store.version
 
     async def balance(self, user_id: int) -> Balance:
-        return await self.store.read(partial(queries.balance, user_id=check_user_id(user_id), now=int(self.store.clock())))
+        """Balances and perks, with the streak as it stands now (local days)."""
+        now = int(self.store.clock())
+        b, daily_at, streak, freezes = await self.store.read(
+            partial(engage_queries.balance, user_id=check_user_id(user_id), now=now))
+        alive, today = engage_queries.streak_now(self.catalog.days, now, daily_at, streak, freezes)
+        return replace(b, streak=alive, freezes=freezes, claimed_today=today)
 
     async def profile(self, user_id: int) -> Profile:
         return await self.store.read(partial(queries.profile, user_id=check_user_id(user_id)))
@@ -625,4 +714,4 @@ class Ledger:
                                              per_page=per_page))
 
 
-__all__ = ["Ledger", "Entry", "CreditUser"]
+__all__ = ["CreditUser", "Entry", "Ledger"]

@@ -60,6 +60,13 @@ class Earning:
     next_at: int | None = None
     #: the journal line of an admin's grant (0 for other earnings and results stored before v7)
     transfer_id: int = 0
+    #: /daily since v9: the streak's day, its bonus (own journal line), the freezes it used and
+    #: those left, and the length of a streak this claim started over from (0: none ended)
+    streak: int = 0
+    bonus: int = 0
+    freezes_used: int = 0
+    freezes: int = 0
+    lost: int = 0
     replayed: bool = REPLAYED
 
 
@@ -84,6 +91,8 @@ class Purchase:
     until: int | None
     #: the spend's journal line (0 in results stored before deliveries were recorded)
     transfer_id: int = 0
+    #: streak freezes held after buying one (0 for other items)
+    held: int = 0
     replayed: bool = REPLAYED
 
 
@@ -180,6 +189,8 @@ class Profile:
     language: str | None
     active: bool
     registered_at: int
+    #: reminders wanted (/notify on|off, since v9)
+    notify: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,6 +205,10 @@ class Balance:
     boost_until: int | None = None
     dm_until: int | None = None
     content: tuple[str, ...] = ()
+    #: the /daily streak still alive now (0: none), the freezes held, /daily taken today
+    streak: int = 0
+    freezes: int = 0
+    claimed_today: bool = False
 
     @property
     def credit_available(self) -> int:
@@ -274,6 +289,8 @@ class Stats:
     spent_per_item: dict[str, int] = field(default_factory=dict)
     credit_quota: int = 0
     credit_used: int = 0
+    #: tokens spent on streak freezes (not in spent_per_item, which lists the seed's items)
+    freeze_spent: int = 0
 
     @property
     def credit_available(self) -> int:
@@ -317,6 +334,50 @@ class Notice:
     @property
     def settled(self) -> bool:
         return self.state != "pending"
+
+
+@_result
+@dataclass(frozen=True, slots=True)
+class Gift:
+    """Tokens given: `transfer_id` is the sender's line, the recipient's is the next one.
+    `sent_today` / `received_today`: the local day's totals after this gift."""
+
+    sender: int
+    recipient: int
+    amount: int
+    tokens: int
+    recipient_tokens: int
+    transfer_id: int
+    sent_today: int
+    received_today: int
+    replayed: bool = REPLAYED
+
+
+@dataclass(frozen=True, slots=True)
+class GiftFlow:
+    """Tokens one sender gave one recipient over a window (gifts, their sum)."""
+
+    sender: int
+    sender_name: str
+    recipient: int
+    recipient_name: str
+    gifts: int
+    amount: int
+
+
+@dataclass(frozen=True, slots=True)
+class Reminder:
+    """A reminder due or recorded: `kind` (boost, dm, streak), `ref` the perk's end or the
+    local day, `at` what it is about (the end time, or the local midnight the streak breaks at)."""
+
+    kind: str
+    user_id: int
+    ref: int
+    at: int
+    language: str | None = None
+    streak: int = 0
+    state: str = "pending"
+    claimed: bool = False
 
 
 @dataclass(frozen=True, slots=True)

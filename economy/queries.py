@@ -6,6 +6,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from economy import audit
 from economy.catalog import ITEM_CODES, content_of
 from economy.errors import InvalidInput, NotFound
 from economy.models import (
@@ -14,8 +15,8 @@ from economy.models import (
 )
 from economy.storage import Db
 from economy.storage.schema import (
-    CREDIT, LEGACY_CREDIT, LEGACY_TOKENS, QUOTA_ISSUER, REVENUE, TOKEN, TOKEN_MINT, TOP_KEEP, USER_ACCOUNTS, XP,
-    XP_CONVERTED, XP_ISSUER, account_id,
+    CREDIT, FREEZE_REVENUE, LEGACY_CREDIT, LEGACY_TOKENS, QUOTA_ISSUER, REVENUE, TOKEN, TOKEN_MINT, TOP_KEEP,
+    USER_ACCOUNTS, XP, XP_CONVERTED, XP_ISSUER, account_id,
 )
 
 MAX_PER_PAGE = 50
@@ -45,10 +46,10 @@ async def balance(db: Db, user_id: int, now: int) -> Balance:
 
 
 def _profile(row: tuple) -> Profile:  # type: ignore[type-arg]
-    return Profile(row[0], row[1], row[2], row[3], bool(row[4]), row[5])
+    return Profile(row[0], row[1], row[2], row[3], bool(row[4]), row[5], bool(row[6]))
 
 
-_PROFILE = "SELECT user_id, username, first_name, language, active, registered_at FROM users"
+_PROFILE = "SELECT user_id, username, first_name, language, active, registered_at, notify FROM users"
 
 
 async def profile(db: Db, user_id: int) -> Profile:
@@ -124,13 +125,15 @@ async def stats(db: Db) -> Stats:
     used = (await db.execute("SELECT COALESCE(SUM(credit_used), 0) FROM wallets WHERE credit_used > 0")).fetchone()[0]
     credit_users = (await db.execute("SELECT COUNT(*) FROM wallets WHERE credit_credits > 0")).fetchone()[0]
     # Balances brought in by import-legacy count as minted, and as quota given.
-    minted, tokens_spent = -system[TOKEN_MINT] - system.get(LEGACY_TOKENS, 0), sum(spent.values())
+    freezes = system.get(FREEZE_REVENUE, 0)
+    minted, tokens_spent = -system[TOKEN_MINT] - system.get(LEGACY_TOKENS, 0), sum(spent.values()) + freezes
     issued, converted = -system[XP_ISSUER], system[XP_CONVERTED]
     return Stats(
         users=users, active_users=active, credit_users=credit_users, xp_issued=issued,
         xp_converted=converted, xp_outstanding=issued - converted, tokens_minted=minted,
         tokens_spent=tokens_spent, tokens_in_circulation=minted - tokens_spent, spent_per_item=spent,
         credit_quota=-system[QUOTA_ISSUER] - system.get(LEGACY_CREDIT, 0), credit_used=used,
+        freeze_spent=freezes,
     )
 
 
@@ -273,17 +276,13 @@ async def notice(db: Db, transfer_id: int) -> Notice:
     return (await found_notice(db, transfer_id)).notice
 
 
-async def unsettled(db: Db, table: str, now: int, lease: int, worker: str, take_over: bool,
-              limit: int = 100) -> list[int]:
-    """The pending rows of `deliveries` or `notices` (transfer ids, oldest first) that a sweep
-    by `worker` may take: claimed longer ago than `lease` seconds, or (`take_over`: no other
-    worker can be alive) claimed by another worker, whose process is gone."""
+async def unsettled(db: Db, table: str, now: int, lease: int, limit: int = 100) -> list[int]:
+    """The pending rows of `deliveries` or `notices` (transfer ids, oldest first) whose claim
+    is older than `lease` seconds: nobody is sending them (a live send never outlasts a lease)."""
     assert table in ("deliveries", "notices")
-    sql = f"SELECT transfer_id FROM {table} WHERE state = 'pending' AND (claimed_at <= ?"
-    params: tuple[Any, ...] = (now - lease,)
-    if take_over:
-        sql, params = sql + " OR claimed_by <> ?", (*params, worker)
-    return [tid for (tid,) in await db.execute(sql + ") ORDER BY transfer_id LIMIT ?", (*params, limit))]
+    return [tid for (tid,) in await db.execute(
+        f"SELECT transfer_id FROM {table} WHERE state = 'pending' AND claimed_at <= ? ORDER BY transfer_id LIMIT ?",
+        (now - lease, limit))]
 
 
 async def journal(db: Db, after: int = 0, limit: int = 5000) -> list[tuple]:  # type: ignore[type-arg]
@@ -313,6 +312,8 @@ async def verify(db: Db, now: int | None = None) -> list[str]:
         if lines:
             problems.append(f"damaged: integrity_check found {len(lines)} problems: " + "; ".join(lines[:5]))
         await _verify_ledger(db, problems, now)
+        from economy import engage_queries  # imports this module: imported here, once needed
+        problems += await engage_queries.verify(db, now)
     except db.damage as exc:  # a damaged page: what was found so far, and that
         problems.append(f"damaged: the ledger cannot be read to the end ({exc})")
     return problems
@@ -384,11 +385,12 @@ async def _verify_ledger(db: Db, problems: list[str], now: int | None) -> None:
         problems.append(f"{unmatched} delivery refunds belong to no delivery")
     kept = (await db.execute("SELECT user_id, spent FROM top_spenders ORDER BY spent DESC, user_id")).fetchall()
     true = (await db.execute(
-        "SELECT user_id, token_debits FROM wallets WHERE token_debits > 0"
-        " ORDER BY token_debits DESC, user_id LIMIT ?", (TOP_KEEP,),
+        "SELECT user_id, token_debits - tokens_given FROM wallets WHERE token_debits - tokens_given > 0"
+        " ORDER BY token_debits - tokens_given DESC, user_id LIMIT ?", (TOP_KEEP,),
     )).fetchall()
     if kept != true:
         problems.append(f"top spenders table {kept[:3]}... is not the top {TOP_KEEP} {true[:3]}...")
+    problems.extend(await audit.check(db))
 
 
 DAY = 86400
@@ -422,7 +424,7 @@ async def token_days(db: Db, after: int | None, since: int, chunk: int) -> tuple
         first = await _first_transfer_at(db, since)
         after = last if first is None else first - 1
     end = min(last, after + max(1, chunk))
-    mint, revenue = TOKEN_MINT, ", ".join(str(acc) for acc in REVENUE.values())
+    mint, revenue = TOKEN_MINT, ", ".join(str(acc) for acc in (*REVENUE.values(), FREEZE_REVENUE))
     rows = (await db.execute(
         f"SELECT ts / {DAY},"
         f" SUM(CASE WHEN debit_id = {mint} THEN amount WHEN credit_id = {mint} THEN -amount ELSE 0 END),"

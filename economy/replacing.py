@@ -22,9 +22,11 @@ bot stopped.
 from __future__ import annotations
 
 import time
+from types import SimpleNamespace
 from typing import Any, TextIO
 
 from economy import copyrows, queries, storage
+from economy.audit import CLI, Actor, record
 from economy.copyrows import TABLES
 from economy.ledger import Ledger
 from economy.copying import CopyRefused, CopyReport, _counts, _say, after_copy, compare, storable
@@ -33,12 +35,20 @@ from economy.storage import Found, redact_url
 LOCK_WAIT_S = 30
 
 
-async def replace(src: Ledger, dst_url: str, found: Found, batch: int, progress: TextIO | None) -> CopyReport:
+async def _audit(db: Any, actor: Actor, where: str, copied: dict[str, int]) -> int:
+    """The replacement's audit row, inside its transaction (so it stands or falls with it)."""
+    tx = SimpleNamespace(now=int(time.time()), write=db.execute)
+    return await record(tx, actor, "copy", amount=sum(copied.values()), unit="rows",
+                        note=f"from {redact_url(where)} (replaced the target whole)")
+
+
+async def replace(src: Ledger, dst_url: str, found: Found, batch: int, progress: TextIO | None,
+                  actor: Actor = CLI) -> CopyReport:
     """Replace the ledger at `dst_url` (`found` there) by the source's, whole or not at all."""
     _say(progress, f"replacing the ledger at {found.where} (schema {found.version}) whole, in one transaction")
     db = await storage.connect(dst_url, LOCK_WAIT_S)
     try:
-        return await _replace(src, db, batch, progress)
+        return await _replace(src, db, batch, progress, actor)
     except CopyRefused:
         raise
     except Exception as exc:  # noqa: BLE001 - the driver's: the transaction is rolled back
@@ -52,7 +62,7 @@ async def replace(src: Ledger, dst_url: str, found: Found, batch: int, progress:
             await db.close()
 
 
-async def _replace(src: Ledger, db: Any, batch: int, progress: TextIO | None) -> CopyReport:
+async def _replace(src: Ledger, db: Any, batch: int, progress: TextIO | None, actor: Actor) -> CopyReport:
     await db.rebuild(set(TABLES))
     totals = await src.store.read(_counts)
     copied: dict[str, int] = {}
@@ -69,12 +79,14 @@ async def _replace(src: Ledger, db: Any, batch: int, progress: TextIO | None) ->
             _say(progress, f"{table}: {done:,}/{totals[table]:,}")
         copied[table] = done
     await after_copy(db)
+    where = src.store.found.where if src.store.found is not None else "the source"
+    own = await _audit(db, actor, where, copied)
     problems = [f"target: {p}" for p in await queries.verify(db)]
 
     async def read_target(query: Any) -> Any:
         return await query(db)
 
-    problems += await compare(src, read_target, batch)
+    problems += await compare(src, read_target, batch, own)
     if problems:
         problems.append("the target was left as it was: the replacement was rolled back")
         return CopyReport(copied, problems, False, cleaned)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiogram import Router
 
 from bot.filters import IsAdmin
-from handlers import admin, credits, dashboard, fallback, shop, start, support, wallet
+from handlers import admin, credits, dashboard, fallback, gifts, shop, start, support, wallet
 
 
 def routers(admins: frozenset[int]) -> list[Router]:
@@ -15,4 +15,5 @@ def routers(admins: frozenset[int]) -> list[Router]:
     for r in admin_routers:
         r.message.filter(only_admins)
         r.callback_query.filter(only_admins)
-    return [*admin_routers, start.router(), wallet.router(), shop.router(), support.router(), fallback.router()]
+    return [*admin_routers, start.router(), wallet.router(), shop.router(), gifts.router(), support.router(),
+            fallback.router()]

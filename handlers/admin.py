@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import io
 from collections.abc import Awaitable, Callable
 
@@ -13,9 +14,10 @@ from bot import keyboards, paging
 from bot.callbacks import UsersPage
 from bot.context import Ctx
 from bot.delivery import Deliveries
-from bot.texts import Raw, join
+from bot.texts import Raw, Texts, join
 from economy import Ledger, parse_money, parse_units
-from economy.catalog import ITEM_CODES
+from economy.audit import AuditEntry, AuditLog
+from economy.catalog import FREEZE, ITEM_CODES
 from economy.models import CreditChange
 from handlers.common import credit_figures, edit, entry_line, name_of, resolve_user
 
@@ -36,7 +38,8 @@ async def grant(message: Message, command: CommandObject, ledger: Ledger, ctx: C
     who = await resolve_user(ledger, args[0])
     amount = parse_units(args[1])
     reason = args[2].strip() if len(args) > 2 else ""
-    done = await ledger.grant(who.user_id, amount, reason=reason, actor=ctx.user_id, key=ctx.key(), notify=True)
+    done = await ledger.grant(who.user_id, amount, reason=reason, actor=ctx.user_id, key=ctx.key(), notify=True,
+                              audit_as=ctx.actor())
     # The user's notice first: it is owed by the commit (a replay sends it if it is still owed).
     await deliveries.notify(bot, done.transfer_id)
     await message.answer(ctx.t("granted", name=name_of(who), amount=done.amount, xp=done.xp))
@@ -54,7 +57,8 @@ async def quota(message: Message, command: CommandObject, ledger: Ledger, ctx: C
     amount = parse_money(args[1][1:] if lower else args[1])
     note = args[2] if len(args) > 2 else ""
     change = ledger.lower_quota if lower else ledger.raise_quota
-    done = await change(who.user_id, amount, actor=ctx.user_id, note=note, key=ctx.key(), notify=True)
+    done = await change(who.user_id, amount, actor=ctx.user_id, note=note, key=ctx.key(), notify=True,
+                        audit_as=ctx.actor())
     await deliveries.notify(bot, done.transfer_id)
     figures = credit_figures(ctx.t, done)
     await message.answer(ctx.t("quota_lowered" if lower else "quota_raised", name=name_of(who), **figures))
@@ -70,7 +74,7 @@ async def refund(message: Message, command: CommandObject, ledger: Ledger, ctx: 
     ctx.money = True
     amount = parse_money(args[1])
     done = await ledger.refund(who.user_id, amount, actor=ctx.user_id, note=args[2] if len(args) > 2 else "",
-                               key=ctx.key(), notify=True)
+                               key=ctx.key(), notify=True, audit_as=ctx.actor())
     await deliveries.notify(bot, done.transfer_id)
     await message.answer(ctx.t("refunded", name=name_of(who), **credit_figures(ctx.t, done)))
 
@@ -94,9 +98,20 @@ async def user_card(message: Message, command: CommandObject, ledger: Ledger, ct
                since=t.when(d.since), id=str(d.transfer_id)) for d in pending]
     if recent.items:  # admins see their notes on credit movements here (users never do)
         lines += ["", t("user_card_history"), *(entry_line(t, e, notes=True) for e in recent.items)]
+    actions = await AuditLog(ledger.store).recent(who.user_id, USER_CARD_MOVES)
+    if actions:
+        lines += ["", t("user_card_audit"), *(audit_line(t, a) for a in actions)]
     if lines:
         card = join(card, lines)
     await message.answer(card)
+
+
+def audit_line(t: Texts, a: AuditEntry) -> str:
+    """One audit row for /user: when, what, how much, by whom and through what."""
+    amount = ("-" if a.amount is None else t.money(a.amount).text if a.unit == "TL"
+              else f"{t.number(a.amount)} {a.unit}")
+    return t("audit_line", when=t.when(a.ts), action=a.action, amount=Raw(html.escape(amount)), by=a.actor[:64],
+             via=a.via)
 
 
 async def _users(ledger: Ledger, ctx: Ctx, offset: int) -> tuple[str, object]:
@@ -130,10 +145,16 @@ async def stats(message: Message, ledger: Ledger, ctx: Ctx) -> None:
              credit_users=s.credit_users, users=s.users, active=s.active_users, circulation=s.tokens_in_circulation,
              minted=s.tokens_minted, spent=s.tokens_spent, xp=s.xp_outstanding)
     items = [t("stats_item", name=t.item(code), spent=s.spent_per_item.get(code, 0)) for code in ITEM_CODES]
+    items.append(t("stats_item", name=t.item(FREEZE), spent=s.freeze_spent))
     top = await ledger.top_spenders(5)
     leaders = [t("top_line", rank=i, name=p.name[:64] or str(p.user_id), vip=" ⭐" if p.vip else "", spent=p.spent)
                for i, p in enumerate(top, 1)]
-    await message.answer(join(card, ["", *items, "", t("stats_top"), *(leaders or [t("top_empty")])]))
+    # who gives whom the most: alt accounts funnelling rewards show here
+    flows = [t("stats_gift_line", sender=str(f.sender), sender_name=f.sender_name[:32], recipient=str(f.recipient),
+               recipient_name=f.recipient_name[:32], amount=f.amount, gifts=f.gifts)
+             for f in await ledger.gift_flows(7, 5)]
+    await message.answer(join(card, ["", *items, "", t("stats_top"), *(leaders or [t("top_empty")]), "",
+                                     t("stats_gifts"), *(flows or [t("stats_gifts_none")])]))
 
 
 async def export(message: Message, ledger: Ledger, ctx: Ctx) -> None:
@@ -142,6 +163,10 @@ async def export(message: Message, ledger: Ledger, ctx: Ctx) -> None:
     data = out.getvalue().encode()
     await message.answer_document(BufferedInputFile(data, filename="journal.csv"),
                                   caption=ctx.t("export_caption", rows=rows))
+    trail = io.StringIO()
+    actions = await AuditLog(ledger.store).export_csv(trail)
+    await message.answer_document(BufferedInputFile(trail.getvalue().encode(), filename="audit.csv"),
+                                  caption=ctx.t("export_audit_caption", rows=actions))
 
 
 def credit_notifier(bot: Bot, deliveries: Deliveries) -> Callable[[CreditChange], Awaitable[None]]:

@@ -68,6 +68,10 @@ def describe(t: Texts, e: Entry) -> str:
         if e.ref in LEDGER_REFS and e.actor is None:  # the ledger's own; an admin's reason has an actor
             return t(f"reason_{e.ref}")
         return t("reason_grant") if e.ref in ("", "grant") else t("reason_grant_for", reason=e.ref[:80])
+    if e.kind == "streak":
+        return t("reason_streak", day=e.ref.partition(":")[2][:12])
+    if e.kind in ("gift_out", "gift_in"):
+        return t(f"reason_{e.kind}", who=e.ref.partition(":")[2][:20])
     if e.kind == "convert":
         return t("reason_convert")
     if e.kind == "spend":

@@ -42,7 +42,8 @@ async def charge(message: Message, command: CommandObject, ledger: Ledger, ctx: 
     try:
         done = await ledger.charge(who.user_id, amount, actor=ctx.user_id, note=note, deliver=True,
                                    worker=deliveries.worker, key=ctx.key(),
-                                   source=delivery.charge_source(message.chat.id, message.message_id))
+                                   source=delivery.charge_source(message.chat.id, message.message_id),
+                                   audit_as=ctx.actor())
     except IdempotencyConflict:
         # This update was handled before, when <user> named someone else (a username changed
         # hands between a crash and this redelivery): finish what it did then.
@@ -84,7 +85,8 @@ async def add_content(message: Message, command: CommandObject, ledger: Ledger, 
         return
     media, file_id = media_of(message)
     item = await ledger.add_content(args[0], title=args[1].strip() if len(args) > 1 else args[0], media=media,
-                                    file_ref=file_id, actor=ctx.user_id, key=ctx.key())
+                                    file_ref=file_id, actor=ctx.user_id, key=ctx.key(),
+                                    audit_as=ctx.actor())
     await message.answer(ctx.t("content_added", id=item.content_id, title=item.title, price=item.price))
 
 

@@ -16,7 +16,7 @@ from bot.config import Settings
 from bot.context import Ctx
 from bot.texts import Raw, join
 from economy import Key, Ledger
-from economy.catalog import CONTENT
+from economy.catalog import CONTENT, FREEZE
 from economy.models import Purchase
 from handlers.common import target
 
@@ -38,6 +38,12 @@ async def show_shop(event: Message | CallbackQuery, *, ledger: Ledger, ctx: Ctx,
     lines += [t("shop_content_line", title=c.title, id=c.content_id, price=c.price) for c in content[:SHOP_CONTENT]]
     await bot.send_message(target(event), join(t("shop_title", tokens=b.tokens), lines),
                            reply_markup=keyboards.shop(t, settings.catalog, content))
+
+
+def _where(chat_id: int, user_id: int) -> str:
+    """Kept with a content purchase: bought in a group, it stays paid for a buyer the bot cannot
+    write to privately yet (whoever finishes the delivery decides alike)."""
+    return delivery.BOUGHT_IN_GROUP if chat_id != user_id else ""
 
 
 async def _content_bought(bot: Bot, ledger: Ledger, deliveries: Deliveries, ctx: Ctx, chat_id: int,
@@ -82,6 +88,8 @@ async def _bought(bot: Bot, ledger: Ledger, deliveries: Deliveries, ctx: Ctx, ch
         await _content_bought(bot, ledger, deliveries, ctx, chat_id, done, tapped_again)
     elif tapped_again:
         await bot.send_message(chat_id, t("already_bought", name=t.item(done.item)))
+    elif done.item == FREEZE:
+        await bot.send_message(chat_id, t("bought_freeze", price=done.price, held=done.held, tokens=done.tokens))
     elif done.until:
         await bot.send_message(chat_id, t("bought_until", name=t.item(done.item), price=done.price,
                                           tokens=done.tokens, until=t.when(done.until)))
@@ -100,7 +108,8 @@ async def buy(message: Message, command: CommandObject, ledger: Ledger, ctx: Ctx
     if code in settings.catalog.items:
         ctx.subject = ctx.t.item(code)
     done = await ledger.buy(message.from_user.id, code, ref, deliver=code == CONTENT,  # type: ignore[union-attr]
-                            worker=deliveries.worker, key=ctx.key())
+                            worker=deliveries.worker, key=ctx.key(),
+                            source=_where(message.chat.id, message.from_user.id))  # type: ignore[union-attr]
     await _bought(bot, ledger, deliveries, ctx, message.chat.id, done)
 
 
@@ -116,7 +125,7 @@ async def buy_button(query: CallbackQuery, callback_data: Buy, ledger: Ledger, c
     message_id = query.message.message_id if query.message is not None else 0
     key = Key(f"shop:{query.from_user.id}:{chat}:{message_id}:{code}:{ref}"[:200], keep_refusals=False)
     done = await ledger.buy(query.from_user.id, code, ref, deliver=code == CONTENT, worker=deliveries.worker,
-                            key=key)
+                            key=key, source=_where(chat, query.from_user.id))
     await _bought(bot, ledger, deliveries, ctx, chat, done, tapped_again=done.replayed)
 
 

@@ -19,7 +19,7 @@ TICKET_SHOWN = 150
 
 
 async def support(message: Message, command: CommandObject, ledger: Ledger, ctx: Ctx, bot: Bot,
-                  settings: Settings) -> None:
+                  settings: Settings, retry: bool = False) -> None:
     text = (command.args or "").strip()
     if not text:
         await message.answer(ctx.t("support_usage"))
@@ -27,7 +27,10 @@ async def support(message: Message, command: CommandObject, ledger: Ledger, ctx:
     user = message.from_user
     assert user is not None
     ticket = await ledger.support(user.id, text, key=ctx.key())
-    if not ticket.replayed:
+    # The admins hear of a new ticket at least once: a try handled again (`retry`: the one before
+    # failed for now, before or after their notices) tells them again; a ticket seen again
+    # otherwise (a redelivery) was told the first time.
+    if not ticket.replayed or retry:
         t = Texts(settings.default_language)
         for admin in sorted(settings.admin_ids):
             await notify(bot, admin, t("support_to_admin", flag=t.raw("priority_flag") if ticket.priority else "",
@@ -67,8 +70,11 @@ async def reply(message: Message, command: CommandObject, ledger: Ledger, ctx: C
         return
     who = await resolve_user(ledger, parts[0])
     theirs = texts_for(who, settings.default_language)
+    if await ledger.recorded(ctx.key()) is not None:  # handled before: the tickets were closed
+        await message.answer(ctx.t("reply_sent", name=name_of(who)))  # after the user had the reply
+        return
     if await notify(bot, who.user_id, theirs("admin_reply", text=parts[1][:3000])):
-        await ledger.close_tickets(who.user_id, key=ctx.key())
+        await ledger.close_tickets(who.user_id, key=ctx.key(), audit_as=ctx.actor(), note=parts[1][:500])
         await message.answer(ctx.t("reply_sent", name=name_of(who)))
     else:
         await message.answer(ctx.t("reply_failed", name=name_of(who), reason=ctx.t.raw("delivery_failed")))

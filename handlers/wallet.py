@@ -13,7 +13,8 @@ from bot.callbacks import Convert, HistoryPage
 from bot.context import Ctx
 from bot.texts import Raw, Texts, join
 from economy import Key, Ledger, parse_units
-from economy.models import IMPORTED, Conversion, Entry
+from economy.catalog import FREEZE_MAX
+from economy.models import IMPORTED, Conversion, Earning, Entry
 from economy.storage.schema import LEGACY_KINDS
 from handlers.common import edit, entry_line, target
 
@@ -41,6 +42,10 @@ async def show_balance(event: Message | CallbackQuery, *, ledger: Ledger, ctx: C
         lines.append(t("balance_dm", until=t.when(b.dm_until)))
     if b.content:
         lines.append(t("balance_content", count=len(b.content)))
+    if b.streak:
+        lines.append(t("balance_streak", streak=b.streak, today=t.raw("balance_streak_today") if b.claimed_today else ""))
+    if b.freezes:
+        lines.append(t("balance_freezes", count=b.freezes, most=FREEZE_MAX))
     if b.credit_quota or b.credit_used:
         lines.append(t("balance_credit", quota=t.money(b.credit_quota), used=t.money(b.credit_used),
                        available=t.money(b.credit_available)))
@@ -78,9 +83,27 @@ async def convert_button(query: CallbackQuery, callback_data: Convert, ledger: L
     await _send(query, bot, _converted(ctx, done))
 
 
+def daily_text(t: Texts, done: Earning) -> str:
+    """/daily's answer: the reward, the streak and its bonus, a freeze used or a streak lost,
+    and when the next one opens (in the community's time zone, shown)."""
+    lines = [t("daily_boosted" if done.boosted else "daily_done", amount=done.amount, xp=done.xp)]
+    if done.streak:
+        lines.append(t("daily_streak", streak=done.streak)
+                     + (t("daily_bonus", bonus=done.bonus) if done.bonus else ""))
+    if done.freezes_used:
+        lines.append(t("daily_freeze_used", count=done.freezes_used, left=done.freezes))
+    elif done.freezes:
+        lines.append(t("balance_freezes", count=done.freezes, most=FREEZE_MAX))
+    if done.lost > 1:
+        lines.append(t("daily_streak_lost", lost=done.lost))
+    if done.next_at:
+        lines.append(t("daily_next", at=t.local(done.next_at)))
+    return "\n".join(lines)
+
+
 async def do_daily(event: Message | CallbackQuery, *, ledger: Ledger, ctx: Ctx, bot: Bot, **_: Any) -> None:
     done = await ledger.daily(event.from_user.id, key=ctx.key())  # type: ignore[union-attr]
-    await _send(event, bot, ctx.t("daily_boosted" if done.boosted else "daily_done", amount=done.amount, xp=done.xp))
+    await _send(event, bot, daily_text(ctx.t, done))
 
 
 async def _history(ledger: Ledger, ctx: Ctx, user_id: int, page: int) -> tuple[str, Any]:

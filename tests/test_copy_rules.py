@@ -21,12 +21,14 @@ from tests.test_damaged import one_clear_line
 from tests.test_read_only import fingerprint, old_tokens_db
 
 
-async def dump(url: str) -> dict[str, list[tuple]]:
-    """Every row of every table the copy moves, in a backend-independent order."""
+async def dump(url: str, *, own_copy: bool = False) -> dict[str, list[tuple]]:
+    """Every row of every table the copy moves, in a backend-independent order; `own_copy`:
+    leave out the target's one audit row of the copy that made it (the source has none)."""
     async def read(db):  # type: ignore[no-untyped-def]
         out = {}
         for table in TABLES:
-            rows = await db.execute(f"SELECT * FROM {table}")
+            where = " WHERE id < (SELECT MAX(id) FROM audit WHERE action = 'copy')" if own_copy and table == "audit" else ""
+            rows = await db.execute(f"SELECT * FROM {table}{where}")
             names = await db.columns(table)  # a column's place may differ between the backends
             out[table] = sorted((tuple(sorted(zip(names, row))) for row in rows), key=repr)
         return out
@@ -84,7 +86,7 @@ async def test_force_replaces_a_live_target_whole(tmp_path, db_url):
     assert "replaced" in done.stdout
     assert cli("--db", db_url, "verify").returncode == 0
     assert await _figures(db_url) == await _figures(src)
-    assert await dump(db_url) == await dump(src)  # nothing of the old target is left
+    assert await dump(db_url, own_copy=True) == await dump(src)  # nothing of the old target is left
 
 
 async def test_force_onto_an_older_ledger_replaces_it_at_the_current_schema(tmp_path, db_url):
@@ -96,7 +98,7 @@ async def test_force_onto_an_older_ledger_replaces_it_at_the_current_schema(tmp_
     set_version(db_url, current_version() - 1)
     done = cli("copy", "--force", src, db_url)
     assert done.returncode == 0, done.stdout + done.stderr
-    assert await dump(db_url) == await dump(src)
+    assert await dump(db_url, own_copy=True) == await dump(src)
     assert cli("--db", db_url, "stats").returncode == 0  # at the current version again
 
 
@@ -163,7 +165,7 @@ async def test_a_resumed_copy_brings_what_changed_on_the_source(tmp_path, db_url
     done = cli("copy", "--batch", "7", src, db_url)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "(resumed)" in done.stdout
-    assert await dump(db_url) == await dump(src)
+    assert await dump(db_url, own_copy=True) == await dump(src)
     async with await Ledger.open(db_url) as ledger:
         assert (await ApiKeys(ledger.store).list())[0].revoked_at is not None  # the revoked key stays revoked
         assert (await ledger.find_user("user4")).user_id == 3

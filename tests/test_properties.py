@@ -7,6 +7,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from economy import EconomyError, Ledger
+from economy.localdays import LocalDays
 
 USERS = st.integers(1, 4)
 AMOUNTS = st.sampled_from([-1, 0, 1, 5, 10, 25, 60, 120])
@@ -19,6 +20,9 @@ OPS = st.one_of(
     st.tuples(st.just("refund"), USERS, AMOUNTS), st.tuples(st.just("advance"), st.integers(1, 3 * 86400)),
 )
 PRICES = {"vip": 25, "boost": 5, "badge": 50, "dm": 15, "content": 10}
+
+
+DAYS = LocalDays()
 
 
 class Model:
@@ -36,11 +40,13 @@ class Model:
         if u is None:
             return False
         arg = rest[0] if rest else None
-        if name == "daily":
-            if u["day"] == now // 86400:
+        if name == "daily":  # local days (Europe/Istanbul); a streak pays 5 XP a day beyond the first, up to 6
+            today = DAYS.day(now)
+            if u["day"] is not None and u["day"] >= today:
                 return False
-            u["day"] = now // 86400
-            u["xp"] += 40 if u["boost"] > now else 20
+            u["streak"] = u.get("streak", 0) + 1 if u["day"] == today - 1 else 1
+            u["day"] = today
+            u["xp"] += (40 if u["boost"] > now else 20) + 5 * (min(u["streak"], 6) - 1)
             return True
         if name != "buy" and arg is not None and arg <= 0:
             return False

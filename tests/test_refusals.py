@@ -72,12 +72,13 @@ async def test_shortfall_figures(rich):
     assert (info.value.needed, info.value.available, info.value.shortfall) == (15, 12, 3)
 
 
-async def test_daily_once_per_utc_day_and_boost_doubles(ledger, clock):
+async def test_daily_once_per_local_day_and_boost_doubles(ledger, clock):
     await ledger.register(1)
     assert (await ledger.daily(1)).amount == 20
     with pytest.raises(AlreadyClaimed) as info:
         await ledger.daily(1)
-    assert info.value.next_at % 86400 == 0 and info.value.next_at > clock.now
+    # the next local midnight (TIMEZONE, Europe/Istanbul: UTC+3)
+    assert (info.value.next_at + 3 * 3600) % 86400 == 0 and 0 < info.value.next_at - clock.now <= 86400
     clock.advance(86400)
     await ledger.convert(1, 50)
     purchase = await ledger.buy(1, "boost")

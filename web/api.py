@@ -12,6 +12,7 @@ from aiohttp import web
 from economy import Ledger, views
 from economy.amounts import parse_money
 from economy.apikeys import ApiKey, ApiKeys
+from economy.audit import Actor
 from economy.errors import StorageBusy
 from economy.models import Key
 from web import openapi
@@ -19,7 +20,7 @@ from web.body import Fields, idempotency_key, read_object
 from web.idempotency import APPLIED, MAYBE_APPLIED, REPLAYED, Entries
 from web.problems import PROBLEMS, TYPE_BASE, Problem, refusal
 from web.query import BadQuery, read_query
-ITEMS = ("vip", "boost", "badge", "dm", "content")
+ITEMS = ("vip", "boost", "badge", "dm", "freeze", "content")
 
 Call = Callable[[Key], Awaitable[Any]]
 
@@ -38,7 +39,7 @@ class Api:
             web.get("/api/v1/stats", self.stats, allow_head=False),
             *(web.post(f"/api/v1/{name}", self._post(name, parse)) for name, parse in (
                 ("earn", self._earn), ("convert", self._convert), ("spend", self._spend),
-                ("quota", self._quota), ("refund", self._refund))),
+                ("quota", self._quota), ("refund", self._refund), ("gift", self._gift))),
         ]
 
     # -- auth --
@@ -112,32 +113,44 @@ class Api:
     def _earn(self, body: dict[str, Any], by: str) -> tuple[int, Call]:
         f = Fields(body, ("user_id", "xp"), ("reason",))
         user, xp, reason = f.integer("user_id"), f.integer("xp"), f.string("reason", 200, "")
-        return user, lambda key: self.ledger.earn(user, xp, reason=reason, key=key)
+        return user, lambda key: self.ledger.earn(user, xp, reason=reason, key=key, audit_as=_by(by))
 
     def _convert(self, body: dict[str, Any], by: str) -> tuple[int, Call]:
         f = Fields(body, ("user_id", "amount"))
         user = f.integer("user_id")
         amount = None if f.body["amount"] == "all" else f.integer("amount")
-        return user, lambda key: self.ledger.convert(user, amount, key=key)
+        return user, lambda key: self.ledger.convert(user, amount, key=key, audit_as=_by(by))
 
     def _spend(self, body: dict[str, Any], by: str) -> tuple[int, Call]:
         content = body.get("item") == "content"
         f = Fields(body, ("user_id", "item", "content_id") if content else ("user_id", "item"))
         user, item = f.integer("user_id"), f.string("item", 16)
         ref = f.string("content_id", 40) if content else ""
-        return user, lambda key: self.ledger.buy(user, item, ref, key=key)
+        return user, lambda key: self.ledger.buy(user, item, ref, key=key, audit_as=_by(by))
+
+    def _gift(self, body: dict[str, Any], by: str) -> tuple[int, Call]:
+        """Tokens from one user to another, by the bot's rules (caps, minimum age); the answer is
+        the sender's balance. The recipient is told by the bot (a kept notice)."""
+        f = Fields(body, ("sender", "recipient", "amount"))
+        sender, recipient, amount = f.integer("sender"), f.integer("recipient"), f.integer("amount")
+        return sender, lambda key: self.ledger.gift(sender, recipient, amount, key=key)
 
     def _quota(self, body: dict[str, Any], by: str) -> tuple[int, Call]:
         f = Fields(body, ("user_id", "amount"))
         user, text = f.integer("user_id"), f.money("amount", signed=True)
         amount = parse_money(text.lstrip("-"))
         change = self.ledger.lower_quota if text.startswith("-") else self.ledger.raise_quota
-        return user, lambda key: change(user, amount, note=f"api:{by}", key=key)
+        return user, lambda key: change(user, amount, note=f"api:{by}", key=key, audit_as=_by(by))
 
     def _refund(self, body: dict[str, Any], by: str) -> tuple[int, Call]:
         f = Fields(body, ("user_id", "amount"))
         user, amount = f.integer("user_id"), parse_money(f.money("amount"))
-        return user, lambda key: self.ledger.refund(user, amount, note=f"api:{by}", key=key)
+        return user, lambda key: self.ledger.refund(user, amount, note=f"api:{by}", key=key, audit_as=_by(by))
+
+
+def _by(key_name: str) -> Actor:
+    """Every write through the API is audited with the name of the key that made it."""
+    return Actor("api", key_name)
 
 
 def _user(request: web.Request) -> int:

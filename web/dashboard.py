@@ -3,6 +3,10 @@
 Thin like the handlers: check who asks (signed initData, an admin), one ledger call, JSON.
 The page is static (web/static/); everything it shows comes from these endpoints, so a
 request without a valid admin's initData gets 401/403 and no figure at all.
+
+One HTTP convention with /api/v1: errors are problem documents (RFC 9457, web/problems.py,
+the same `type`s and extension members), money (TL) is a string with two decimals ("12.50")
+and the figures are economy/views.py's, so one client reads both.
 """
 
 from __future__ import annotations
@@ -17,10 +21,13 @@ from typing import Any, Protocol
 
 from aiohttp import web
 
-from economy import EconomyError, Key, Ledger, format_money, parse_money
+from economy import EconomyError, Key, Ledger, format_money, parse_money, views
 from economy.amounts import MAX_USER_ID
-from economy.models import Balance, CreditChange, CreditUser, Entry, Page, Profile, Stats
+from economy.audit import Actor
+from economy.models import Balance, CreditChange, CreditUser, Page, Profile
+from web.dashboard_audit import AuditView
 from web.initdata import Forbidden, Unauthorized, Viewer, viewer_from
+from web.problems import Problem, for_status, refusal
 from web.query import BadQuery, read_query
 
 log = logging.getLogger("web.dashboard")
@@ -36,11 +43,13 @@ CLIENT_KEY = re.compile(r"[A-Za-z0-9-]{16,64}", re.ASCII)
 KEY_TTL = 2 * 86400
 MAX_BODY = 1024
 ACTIONS = ("raise", "lower", "refund")
+SORTS = ("used", "available")
 #: Each query parameter's longest value (the ledger has its own, shorter limit for a search).
 QUERY = {"q": 256, "sort": 16, "page": 16}
-STATUS = {"InvalidAmount": 400, "InvalidInput": 400, "NotFound": 404, "StorageBusy": 503}
 
 Notify = Callable[[CreditChange], Awaitable[None]]
+UNAUTHORIZED = ("send Authorization: tma <initData>, as Telegram signed it for this bot less than an hour ago"
+                " (open the dashboard from the bot's /dashboard button)")
 
 
 class DashboardSettings(Protocol):
@@ -59,38 +68,29 @@ def _json(data: Any, status: int = 200) -> web.Response:
 
 
 def _user(p: CreditUser) -> dict[str, Any]:
-    return {"id": p.user_id, "name": p.name, "username": p.username, "quota": p.quota, "used": p.used,
-            "available": p.available}
-
-
-def _stats(s: Stats) -> dict[str, Any]:
-    return {"users": s.users, "active_users": s.active_users, "credit_users": s.credit_users,
-            "credit_quota": s.credit_quota, "credit_used": s.credit_used, "credit_available": s.credit_available,
-            "tokens_minted": s.tokens_minted, "tokens_spent": s.tokens_spent,
-            "tokens_in_circulation": s.tokens_in_circulation, "xp_issued": s.xp_issued,
-            "xp_converted": s.xp_converted, "xp_outstanding": s.xp_outstanding, "spent_per_item": s.spent_per_item}
+    return {"id": p.user_id, "name": p.name, "username": p.username, "quota": format_money(p.quota),
+            "used": format_money(p.used), "available": format_money(p.available)}
 
 
 def _card(who: Profile, b: Balance, history: Page) -> dict[str, Any]:
-    entries: list[Entry] = list(history.items)
+    """A user's card: the profile, the balance as the API's (money as strings), the history page
+    as the API's (`delta` in the asset's smallest unit: kuruş for CREDIT)."""
+    balance = views.balance(b)
     return {
         "id": who.user_id, "name": who.first_name, "username": who.username, "language": who.language,
         "active": who.active, "registered_at": who.registered_at,
-        "xp": b.xp, "tokens": b.tokens, "quota": b.credit_quota, "used": b.credit_used,
-        "available": b.credit_available, "vip": b.vip, "badge": b.badge, "boost_until": b.boost_until,
-        "dm_until": b.dm_until, "content": list(b.content),
-        "history": {"page": history.page, "pages": history.pages, "total": history.total,
-                    "entries": [{"id": e.id, "ts": e.ts, "kind": e.kind, "asset": e.asset, "delta": e.delta,
-                                 "ref": e.ref, "title": e.title} for e in entries]},
+        "xp": b.xp, "tokens": b.tokens, "quota": balance["credit_quota"], "used": balance["credit_used"],
+        "available": balance["credit_available"], "vip": b.vip, "badge": b.badge, "boost_until": b.boost_until,
+        "dm_until": b.dm_until, "content": list(b.content), "history": views.history(history),
     }
 
 
-def _int(text: str, default: int = 0, limit: int = MAX_USER_ID) -> int:
-    if text.isascii() and text.isdigit() and len(text) <= 16 and int(text) < limit:
+def _int(text: str, name: str, default: int = 0, limit: int = MAX_USER_ID, low: int = 0) -> int:
+    if text.isascii() and text.isdigit() and len(text) <= 16 and low <= int(text) < limit:
         return int(text)
     if text == "":
         return default
-    raise web.HTTPBadRequest(text='{"error": "bad_number"}', content_type="application/json")
+    raise Problem("invalid-request", f"{name} must be a whole number from {low} to {limit - 1}")
 
 
 class Dashboard:
@@ -105,7 +105,12 @@ class Dashboard:
 
     @web.middleware
     async def headers(self, request: web.Request, handler: Any) -> web.StreamResponse:
-        response = await handler(request)
+        try:
+            response = await handler(request)
+        except web.HTTPException as exc:  # aiohttp's own 404/405/413 as problems too, served alone or not
+            if exc.status < 400:
+                raise
+            response = for_status(exc).response()
         if request.path in (PREFIX + "/", PREFIX + "/index.html"):
             response.headers["Content-Security-Policy"] = CSP
         response.headers["X-Content-Type-Options"] = "nosniff"
@@ -119,15 +124,17 @@ class Dashboard:
                 viewer = viewer_from(request.headers.get("Authorization"), self.settings.bot_token,
                                      self.settings.admin_ids, self.clock())
             except Unauthorized:
-                return _json({"error": "unauthorized"}, 401)
+                return Problem("unauthorized", UNAUTHORIZED, headers={"WWW-Authenticate": "tma"}).response()
             except Forbidden:
-                return _json({"error": "forbidden"}, 403)
+                return Problem("forbidden", "the dashboard serves the bot's admins only").response()
             try:
                 return await work(request, viewer)
+            except Problem as exc:
+                return exc.response()
             except BadQuery as exc:
-                return _json({"error": "bad_query", "detail": str(exc)}, 400)
+                return Problem("invalid-request", str(exc)).response()
             except EconomyError as exc:
-                return _json({"error": type(exc).__name__, **exc.to_dict()}, STATUS.get(type(exc).__name__, 409))
+                return refusal(exc).response()
 
         return handler
 
@@ -141,25 +148,32 @@ class Dashboard:
         stats = await self.ledger.stats()
         days = await self.ledger.daily_tokens(DAYS)
         top = await self.ledger.top_spenders(10)
+        flows = await self.ledger.gift_flows(7, 10)
         return _json({
             "lang": self.language(viewer), "admin": {"id": viewer.user_id, "name": viewer.name},
-            "stats": _stats(stats),
+            "stats": views.stats(stats),
             "prices": {code: item.price for code, item in self.ledger.catalog.items.items()},
             "days": [{"day": d.day, "earned": d.earned, "spent": d.spent} for d in days],
             "top": [{"id": s.user_id, "name": s.name, "username": s.username, "spent": s.spent, "vip": s.vip}
                     for s in top],
+            # the biggest sender -> recipient flows of 7 days: alt accounts funnelling rewards show here
+            "gifts": [{"sender": f.sender, "sender_name": f.sender_name, "recipient": f.recipient,
+                       "recipient_name": f.recipient_name, "gifts": f.gifts, "amount": f.amount} for f in flows],
         })
 
     async def users(self, request: web.Request, viewer: Viewer) -> web.Response:
         q = read_query(request.rel_url.raw_query_string, QUERY)
         order = q.get("sort", "used")
-        found = await self.ledger.search_users(q.get("q", ""), order, _int(q.get("page", ""), limit=10**6), PER_PAGE)
+        if order not in SORTS:
+            raise Problem("invalid-request", f"sort must be one of {', '.join(SORTS)}")
+        found = await self.ledger.search_users(q.get("q", ""), order, _int(q.get("page", ""), "page", limit=10**6),
+                                               PER_PAGE)
         return _json({"page": found.page, "pages": found.pages, "total": found.total,
                       "users": [_user(u) for u in found.items]})
 
     async def user(self, request: web.Request, viewer: Viewer) -> web.Response:
-        uid = _int(request.match_info["user_id"])
-        page = _int(read_query(request.rel_url.raw_query_string, QUERY).get("page", ""), limit=10**6)
+        uid = _int(request.match_info["user_id"], "the user id", low=1)
+        page = _int(read_query(request.rel_url.raw_query_string, QUERY).get("page", ""), "page", limit=10**6)
         who = await self.ledger.profile(uid)
         balance = await self.ledger.balance(uid)
         history = await self.ledger.history(uid, page, PER_PAGE)
@@ -168,16 +182,18 @@ class Dashboard:
     async def credit(self, request: web.Request, viewer: Viewer) -> web.Response:
         """raise / lower the quota or refund usage: the ledger calls of /quota and /refund, with
         the page's key for this confirm click, so a second identical request changes nothing."""
-        uid = _int(request.match_info["user_id"])
+        uid = _int(request.match_info["user_id"], "the user id", low=1)
         body = await self._body(request)
         action, amount, key = body.get("action"), body.get("amount"), body.get("key")
         if action not in ACTIONS or not isinstance(amount, str) or not isinstance(key, str) \
                 or not CLIENT_KEY.fullmatch(key) or set(body) != {"action", "amount", "key"}:
-            return _json({"error": "bad_request"}, 400)
+            raise Problem("invalid-request", f"the body must be {{\"action\": one of {', '.join(ACTIONS)},"
+                          " \"amount\": \"12.50\", \"key\": 16-64 of A-Z a-z 0-9 -}")
         kurus = parse_money(amount)
         call = {"raise": self.ledger.raise_quota, "lower": self.ledger.lower_quota, "refund": self.ledger.refund}[action]
         done = await call(uid, kurus, actor=viewer.user_id, note="dashboard", notify=True,
-                          key=Key(f"dash:{viewer.user_id}:{key}", ttl=KEY_TTL, keep_refusals=False))
+                          key=Key(f"dash:{viewer.user_id}:{key}", ttl=KEY_TTL, keep_refusals=False),
+                          audit_as=Actor("dashboard", viewer.name or str(viewer.user_id), viewer.user_id))
         log.info("dashboard: admin %s %s %s for user %s: transfer %s%s", viewer.user_id, action,
                  format_money(done.amount), uid, done.transfer_id, " (replayed)" if done.replayed else "")
         # The notice is recorded with the change: sent now, once (a replayed click sends it only
@@ -186,18 +202,17 @@ class Dashboard:
             await self.notify(done)
         except Exception:  # the change is made and must be reported as made
             log.exception("dashboard: could not notify user %s", uid)
-        return _json({"action": action, "amount": done.amount, "quota": done.quota, "used": done.used,
-                      "available": done.available, "transfer_id": done.transfer_id, "replayed": done.replayed})
+        return _json({"action": action, **views.result(done), "replayed": done.replayed})
 
     async def _body(self, request: web.Request) -> dict[str, Any]:
         if request.content_length is None or request.content_length > MAX_BODY:
-            raise web.HTTPRequestEntityTooLarge(max_size=MAX_BODY, actual_size=request.content_length or 0)
+            raise Problem("payload-too-large", f"a body of at most {MAX_BODY} bytes, with its Content-Length")
         try:
             body = json.loads(await request.read())
         except (ValueError, UnicodeDecodeError):
-            raise web.HTTPBadRequest(text='{"error": "bad_json"}', content_type="application/json") from None
+            raise Problem("invalid-request", "the body is not JSON") from None
         if not isinstance(body, dict):
-            raise web.HTTPBadRequest(text='{"error": "bad_json"}', content_type="application/json")
+            raise Problem("invalid-request", "the body must be a JSON object")
         return body
 
 
@@ -214,6 +229,7 @@ def dashboard_app(ledger: Ledger, settings: DashboardSettings, notify: Notify,
     app.router.add_get("/api/users", d.admin(d.users))
     app.router.add_get("/api/users/{user_id}", d.admin(d.user))
     app.router.add_post("/api/users/{user_id}/credit", d.admin(d.credit))
+    app.router.add_get("/api/audit", d.admin(AuditView(ledger).list))
     return app
 
 

@@ -7,7 +7,7 @@ from dataclasses import fields
 from typing import Any
 
 from economy.amounts import MAX_AMOUNT, MAX_USER_ID
-from economy.models import Conversion, Earning, Entry, Purchase
+from economy.models import Conversion, Earning, Entry, Gift, Purchase
 from web.body import MAX_BODY, MONEY_PATTERN
 from web.problems import PROBLEMS, TYPE_BASE
 
@@ -27,9 +27,10 @@ BALANCE = {
     "user_id": INT, "xp": INT, "tokens": INT, "credit_quota": MONEY, "credit_used": MONEY,
     "credit_available": MONEY, "vip": {"type": "boolean"}, "badge": {"type": "boolean"},
     "boost_until": NULLABLE_INT, "dm_until": NULLABLE_INT, "content": {"type": "array", "items": {"type": "string"}},
+    "streak": INT, "freezes": INT, "claimed_today": {"type": "boolean"},
 }
 RESULTS = {
-    "earn": Earning, "convert": Conversion, "spend": Purchase,
+    "earn": Earning, "convert": Conversion, "spend": Purchase, "gift": Gift,
     "credit": {"user_id": INT, "kind": {"type": "string"}, "amount": MONEY, "quota": MONEY, "used": MONEY,
                "transfer_id": INT, "available": MONEY},
 }
@@ -41,7 +42,7 @@ REQUESTS = {
     "convert": _object({"user_id": USER_ID, "amount": {"oneOf": [AMOUNT, {"const": "all"}]}},
                        examples=[{"user_id": 42, "amount": 20}]),
     "spend": {"oneOf": [
-        _object({"user_id": USER_ID, "item": {"enum": ["vip", "boost", "badge", "dm"]}}),
+        _object({"user_id": USER_ID, "item": {"enum": ["vip", "boost", "badge", "dm", "freeze"]}}),
         _object({"user_id": USER_ID, "item": {"const": "content"},
                  "content_id": {"type": "string", "pattern": "^[A-Za-z0-9_.-]{1,40}$"}}),
     ], "examples": [{"user_id": 42, "item": "vip"}]},
@@ -49,6 +50,8 @@ REQUESTS = {
                                                      "description": "TL; a leading - lowers the quota"}},
                      examples=[{"user_id": 42, "amount": "1000.00"}]),
     "refund": _object({"user_id": USER_ID, "amount": MONEY_IN}, examples=[{"user_id": 42, "amount": "50.00"}]),
+    "gift": _object({"sender": USER_ID, "recipient": USER_ID, "amount": AMOUNT},
+                    examples=[{"sender": 42, "recipient": 43, "amount": 10}]),
 }
 SUMMARIES = {
     "earn": "Give XP (creates the user if new, without the registration bonus)",
@@ -56,6 +59,8 @@ SUMMARIES = {
     "spend": "Buy an item with tokens (vip, boost, badge, dm, or content with a content_id)",
     "quota": "Raise a credit quota (a leading - lowers it)",
     "refund": "Take an amount off the credit used",
+    "gift": "Give tokens to another user (the bot's rules: not to oneself, daily caps per sender and recipient,"
+            " a minimum membership age); the answer is the sender's balance",
 }
 
 
@@ -166,7 +171,8 @@ def document() -> dict[str, Any]:
                                     "entries": {"type": "array", "items": _from_dataclass(Entry)}}),
                 "Stats": _object({
                     **{k: INT for k in ("users", "active_users", "credit_users", "xp_issued", "xp_converted",
-                                        "xp_outstanding", "tokens_minted", "tokens_spent", "tokens_in_circulation")},
+                                        "xp_outstanding", "tokens_minted", "tokens_spent", "tokens_in_circulation",
+                                        "freeze_spent")},
                     "spent_per_item": {"type": "object", "additionalProperties": INT},
                     "credit_quota": MONEY, "credit_used": MONEY, "credit_available": MONEY}),
                 "Problem": {"type": "object", "required": ["type", "title", "status"], "properties": {

@@ -14,6 +14,8 @@ from economy.errors import (
     AlreadyExists,
     AlreadyOwned,
     EconomyError,
+    FreezeLimit,
+    GiftRefused,
     IdempotencyConflict,
     InsufficientFunds,
     InvalidAmount,
@@ -35,8 +37,8 @@ TYPE_BASE = "/api/v1/problems/"
 PROBLEMS: dict[str, tuple[int, str]] = {
     "invalid-request": (400, "The request is malformed"),
     "idempotency-key-missing": (400, "POST needs an Idempotency-Key header (1-255 visible ASCII characters)"),
-    "unauthorized": (401, "A valid API key is needed"),
-    "forbidden": (403, "This API key's scope does not allow this"),
+    "unauthorized": (401, "Valid credentials are needed (an API key; the dashboard: Telegram's initData)"),
+    "forbidden": (403, "Not allowed (the API key's scope; the dashboard: admins only)"),
     "not-found": (404, "Not found"),
     "method-not-allowed": (405, "Method not allowed"),
     "insufficient-funds": (409, "Insufficient funds"),
@@ -47,6 +49,8 @@ PROBLEMS: dict[str, tuple[int, str]] = {
     "already-claimed": (409, "Already claimed today"),
     "already-exists": (409, "Already exists"),
     "idempotency-conflict": (409, "This Idempotency-Key was used with another request"),
+    "gift-refused": (409, "The gift is not allowed (to oneself, past a daily cap, or from a new member)"),
+    "freeze-limit": (409, "The most streak freezes are held already"),
     "payload-too-large": (413, "The request body is too large"),
     "unsupported-media-type": (415, "The body must be application/json"),
     "invalid-amount": (422, "Not a valid amount"),
@@ -60,6 +64,7 @@ _REFUSALS: dict[type[EconomyError], str] = {
     QuotaBelowUsage: "quota-below-usage", NotFound: "not-found", AlreadyOwned: "already-owned",
     AlreadyClaimed: "already-claimed", AlreadyExists: "already-exists", InvalidAmount: "invalid-amount",
     InvalidInput: "invalid-input", IdempotencyConflict: "idempotency-conflict", StorageBusy: "storage-busy",
+    GiftRefused: "gift-refused", FreezeLimit: "freeze-limit",
 }
 _BY_STATUS = {404: "not-found", 405: "method-not-allowed", 413: "payload-too-large", 415: "unsupported-media-type"}
 

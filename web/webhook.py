@@ -55,11 +55,12 @@ class Webhook:
         try:
             body = json.loads(raw)
         except (ValueError, RecursionError) as exc:
-            log.warning("webhook: a body of %d bytes is not JSON: %s", len(raw), str(exc).splitlines()[0][:200])
+            log.warning("webhook: a body of %d bytes is not an update (not JSON: %s)", len(raw),
+                        str(exc).splitlines()[0][:200])
             return web.Response(status=400, text="not a Telegram update\n")
         uid = body.get("update_id") if isinstance(body, dict) else None
         if not isinstance(uid, int) or isinstance(uid, bool):
-            log.warning("webhook: a body of %d bytes has no update id", len(raw))
+            log.warning("webhook: a body of %d bytes is not an update (no update id)", len(raw))
             return web.Response(status=400, text="not a Telegram update\n")
         try:
             update = Update.model_validate(body, context={"bot": self.bot})
@@ -72,7 +73,7 @@ class Webhook:
             return web.Response(status=200)
         tries = self.tries.get(uid, 0) + 1
         try:
-            result = await self.dp.feed_update(self.bot, update, final_try=tries >= MAX_TRIES)
+            result = await self.dp.feed_update(self.bot, update, final_try=tries >= MAX_TRIES, retry=tries > 1)
             raised = False
         except Exception:
             log.exception("update %s raised; answering 500 so Telegram sends it again", uid)

@@ -12,6 +12,7 @@ import time
 from typing import Any
 
 from bot.texts import en, tr
+from economy.localdays import LocalDays
 
 CATALOGS = {"tr": tr.TEXTS, "en": en.TEXTS}
 LIMIT = 4096
@@ -47,9 +48,11 @@ def when(ts: int | None, lang: str) -> str:
 class Texts:
     """`t("key", name=...)` in one language; ints are formatted for the locale, str escaped."""
 
-    def __init__(self, lang: str) -> None:
+    def __init__(self, lang: str, days: LocalDays | None = None) -> None:
         self.lang = lang
         self.catalog = CATALOGS[lang]
+        #: the community's time zone (TIMEZONE), for times that are about its days
+        self.days = days
 
     def __call__(self, key: str, **values: Any) -> str:
         safe = {k: self._value(v) for k, v in values.items()}
@@ -69,6 +72,13 @@ class Texts:
 
     def when(self, ts: int | None) -> Raw:
         return Raw(when(ts, self.lang))
+
+    def local(self, ts: int | None) -> Raw:
+        """A time that is about the community's days (/daily, streaks, reminders), in its zone
+        with the zone shown ("2026-11-23 00:00 +03"); UTC when no zone was given."""
+        if ts is None or self.days is None:
+            return self.when(ts)
+        return Raw(html.escape(self.days.label(ts)))
 
     def item(self, code: str) -> str:
         """An item's display name (plain text, safe)."""

@@ -14,10 +14,12 @@ TEXTS = {
     "start_back": "Welcome back, <b>{name}</b>! You have <b>{xp} XP</b>.",
     "help": "<b>Commands</b>\n"
             "/balance – your XP, tokens and perks\n"
-            "/daily – daily task: {daily} XP (2x with a boost)\n"
+            "/daily – daily task: {daily} XP (2x with a boost), more on a streak\n"
             "/convert &lt;n|all&gt; – XP to tokens, 1:1\n"
             "/shop – what tokens buy\n"
-            "/buy &lt;vip|boost|badge|dm&gt;, /buy content &lt;id&gt;\n"
+            "/buy &lt;vip|boost|badge|dm|freeze&gt;, /buy content &lt;id&gt;\n"
+            "/gift &lt;user&gt; &lt;tokens&gt; – give tokens\n"
+            "/notify on|off – reminders\n"
             "/mycontent – your premium content again\n"
             "/history – your movements\n"
             "/top – top spenders\n"
@@ -77,6 +79,8 @@ TEXTS = {
     "reason_refund_content": "Refund: {title} not delivered",
     "history_note": " · 📝 {note}",
     "user_card_history": "<b>Last movements</b>",
+    "user_card_audit": "<b>Last admin actions</b>",
+    "audit_line": "{when} · {action} · {amount} · {by} ({via})",
     "history_imported": "📦 Imported from the old system: {reason}",
     "reason_legacy_open": "📦 Balance brought over from the old system",
     "reason_legacy_quota": "📦 Quota brought over from the old system",
@@ -107,7 +111,7 @@ TEXTS = {
                         " tokens were returned. You can try again from /shop.",
     "content_pending": "<b>{title}</b> is on its way; if it does not arrive, send /mycontent.",
     "already_bought": "You already bought <b>{name}</b> from this message; nothing was charged again.",
-    "buy_usage": "Usage: /buy vip, /buy boost, /buy badge, /buy dm or /buy content &lt;id&gt;. See /shop.",
+    "buy_usage": "Usage: /buy vip, /buy boost, /buy badge, /buy dm, /buy freeze or /buy content &lt;id&gt;. See /shop.",
     "mycontent_empty": "You own no premium content yet. See /shop.",
     "mycontent_title": "Your premium content ({count}):",
     "mycontent_private": "I cannot write to you privately yet: open a private chat with me, press Start, then"
@@ -155,6 +159,7 @@ TEXTS = {
     "stats_item": "{name}: {spent}",
     "stats_top": "<b>🏆 Top spenders</b>",
     "export_caption": "The whole journal ({rows} rows) as CSV.",
+    "export_audit_caption": "The audit trail ({rows} admin actions) as CSV, newest first.",
     "content_added": "Premium content <code>{id}</code> registered: {title} ({price} tokens).",
     "reply_sent": "Sent to {name}.",
     "inbox_title": "<b>Open support messages</b> ({count}) – {first}–{last}",
@@ -201,4 +206,48 @@ TEXTS = {
     "dashboard_off": "The dashboard is not set up: set DASHBOARD_URL (its public https address) and restart the bot.",
     "on_behalf_of_chat": "Please write from your own account: messages sent on behalf of"
                          " a group or channel have no wallet here.",
+    # -- streaks, gifts, reminders (issue 23) --
+    'item_freeze': 'Streak freeze',
+    'daily_streak': '🔥 Streak: day <b>{streak}</b>',
+    'daily_bonus': ' · streak bonus <b>+{bonus} XP</b>',
+    'daily_freeze_used': '🧊 {count} streak freeze(s) covered the day(s) you missed; {left} left.',
+    'daily_streak_lost': 'Your {lost}-day streak ended; a new one starts today.',
+    'daily_next': 'Next daily task: {at}',
+    'balance_streak': '🔥 Streak: {streak} days{today}',
+    'balance_streak_today': " (today's /daily done)",
+    'balance_freezes': '🧊 Streak freezes: {count} of {most}',
+    'reason_streak': 'Streak bonus, day {day}',
+    'reason_gift_out': 'Gift to {who}',
+    'reason_gift_in': 'Gift from {who}',
+    'bought_freeze': '🧊 <b>Streak freeze</b> bought for {price} tokens: you hold {held}. Each covers one missed day of /daily, used by itself. Tokens left: <b>{tokens}</b>.',
+    'freeze_limit': 'You already hold {held} streak freezes, the most allowed ({most}); nothing was charged.',
+    'gift_usage': 'Usage: /gift &lt;user&gt; &lt;tokens&gt; (a numeric id or an @username), or reply to their message in a group with /gift &lt;tokens&gt;.',
+    'gift_confirm': 'Give <b>{amount} tokens</b> to {name}? You have {tokens}.',
+    'gift_confirm_button': '✅ Give {amount}',
+    'gift_cancel_button': '✖️ Cancel',
+    'gift_cancelled': 'Gift cancelled; nothing was sent.',
+    'gift_sent': '🎁 You gave <b>{amount} tokens</b> to {name}. Tokens left: <b>{tokens}</b>. Given today: {sent} of {limit}.',
+    'gift_already': 'This gift was already given; nothing was sent again.',
+    'gift_received': '🎁 {name} gave you <b>{amount} tokens</b>. You have {tokens} tokens.',
+    'gift_not_yours': 'This button belongs to whoever asked for the gift.',
+    'gift_self': 'You cannot give tokens to yourself.',
+    'gift_bot': 'Bots cannot receive tokens.',
+    'gift_too_new': 'Gifts can be sent {limit} hours after you started the bot: {left} more hours.',
+    'gift_send_limit': 'Gifts are limited to {limit} tokens a day; you can give {left} more today.',
+    'gift_receive_limit': '{name} can receive at most {limit} tokens a day; {left} more today.',
+    'gift_receive_limit_anon': 'The recipient can receive at most {limit} tokens a day; {left} more today.',
+    'no_recipient': '{ref} has not started the bot, so they cannot receive tokens.',
+    'notify_usage': 'Reminders are <b>{state}</b>. /notify off stops them, /notify on starts them again.',
+    'notify_on': 'Reminders are on: an hour before a boost or priority DM ends, and in the evening when your streak would end.',
+    'notify_off': 'Reminders are off. /notify on starts them again.',
+    'state_on': 'on',
+    'state_off': 'off',
+    'reminder_boost': '⚡ Your task boost ends at {at}. Renew it in the /shop.',
+    'reminder_dm': '✉️ Your priority DM ends at {at}. Renew it in the /shop.',
+    'reminder_streak': '🔥 Your {streak}-day streak ends at {at} unless you do the /daily task before then.',
+    'reminder_footer': '\n<i>/notify off stops reminders.</i>',
+    'stats_gifts': '<b>🎁 Gift flows, last 7 days</b>',
+    'stats_gift_line': '<code>{sender}</code> {sender_name} → <code>{recipient}</code> {recipient_name}: {amount} tokens in {gifts} gifts',
+    'stats_gifts_none': 'No gifts in the last 7 days.',
+    'stats_freezes': 'Streak freezes: {spent}',
 }

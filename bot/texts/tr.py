@@ -14,10 +14,12 @@ TEXTS = {
     "start_back": "Tekrar hoş geldin, <b>{name}</b>! <b>{xp} XP</b>'n var.",
     "help": "<b>Komutlar</b>\n"
             "/balance – XP, token ve ayrıcalıkların\n"
-            "/daily – günlük görev: {daily} XP (boost ile 2x)\n"
+            "/daily – günlük görev: {daily} XP (boost ile 2x), seride daha fazla\n"
             "/convert &lt;n|all&gt; – XP'yi tokene çevir, 1:1\n"
             "/shop – tokenle neler alınır\n"
-            "/buy &lt;vip|boost|badge|dm&gt;, /buy content &lt;id&gt;\n"
+            "/buy &lt;vip|boost|badge|dm|freeze&gt;, /buy content &lt;id&gt;\n"
+            "/gift &lt;kullanıcı&gt; &lt;token&gt; – token hediye et\n"
+            "/notify on|off – hatırlatmalar\n"
             "/mycontent – premium içeriklerin tekrar\n"
             "/history – hareketlerin\n"
             "/top – en çok harcayanlar\n"
@@ -77,6 +79,8 @@ TEXTS = {
     "reason_refund_content": "İade: {title} iletilemedi",
     "history_note": " · 📝 {note}",
     "user_card_history": "<b>Son hareketler</b>",
+    "user_card_audit": "<b>Son yönetici işlemleri</b>",
+    "audit_line": "{when} · {action} · {amount} · {by} ({via})",
     "history_imported": "📦 Eski sistemden aktarıldı: {reason}",
     "reason_legacy_open": "📦 Eski sistemden aktarılan bakiye",
     "reason_legacy_quota": "📦 Eski sistemden aktarılan kota",
@@ -106,7 +110,7 @@ TEXTS = {
                         " edildi. /shop üzerinden yeniden deneyebilirsin.",
     "content_pending": "<b>{title}</b> yolda; gelmezse /mycontent gönder.",
     "already_bought": "<b>{name}</b> bu mesajdan zaten alındı; tekrar ücret alınmadı.",
-    "buy_usage": "Kullanım: /buy vip, /buy boost, /buy badge, /buy dm ya da /buy content &lt;id&gt;. Bkz. /shop.",
+    "buy_usage": "Kullanım: /buy vip, /buy boost, /buy badge, /buy dm, /buy freeze ya da /buy content &lt;id&gt;. Bkz. /shop.",
     "mycontent_empty": "Henüz premium içeriğin yok. Bkz. /shop.",
     "mycontent_title": "Premium içeriklerin ({count}):",
     "mycontent_private": "Sana henüz özelden yazamıyorum: benimle özel sohbet aç, Başlat'a bas, sonra orada"
@@ -155,6 +159,7 @@ TEXTS = {
     "stats_item": "{name}: {spent}",
     "stats_top": "<b>🏆 En çok harcayanlar</b>",
     "export_caption": "Tüm hareket defteri ({rows} satır), CSV.",
+    "export_audit_caption": "Denetim kaydı ({rows} yönetici işlemi), CSV, en yenisi önce.",
     "content_added": "Premium içerik <code>{id}</code> kaydedildi: {title} ({price} token).",
     "reply_sent": "{name} kullanıcısına gönderildi.",
     "inbox_title": "<b>Açık destek mesajları</b> ({count}) – {first}–{last}",
@@ -201,4 +206,48 @@ TEXTS = {
     "dashboard_off": "Panel kurulmamış: DASHBOARD_URL'i (herkese açık https adresi) ayarlayıp botu yeniden başlatın.",
     "on_behalf_of_chat": "Lütfen kendi hesabından yaz: bir grup ya da kanal adına"
                          " gönderilen mesajların burada cüzdanı yok.",
+    # -- streaks, gifts, reminders (issue 23) --
+    'item_freeze': 'Seri dondurucu',
+    'daily_streak': '🔥 Seri: <b>{streak}</b>. gün',
+    'daily_bonus': ' · seri bonusu <b>+{bonus} XP</b>',
+    'daily_freeze_used': '🧊 {count} seri dondurucu kaçırdığın gün(ler)i kapattı; {left} kaldı.',
+    'daily_streak_lost': '{lost} günlük serin bitti; bugün yeni bir seri başlıyor.',
+    'daily_next': 'Sonraki günlük görev: {at}',
+    'balance_streak': '🔥 Seri: {streak} gün{today}',
+    'balance_streak_today': ' (bugünkü /daily tamam)',
+    'balance_freezes': '🧊 Seri dondurucu: {count}/{most}',
+    'reason_streak': 'Seri bonusu, {day}. gün',
+    'reason_gift_out': 'Hediye: {who} kişisine',
+    'reason_gift_in': 'Hediye: {who} kişisinden',
+    'bought_freeze': '🧊 <b>Seri dondurucu</b> {price} tokene alındı: {held} tane var. Her biri kaçırılan bir /daily gününü kendiliğinden kapatır. Kalan token: <b>{tokens}</b>.',
+    'freeze_limit': 'Zaten {held} seri dondurucun var, en fazla {most} olabilir; ücret alınmadı.',
+    'gift_usage': 'Kullanım: /gift &lt;kullanıcı&gt; &lt;token&gt; (sayısal id ya da @kullanıcıadı) ya da grupta birinin mesajına /gift &lt;token&gt; ile yanıt ver.',
+    'gift_confirm': '{name} kişisine <b>{amount} token</b> hediye edilsin mi? {tokens} tokenin var.',
+    'gift_confirm_button': '✅ {amount} ver',
+    'gift_cancel_button': '✖️ Vazgeç',
+    'gift_cancelled': 'Hediye iptal edildi; bir şey gönderilmedi.',
+    'gift_sent': '🎁 {name} kişisine <b>{amount} token</b> verdin. Kalan token: <b>{tokens}</b>. Bugün verilen: {sent}/{limit}.',
+    'gift_already': 'Bu hediye zaten verildi; tekrar gönderilmedi.',
+    'gift_received': '🎁 {name} sana <b>{amount} token</b> hediye etti. {tokens} tokenin var.',
+    'gift_not_yours': 'Bu düğme hediyeyi isteyen kişiye ait.',
+    'gift_self': 'Kendine token hediye edemezsin.',
+    'gift_bot': 'Botlar token alamaz.',
+    'gift_too_new': 'Hediye, botu başlattıktan {limit} saat sonra gönderilebilir: {left} saat kaldı.',
+    'gift_send_limit': 'Günde en fazla {limit} token hediye edilebilir; bugün {left} daha verebilirsin.',
+    'gift_receive_limit': '{name} günde en fazla {limit} token alabilir; bugün {left} daha.',
+    'gift_receive_limit_anon': 'Alıcı günde en fazla {limit} token alabilir; bugün {left} daha.',
+    'no_recipient': '{ref} botu başlatmamış, bu yüzden token alamaz.',
+    'notify_usage': 'Hatırlatmalar <b>{state}</b>. /notify off kapatır, /notify on yeniden açar.',
+    'notify_on': 'Hatırlatmalar açık: boost ya da öncelikli DM bitmeden bir saat önce, serin bitecekken de akşam.',
+    'notify_off': 'Hatırlatmalar kapalı. /notify on yeniden açar.',
+    'state_on': 'açık',
+    'state_off': 'kapalı',
+    'reminder_boost': "⚡ Görev boost'un {at} saatinde bitiyor. /shop'tan yenileyebilirsin.",
+    'reminder_dm': "✉️ Öncelikli DM'in {at} saatinde bitiyor. /shop'tan yenileyebilirsin.",
+    'reminder_streak': '🔥 {streak} günlük serin {at} saatinde bitecek; o zamana kadar /daily görevini yap.',
+    'reminder_footer': '\n<i>/notify off hatırlatmaları kapatır.</i>',
+    'stats_gifts': '<b>🎁 Hediye akışları, son 7 gün</b>',
+    'stats_gift_line': '<code>{sender}</code> {sender_name} → <code>{recipient}</code> {recipient_name}: {gifts} hediyede {amount} token',
+    'stats_gifts_none': 'Son 7 günde hediye yok.',
+    'stats_freezes': 'Seri dondurucu: {spent}',
 }

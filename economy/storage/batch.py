@@ -52,6 +52,8 @@ _values = attrgetter(*WALLET_COLUMNS)
 _INDEXED = tuple(WALLET_COLUMNS.index(c) for c in ("credit_credits", "credit_used"))
 _indexed = itemgetter(*_INDEXED)
 _TOKEN_DEBITS = WALLET_COLUMNS.index("token_debits")
+#: tokens given away as gifts are debits but not spending (top spenders rank what was spent)
+_TOKENS_GIVEN = WALLET_COLUMNS.index("tokens_given")
 _PLAIN = tuple(i for i in range(len(WALLET_COLUMNS)) if i not in _INDEXED)
 _ALL = tuple(range(len(WALLET_COLUMNS)))
 _UPDATE = {
@@ -264,8 +266,9 @@ class Tx:
                 continue
             cols = _ALL if _indexed(now) != _indexed(stored) else _PLAIN
             shapes[cols].append((*_UPDATE[cols][1](now), user_id))
-            if now[_TOKEN_DEBITS] != stored[_TOKEN_DEBITS]:
-                top[user_id] = now[_TOKEN_DEBITS]
+            spent = now[_TOKEN_DEBITS] - now[_TOKENS_GIVEN]
+            if spent != stored[_TOKEN_DEBITS] - stored[_TOKENS_GIVEN]:
+                top[user_id] = spent
             written[user_id] = now
         for cols, params in shapes.items():
             if params:
@@ -275,7 +278,7 @@ class Tx:
         self._stored.update(written)  # only once the database has taken all of it
 
     async def _merge_top(self, spent: dict[int, int]) -> None:
-        """Keep `top_spenders` exactly the TOP_KEEP biggest: token debits only ever grow, so
+        """Keep `top_spenders` exactly the TOP_KEEP biggest: tokens spent only ever grow, so
         the new top is found among the old top and the wallets that just spent."""
         old = dict(await self.db.execute("SELECT user_id, spent FROM top_spenders"))
         if len(old) >= TOP_KEEP:  # only who now beats the last place, or already had one, matters

@@ -223,9 +223,10 @@ class PgDb:
             " AND table_name = ? ORDER BY ordinal_position", (table,))]
 
     async def reset_sequences(self) -> None:
-        """Support message ids come from a sequence: move it past the rows copied in."""
-        await self.execute("SELECT setval(pg_get_serial_sequence('support_messages', 'id'),"
-                           " GREATEST((SELECT MAX(id) FROM support_messages), 1))")
+        """Support message and audit ids come from sequences: move them past the rows copied in."""
+        for table in ("support_messages", "audit"):
+            await self.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'),"
+                               f" GREATEST((SELECT MAX(id) FROM {table}), 1))")
 
     async def rebuild(self, ledger_tables: set[str]) -> None:
         await rebuild(self, ledger_tables)

@@ -35,7 +35,12 @@ def account_id(user_id: int, n: int) -> int:
 ACCOUNT_COLUMNS = {n: (name, f"{name}_debits", f"{name}_credits") for n, (name, _) in USER_ACCOUNTS.items()}
 BALANCE_COLUMNS = tuple(column for columns in ACCOUNT_COLUMNS.values() for column in columns)
 PERK_COLUMNS = {"vip": "vip_since", "badge": "badge_since", "boost": "boost_until", "dm": "dm_until"}
-WALLET_COLUMNS = (*BALANCE_COLUMNS, *PERK_COLUMNS.values(), "last_daily_day", "last_transfer", "transfers")
+#: Since v8 /daily keeps the time of the last claim (`daily_at`, compared as local days: see
+#: economy/localdays.py), the streak it is on and the streak freezes held, instead of a UTC day.
+#: `tokens_given`: the part of token_debits that went out as gifts (not spending: top spenders
+#: rank token_debits - tokens_given).
+STREAK_COLUMNS = ("daily_at", "streak", "freezes", "tokens_given")
+WALLET_COLUMNS = (*BALANCE_COLUMNS, *PERK_COLUMNS.values(), *STREAK_COLUMNS, "last_transfer", "transfers")
 #: How many of the biggest spenders `top_spenders` keeps (the most /top can ask for).
 TOP_KEEP = 50
 
@@ -61,6 +66,71 @@ LEGACY_KINDS = ("legacy_open", "legacy_quota", "legacy_used")
 #: given up (`failed`, with the reason: the user blocked the bot, Telegram refused it). Only a
 #: pending row may change; rows are kept.
 NOTICE_STATES = ("pending", "sent", "failed")
+
+
+#: Through what an audited action came (economy/audit.py).
+AUDIT_VIAS = ("bot", "dashboard", "api", "cli")
+
+
+#: Issue 23's system accounts: what streak freezes earn, and gifts on their way (a gift is one
+#: movement written as two journal lines, sender -> GIFTS -> recipient, so each side's history
+#: shows it; the account is back at zero after every gift).
+FREEZE_REVENUE, GIFTS = -15, -16
+ENGAGE_ACCOUNTS = {FREEZE_REVENUE: ("revenue:freeze", "TOKEN"), GIFTS: ("gifts", "TOKEN")}
+#: The journal kinds of a gift's two lines, and of a streak bonus (ref `streak:<day>`).
+GIFT_OUT, GIFT_IN, STREAK = "gift_out", "gift_in", "streak"
+#: The reminders the scheduler sends (bot/reminders.py), and what became of each: recorded
+#: `pending` before it is sent, then `sent`, `failed` (Telegram refused it for good) or `lost`
+#: (its worker died during the send: never sent again, so never twice).
+REMINDER_KINDS = ("boost", "dm", "streak")
+REMINDER_STATES = ("pending", "sent", "failed", "lost")
+#: The daily claims made before v9 were kept as a UTC day; their time is the journal's.
+DAILY_AT = (
+    "UPDATE wallets SET daily_at = j.at, streak = 1 FROM (SELECT user_id, MAX(ts) AS at FROM transfers"
+    " WHERE kind = 'earn' AND ref = 'daily' AND user_id IS NOT NULL GROUP BY user_id) AS j"
+    " WHERE wallets.user_id = j.user_id AND wallets.last_daily_day IS NOT NULL"
+)
+#: A claim whose journal line is missing: the last second of its UTC day (never paid twice).
+DAILY_AT_FALLBACK = ("UPDATE wallets SET daily_at = last_daily_day * 86400 + 86399, streak = 1"
+                      " WHERE last_daily_day IS NOT NULL AND daily_at IS NULL")
+
+
+def engage_tables(kind_int: str, options: str) -> str:
+    """v9's new tables in either dialect (`kind_int`: INTEGER or BIGINT; `options`: the table
+    options, ' STRICT' on SQLite)."""
+    kinds = ", ".join(f"'{k}'" for k in REMINDER_KINDS)
+    states = ", ".join(f"'{s}'" for s in REMINDER_STATES)
+    return f"""
+        CREATE TABLE gifts (
+            transfer_id {kind_int} PRIMARY KEY,
+            sender {kind_int} NOT NULL REFERENCES users(user_id),
+            recipient {kind_int} NOT NULL REFERENCES users(user_id),
+            amount {kind_int} NOT NULL CHECK (amount > 0),
+            sender_day {kind_int} NOT NULL,
+            created_at {kind_int} NOT NULL,
+            CHECK (sender <> recipient)
+        ){options};
+        CREATE INDEX gifts_sent ON gifts(sender, sender_day);
+        CREATE INDEX gifts_received ON gifts(recipient, sender_day);
+        CREATE INDEX gifts_recent ON gifts(created_at);
+        CREATE TABLE reminders (
+            kind TEXT NOT NULL CHECK (kind IN ({kinds})),
+            user_id {kind_int} NOT NULL REFERENCES users(user_id),
+            ref {kind_int} NOT NULL,
+            state TEXT NOT NULL CHECK (state IN ({states})),
+            claimed_at {kind_int} NOT NULL,
+            claimed_by TEXT NOT NULL,
+            message_id {kind_int},
+            reason TEXT NOT NULL DEFAULT '',
+            updated_at {kind_int} NOT NULL,
+            PRIMARY KEY (kind, user_id, ref),
+            CHECK ((state = 'sent') = (message_id IS NOT NULL))
+        ){options};
+        CREATE INDEX reminders_pending ON reminders(claimed_at) WHERE state = 'pending';
+        CREATE INDEX wallets_boost ON wallets(boost_until) WHERE boost_until IS NOT NULL;
+        CREATE INDEX wallets_dm ON wallets(dm_until) WHERE dm_until IS NOT NULL;
+        CREATE INDEX wallets_streak ON wallets(daily_at) WHERE streak >= 3;
+    """
 
 
 class SchemaMismatch(RuntimeError):

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from economy.catalog import FREEZE_MAX
 from economy.storage.schema import (
-    ACCOUNT_COLUMNS, BALANCE_COLUMNS, DELIVERY_STATES, LEGACY_ACCOUNTS, NOTICE_STATES, PERK_COLUMNS,
-    SYSTEM_ACCOUNTS, TOP_KEEP, USER_ACCOUNTS, SchemaMismatch, newer,
+    ACCOUNT_COLUMNS, AUDIT_VIAS, BALANCE_COLUMNS, DAILY_AT, DAILY_AT_FALLBACK, DELIVERY_STATES, ENGAGE_ACCOUNTS,
+    LEGACY_ACCOUNTS, NOTICE_STATES, PERK_COLUMNS, SYSTEM_ACCOUNTS, TOP_KEEP, USER_ACCOUNTS, SchemaMismatch,
+    engage_tables, newer,
 )
 
 #: the connection a step gets: execute(), executemany() and executescript(), all awaited
@@ -322,9 +324,75 @@ async def _v7(db: Db) -> None:
     )
 
 
-MIGRATIONS = (_v1, _v2, _v3, _v4, _v5, _v6, _v7)
-VERSION = len(MIGRATIONS)
+async def _v8(db: Db) -> None:
+    """The audit trail (economy/audit.py): one row per admin action, written in the transaction of
+    its effect, append-only like the journal."""
+    vias = ", ".join(f"'{v}'" for v in AUDIT_VIAS)
+    await db.executescript(
+        f"""
+        CREATE TABLE audit (
+            id INTEGER PRIMARY KEY,
+            ts INTEGER NOT NULL,
+            via TEXT NOT NULL CHECK (via IN ({vias})),
+            actor_id INTEGER,
+            actor TEXT NOT NULL,
+            action TEXT NOT NULL,
+            user_id INTEGER,
+            amount INTEGER,
+            unit TEXT NOT NULL DEFAULT '',
+            before TEXT NOT NULL DEFAULT '{{}}',
+            after TEXT NOT NULL DEFAULT '{{}}',
+            note TEXT NOT NULL DEFAULT '',
+            transfer_id INTEGER
+        ) STRICT;
+        CREATE INDEX audit_user ON audit(user_id, id) WHERE user_id IS NOT NULL;
+        CREATE INDEX audit_actor ON audit(actor_id, id) WHERE actor_id IS NOT NULL;
+        CREATE INDEX audit_actor_name ON audit(actor, id);
+        CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit
+            BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
+        CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
+            BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
+        """
+    )
 
+
+async def _v9(db: Db) -> None:
+    """Issue 23: streaks and freezes on the wallet, /notify per user, gifts, reminders."""
+    await db.executescript(
+        f"""
+        ALTER TABLE wallets ADD COLUMN daily_at INTEGER;
+        ALTER TABLE wallets ADD COLUMN streak INTEGER NOT NULL DEFAULT 0 CHECK (streak >= 0);
+        ALTER TABLE wallets ADD COLUMN freezes INTEGER NOT NULL DEFAULT 0
+            CHECK (freezes BETWEEN 0 AND {FREEZE_MAX});
+        ALTER TABLE wallets ADD COLUMN tokens_given INTEGER NOT NULL DEFAULT 0
+            CHECK (tokens_given BETWEEN 0 AND token_debits);
+        ALTER TABLE users ADD COLUMN notify INTEGER NOT NULL DEFAULT 1 CHECK (notify IN (0, 1));
+        """
+    )
+    await db.execute(DAILY_AT)
+    await db.execute(DAILY_AT_FALLBACK)
+    await db.execute("ALTER TABLE wallets DROP COLUMN last_daily_day")
+    await db.executescript(engage_tables("INTEGER", " STRICT"))
+    await db.executescript(
+        """
+        CREATE TRIGGER gifts_no_update BEFORE UPDATE ON gifts
+            BEGIN SELECT RAISE(ABORT, 'gifts are kept as given'); END;
+        CREATE TRIGGER gifts_no_delete BEFORE DELETE ON gifts
+            BEGIN SELECT RAISE(ABORT, 'gifts are kept as given'); END;
+        CREATE TRIGGER reminders_final BEFORE UPDATE ON reminders WHEN OLD.state <> 'pending'
+            BEGIN SELECT RAISE(ABORT, 'a reminder outcome is final'); END;
+        CREATE TRIGGER reminders_no_delete BEFORE DELETE ON reminders
+            BEGIN SELECT RAISE(ABORT, 'reminders are kept'); END;
+        """
+    )
+    await db.executemany(
+        "INSERT INTO accounts(id, user_id, asset, name) VALUES (?, NULL, ?, ?)",
+        [(acc, asset, name) for acc, (name, asset) in ENGAGE_ACCOUNTS.items()],
+    )
+
+
+MIGRATIONS = (_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8, _v9)
+VERSION = len(MIGRATIONS)
 
 
 async def migrate(db: Db) -> int:

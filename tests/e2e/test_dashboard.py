@@ -56,13 +56,13 @@ async def test_polling_with_web_port_serves_the_dashboard(emu, tmp_path):
             async with s.get(base + "api/overview", headers=auth(data)) as r:
                 overview = await r.json()
             cli_stats = json.loads(cli(db, "stats").stdout)
-            assert overview["stats"]["credit_quota"] == 10_000 and cli_stats["credit_quota"] == "100.00"
+            assert overview["stats"]["credit_quota"] == cli_stats["credit_quota"] == "100.00"  # one convention
             assert overview["stats"]["users"] == cli_stats["users"] == 1
             mark = len(emu.telegram.sent)
             click = {"action": "raise", "amount": "50", "key": "e2e-" + "k" * 28}
             for _ in range(2):  # a double click
                 async with s.post(base + "api/users/1001/credit", headers=auth(data), json=click) as r:
-                    assert r.status == 200 and (await r.json())["quota"] == 15_000
+                    assert r.status == 200 and (await r.json())["quota"] == "150.00"
         notice = await emu.reply(NEW.id, mark, "artırıldı")
         assert notice.text == "Kredi kotan 50,00 TL artırıldı. Kalan: 150,00 TL."
         assert await proc.terminate() == 0
@@ -72,4 +72,8 @@ async def test_polling_with_web_port_serves_the_dashboard(emu, tmp_path):
     assert [s.text for s in emu.telegram.to(NEW.id)].count(notice.text) == 1
     assert json.loads(cli(db, "balance", "1001").stdout)["credit_quota"] == "150.00"
     assert cli(db, "verify").returncode == 0
+    audit = [json.loads(line) for line in cli(db, "audit").stdout.splitlines()]
+    assert [(a["action"], a["via"], a["actor_id"], a["amount"]) for a in audit] == \
+        [("quota_raise", "dashboard", ADMIN.id, "50.00"), ("quota_raise", "bot", ADMIN.id, "100.00")]  # the
+    # double click audited once, after the /quota typed in the chat
     assert data not in proc.text()  # initData is never logged

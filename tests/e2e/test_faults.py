@@ -31,7 +31,7 @@ async def test_an_html_page_and_an_undecodable_update_do_not_stop_the_poller(emu
     assert bot.proc.returncode is None
     log = bot.text()
     assert f"update {broken['update_id']} cannot be decoded" in log
-    assert "getUpdates failed (the answer was not a Bot API response)" in log
+    assert "getUpdates failed (ClientDecodeError: the answer was not a Bot API response)" in log
     assert "nginx" not in log and "Traceback" not in log
     # a restart does not meet the bad update again
     assert await bot.terminate() == 0

@@ -153,6 +153,8 @@ async def test_search_finds_a_user_and_the_list_sorts(page, site):
     assert await open_as(page, site, init_data(ADMIN_EN)) == "ready"
     rows = page.locator("#user-list .user-row")
     by_used = [u.user_id for u in (await site.ledger.search_users(order="used", per_page=10)).items]
+    # the list comes after the cards ("ready"): wait for it (on a loaded machine it can come later)
+    await until(page, "document.querySelectorAll('#user-list .user-row').length > 0")
     assert await rows.evaluate_all("rs => rs.map(r => +r.dataset.id)") == by_used
     await page.select_option("#sort", "available")
     by_available = [u.user_id for u in (await site.ledger.search_users(order="available", per_page=10)).items]
@@ -216,6 +218,27 @@ async def test_a_refused_action_is_explained_and_changes_nothing(page, site):
     assert await page.locator("#action-result").text_content() == \
         f"A refund cannot be more than is used: used {money(before.credit_used, 'en')}."
     assert await site.ledger.balance(1001) == before and site.notices(1001) == []
+
+
+async def test_the_audit_view_lists_admin_actions_and_filters_them(page, site):
+    from economy.audit import Actor
+    await site.ledger.grant(1003, 7, reason="<b>quiz</b>", audit_as=Actor("bot", HOSTILE, 4242))
+    await site.ledger.raise_quota(1003, 1_250, audit_as=Actor("api", "crm"))
+    assert await open_as(page, site, init_data(ADMIN_EN)) == "ready"
+    await until(page, "document.querySelectorAll('#audit-list .audit-row').length > 0")
+    await page.fill("#audit-user", "1003")
+    await until(page, "[...document.querySelectorAll('#audit-list .audit-row .name')]"
+                      ".every((n) => n.textContent.endsWith(' · 1003'))")
+    rows = page.locator("#audit-list .audit-row")
+    assert await rows.count() == 2
+    first = await rows.nth(0).inner_text()
+    assert "quota_raise" in first and "crm · api" in first and "12.50 TL" in first
+    second = await rows.nth(1).inner_text()
+    assert "grant" in second and HOSTILE in second and "<b>quiz</b>" in second and "7 XP" in second
+    assert await page.evaluate("window.pwned") is None
+    await page.fill("#audit-admin", "4242")
+    await until(page, "document.querySelectorAll('#audit-list .audit-row').length === 1")
+    assert "1 actions" in await page.locator("#audit-page").text_content()
 
 
 @pytest.mark.parametrize("case", ["forged hash", "an hour and a minute old", "not an admin", "no initData"])

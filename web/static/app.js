@@ -1,5 +1,6 @@
 /* The dashboard: launch parameters from Telegram (or the URL fragment), the theme, the figures,
-   the users and one user's card with its credit actions. Every string from the server goes in
+   the users, one user's card with its credit actions, and the admin actions (audit).
+   The server speaks /api/v1's convention: money as strings ("12.50"), errors as problem documents. Every string from the server goes in
    with textContent; nothing is ever put in as HTML. */
 "use strict";
 
@@ -42,7 +43,8 @@ function applyTheme(theme) {
 }
 
 const params = launch();
-const state = { overview: null, q: "", sort: "used", page: 0, usersAsked: 0, user: null, hpage: 0, action: null, key: null };
+const state = { overview: null, q: "", sort: "used", page: 0, usersAsked: 0, user: null, hpage: 0, action: null, key: null,
+  auditActor: "", auditUser: "", apage: 0, auditAsked: 0 };
 
 class Denied extends Error {}
 
@@ -107,9 +109,10 @@ function renderOverview(o) {
   const s = o.stats;
   document.querySelectorAll("[data-stat]").forEach((node) => {
     const key = node.dataset.stat;
+    const money = key.startsWith("credit_");
     const value = s[key];
-    node.dataset.value = String(value);
-    const shown = key.startsWith("credit_") ? Dash.money(value) : Dash.number(value);
+    node.dataset.value = String(money ? Dash.kurus(value) : value);  // kuruş, whatever the wire's form
+    const shown = money ? Dash.money(value) : Dash.number(value);
     text(node.querySelector(".value, dd"), shown);
   });
   text($("users-sub"), Dash.t("users_sub", { users: Dash.number(s.users), credit: Dash.number(s.credit_users) }));
@@ -129,6 +132,25 @@ function renderOverview(o) {
     li.appendChild(make("span", "num", Dash.number(p.spent) + " " + Dash.t("token_unit")));
     li.dataset.id = String(p.id);
     top.appendChild(li);
+  });
+  renderGifts(o.gifts || []);
+}
+
+/* Gift flows of the last 7 days, biggest first: who funnels tokens to whom. */
+function renderGifts(flows) {
+  const list = $("gifts");
+  clear(list);
+  if (!flows.length) list.appendChild(make("li", "empty hint", Dash.t("gifts_empty")));
+  flows.forEach((f) => {
+    const li = make("li", "row");
+    const who = make("span", "who");
+    who.appendChild(make("span", "name", (f.sender_name || String(f.sender)) + " → " +
+                                          (f.recipient_name || String(f.recipient))));
+    who.appendChild(make("span", "hint", f.sender + " → " + f.recipient + " · " +
+                                         Dash.t("gifts_count", { n: Dash.number(f.gifts) })));
+    li.appendChild(who);
+    li.appendChild(make("span", "num", Dash.number(f.amount) + " " + Dash.t("token_unit")));
+    list.appendChild(li);
   });
 }
 
@@ -177,7 +199,8 @@ async function loadUsers() {
     fig.appendChild(make("span", "hint", Dash.money(u.used) + " / " + Dash.money(u.quota)));
     const meter = make("span", "meter");
     const fill = make("span", "fill");
-    fill.style.width = (u.quota ? Math.min(100, (100 * u.used) / u.quota) : 0).toFixed(1) + "%";
+    const quota = Dash.kurus(u.quota);
+    fill.style.width = (quota ? Math.min(100, (100 * Dash.kurus(u.used)) / quota) : 0).toFixed(1) + "%";
     meter.appendChild(fill);
     fig.appendChild(meter);
     b.appendChild(fig);
@@ -222,8 +245,9 @@ function renderUser(u) {
   text($("u-meta"), meta.join(" · "));
   for (const node of $("u-figures").querySelectorAll("[data-f]")) {
     const f = node.dataset.f;
-    node.dataset.value = String(u[f]);
-    text(node.querySelector("dd"), ["quota", "used", "available"].includes(f) ? Dash.money(u[f]) : Dash.number(u[f]));
+    const money = ["quota", "used", "available"].includes(f);
+    node.dataset.value = String(money ? Dash.kurus(u[f]) : u[f]);
+    text(node.querySelector("dd"), money ? Dash.money(u[f]) : Dash.number(u[f]));
   }
   const perks = $("u-perks");
   clear(perks);
@@ -321,17 +345,67 @@ async function confirmAction() {
     result.classList.add("good");
     closeConfirm();
     $("amount").value = "";
-    await Promise.all([loadUser(userId, 0), loadOverview(), loadUsers()]);
+    await Promise.all([loadUser(userId, 0), loadOverview(), loadUsers(), loadAudit()]);
   } else {
+    /* A problem document as /api/v1 sends it: `refusal` names a ledger refusal, its figures are
+       extension members (money as strings). */
     const d = r.data || {};
-    const key = "err_" + (d.error || "other");
+    const why = d.refusal || d.title || r.status;
     const figures = {};
-    for (const f of ["quota", "used", "amount"]) if (typeof d[f] === "number") figures[f] = Dash.money(d[f]);
-    const message = Dash.t(key, { ...figures, error: d.error || r.status });
-    text(result, message.startsWith("err_") ? Dash.t("err_other", { error: d.error || r.status }) : message);
+    for (const f of ["quota", "used", "amount"]) if (d[f] !== undefined) figures[f] = Dash.money(d[f]);
+    const message = Dash.t("err_" + (d.refusal || "other"), { ...figures, error: why });
+    text(result, message.startsWith("err_") ? Dash.t("err_other", { error: why }) : message);
     result.classList.add("bad");
     closeConfirm();
   }
+}
+
+/* -- the audit trail: who did what to whom, newest first, by admin or user, paged -- */
+function figuresText(f) {
+  const parts = [];
+  if (f.quota !== undefined) parts.push(Dash.t("quota") + " " + Dash.money(f.quota));
+  if (f.used !== undefined) parts.push(Dash.t("used") + " " + Dash.money(f.used));
+  if (f.xp !== undefined) parts.push("XP " + Dash.number(f.xp));
+  if (f.tokens !== undefined) parts.push(Dash.t("tokens") + " " + Dash.number(f.tokens));
+  return parts.join(", ");
+}
+
+function amountText(a) {
+  if (a.amount === null || a.amount === undefined) return "";
+  if (a.unit === "TL") return Dash.money(a.amount);
+  return Dash.number(a.amount) + " " + (a.unit === "tokens" ? Dash.t("token_unit") : a.unit);
+}
+
+async function loadAudit() {
+  const query = new URLSearchParams({ actor: state.auditActor, user: state.auditUser, page: String(state.apage) });
+  const asked = ++state.auditAsked;
+  const r = await api("api/audit?" + query);
+  if (asked !== state.auditAsked) return;
+  const list = $("audit-list");
+  clear(list);
+  if (!r.ok) {
+    list.appendChild(make("li", "empty hint", (r.data && r.data.detail) || Dash.t("failed")));
+    return;
+  }
+  if (!r.data.entries.length) list.appendChild(make("li", "empty hint", Dash.t("audit_empty")));
+  for (const a of r.data.entries) {
+    const li = make("li", "row audit-row");
+    li.dataset.id = String(a.id);
+    const what = make("span", "who");
+    what.appendChild(make("span", "name", a.action + (a.user_id !== null ? " · " + a.user_id : "")));
+    what.appendChild(make("span", "hint", Dash.when(a.ts) + " · " + Dash.t("audit_by", { actor: a.actor, via: a.via })));
+    const change = Object.keys(a.after).length
+      ? Dash.t("audit_change", { before: figuresText(a.before) || "-", after: figuresText(a.after) }) : "";
+    const note = [change, a.note].filter(Boolean).join(" · ");
+    if (note) what.appendChild(make("span", "hint note", note));
+    li.appendChild(what);
+    li.appendChild(make("span", "num", amountText(a)));
+    list.appendChild(li);
+  }
+  state.apage = r.data.page;
+  text($("audit-page"), Dash.t("apage", { page: r.data.page + 1, pages: r.data.pages, total: Dash.number(r.data.total) }));
+  $("audit-prev").disabled = r.data.page === 0;
+  $("audit-next").disabled = r.data.page + 1 >= r.data.pages;
 }
 
 function guarded(fn) {
@@ -353,6 +427,20 @@ function wire() {
   document.querySelectorAll("[data-action]").forEach((b) => b.addEventListener("click", () => ask(b.dataset.action)));
   $("confirm-yes").addEventListener("click", guarded(confirmAction));
   $("confirm-no").addEventListener("click", closeConfirm);
+  let auditTimer = null;
+  const auditFilter = () => {
+    clearTimeout(auditTimer);
+    auditTimer = setTimeout(guarded(() => {
+      state.auditActor = $("audit-admin").value.trim();
+      state.auditUser = $("audit-user").value.trim();
+      state.apage = 0;
+      return loadAudit();
+    }), 250);
+  };
+  $("audit-admin").addEventListener("input", auditFilter);
+  $("audit-user").addEventListener("input", auditFilter);
+  $("audit-prev").addEventListener("click", guarded(() => { state.apage -= 1; return loadAudit(); }));
+  $("audit-next").addEventListener("click", guarded(() => { state.apage += 1; return loadAudit(); }));
   let resize = null;
   window.addEventListener("resize", () => { clearTimeout(resize); resize = setTimeout(drawCharts, 150); });
   setInterval(() => { if (document.visibilityState === "visible" && state.overview) guarded(loadOverview)(); }, 30000);
@@ -375,6 +463,7 @@ async function start() {
   wire();
   await loadOverview();
   await loadUsers();
+  await loadAudit();
 }
 
 start().catch(failed);

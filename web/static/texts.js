@@ -26,6 +26,9 @@ Dash.TEXTS = {
     spent_tokens: "Harcanan",
     top: "En çok harcayanlar",
     top_empty: "Henüz harcama yok.",
+    gifts: "Hediye akışları (7 gün)",
+    gifts_empty: "Son 7 günde hediye yok.",
+    gifts_count: "{n} hediye",
     users: "Kredili kullanıcılar",
     search: "Ara: id, @kullanıcı adı ya da isim",
     sort_used: "Kullanılana göre",
@@ -68,6 +71,13 @@ Dash.TEXTS = {
     err_other: "İşlem yapılamadı ({error}).",
     history: "Hareketler",
     history_empty: "Hareket yok.",
+    audit: "Yönetici işlemleri",
+    audit_admin: "Yönetici: id, API anahtarı ya da cli",
+    audit_user: "Kullanıcı id",
+    audit_empty: "Kayıt yok.",
+    apage: "Sayfa {page}/{pages} · {total} işlem",
+    audit_by: "{actor} · {via}",
+    audit_change: "önce {before} → sonra {after}",
     reason_registration: "Kayıt bonusu",
     reason_daily: "Günlük görev",
     reason_grant: "Ödül",
@@ -110,6 +120,9 @@ Dash.TEXTS = {
     spent_tokens: "Spent",
     top: "Top spenders",
     top_empty: "Nobody has spent anything yet.",
+    gifts: "Gift flows (7 days)",
+    gifts_empty: "No gifts in the last 7 days.",
+    gifts_count: "{n} gifts",
     users: "Users with credit",
     search: "Search: id, @username or name",
     sort_used: "By used",
@@ -152,6 +165,13 @@ Dash.TEXTS = {
     err_other: "That did not work ({error}).",
     history: "History",
     history_empty: "No entries.",
+    audit: "Admin actions",
+    audit_admin: "Admin: id, API key or cli",
+    audit_user: "User id",
+    audit_empty: "No actions.",
+    apage: "Page {page}/{pages} · {total} actions",
+    audit_by: "{actor} · {via}",
+    audit_change: "before {before} → after {after}",
     reason_registration: "Registration bonus",
     reason_daily: "Daily task",
     reason_grant: "Reward",
@@ -188,8 +208,19 @@ Dash.number = function (n) {
   return (n < 0 ? "-" : "") + digits;
 };
 
-/* Kuruş as the bot writes TL: 123456 -> "1.234,56 TL" (tr) or "1,234.56 TL" (en). */
-Dash.money = function (kurus) {
+/* Money as the server sends it, a string with two decimals as /api/v1 does ("-1234.56"), in
+   kuruş (-123456); a number is taken as kuruş already. */
+Dash.kurus = function (value) {
+  if (typeof value === "number") return value;
+  const m = /^(-?)([0-9]+)\.([0-9]{2})$/.exec(String(value));
+  if (!m) return NaN;
+  const k = Number(m[2]) * 100 + Number(m[3]);
+  return m[1] ? -k : k;
+};
+
+/* TL as the bot writes it: "1234.56" (or kuruş 123456) -> "1.234,56 TL" (tr) or "1,234.56 TL" (en). */
+Dash.money = function (value) {
+  const kurus = Dash.kurus(value);
   const sign = kurus < 0 ? "-" : "";
   const abs = Math.abs(kurus);
   const cents = String(abs % 100).padStart(2, "0");
