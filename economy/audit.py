@@ -97,9 +97,10 @@ async def record(tx: Any, actor: Actor, action: str, *, user_id: int | None = No
            note: str = "", transfer_id: int | None = None) -> int:
     """Write one audit row in the operation's transaction (`tx`: economy.storage.Tx); return its
     id. Called last in an operation, after every check, so a refusal has written nothing."""
-    return (await tx.write(_INSERT, (tx.now, actor.via, actor.id, clean_text(actor.name)[:64], action, user_id, amount, unit,
-                       json.dumps(before or {}, sort_keys=True), json.dumps(after or {}, sort_keys=True),
-                       clean_text(note)[:MAX_NOTE], transfer_id))).fetchone()[0]
+    row = await tx.write(_INSERT, (tx.now, actor.via, actor.id, clean_text(actor.name)[:64], action, user_id, amount,
+                                   unit, json.dumps(before or {}, sort_keys=True),
+                                   json.dumps(after or {}, sort_keys=True), clean_text(note)[:MAX_NOTE], transfer_id))
+    return row.fetchone()[0]  # type: ignore[no-any-return]
 
 
 # -- reads --
@@ -172,14 +173,16 @@ async def after_id(db: Any, flt: AuditFilter, before: int | None, limit: int) ->
     if before is not None:
         where += (" AND " if where else " WHERE ") + "id < ?"
         params.append(before)
-    rows = (await db.execute(f"SELECT {_COLUMNS} FROM audit{where} ORDER BY id DESC LIMIT ?", (*params, limit))).fetchall()
+    rows = (await db.execute(f"SELECT {_COLUMNS} FROM audit{where} ORDER BY id DESC LIMIT ?",
+                             (*params, limit))).fetchall()
     return [_entry(r) for r in rows]
 
 
 async def check(db: Any) -> list[str]:
     """verify's look at the trail: every transfer an audit row names exists."""
     problems = []
-    for aid, tid in await db.execute("SELECT a.id, a.transfer_id FROM audit a LEFT JOIN transfers t ON t.id = a.transfer_id"
+    for aid, tid in await db.execute("SELECT a.id, a.transfer_id FROM audit a"
+                                     " LEFT JOIN transfers t ON t.id = a.transfer_id"
                                " WHERE a.transfer_id IS NOT NULL AND t.id IS NULL ORDER BY a.id LIMIT 10"):
         problems.append(f"audit row {aid} names transfer {tid}, which does not exist")
     return problems

@@ -24,7 +24,6 @@ from pathlib import Path
 
 from economy.storage import redact_url, snapshot
 from economy.storage.snapshot import PG_DUMP_HINT
-from economy.storage.snapshot import without_password as _without_password
 
 log = logging.getLogger(__name__)
 

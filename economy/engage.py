@@ -63,8 +63,9 @@ async def buy_freeze(tx: Tx, cat: Catalog, user_id: int) -> Purchase:
 
 
 async def _given(tx: Tx, column: str, user_id: int, day: int) -> int:
-    return int((await tx.db.execute(f"SELECT COALESCE(SUM(amount), 0) FROM gifts WHERE {column} = ? AND sender_day = ?",
-                             (user_id, day))).fetchone()[0])
+    return int((await tx.db.execute(f"SELECT COALESCE(SUM(amount), 0) FROM gifts WHERE {column} = ?"
+                                    " AND sender_day = ?",
+                                    (user_id, day))).fetchone()[0])
 
 
 async def gift(tx: Tx, cat: Catalog, sender: int, recipient: int, amount: int) -> Gift:
@@ -97,7 +98,8 @@ async def gift(tx: Tx, cat: Catalog, sender: int, recipient: int, amount: int) -
     into = await tx.transfer(GIFT_IN, "TOKEN", GIFTS, account_id(recipient, TOKEN), amount, recipient, f"gift:{sender}")
     await tx.write("INSERT INTO gifts VALUES (?, ?, ?, ?, ?, ?)", (out.id, sender, recipient, amount, day, tx.now))
     # The recipient is told by a notice kept with the gift (sent after the commit, or by the sweep).
-    name, username = (await tx.db.execute("SELECT first_name, username FROM users WHERE user_id = ?", (sender,))).fetchone()
+    name, username = (await tx.db.execute("SELECT first_name, username FROM users WHERE user_id = ?",
+                                          (sender,))).fetchone()
     data = {"amount": amount, "tokens": into.credit_balance, "name": name or (f"@{username}" if username else ""),
             "sender": sender}
     await tx.write("INSERT INTO notices(transfer_id, user_id, kind, data, state, claimed_at, claimed_by, updated_at)"

@@ -72,7 +72,8 @@ async def _insert_new(db: Any, into: str, rows: Sequence[tuple[Any, ...]], retur
     return written
 
 
-async def _users(rows: list[tuple[str, int, tuple[Any, ...]]], audit_as: Actor | None, tx: Tx) -> tuple[set[int], int]:
+async def _users(rows: list[tuple[str, int, tuple[Any, ...]]], audit_as: Actor | None,
+                 tx: Tx) -> tuple[set[int], int]:
     """Bring in these users' opening balances and quotas (those not brought in before), each
     recorded in legacy_imports; return the users written and how many rows were already in."""
     tx.dirty = True

@@ -204,6 +204,6 @@ async def test_backup_function_refuses_nothing_there(tmp_path):
 
 
 def test_the_password_reaches_pg_dump_through_the_environment_only():
-    from economy.backup import _without_password
+    from economy.storage.snapshot import without_password as _without_password
     url, env = _without_password("postgresql://bot:s3cr%40t@db.example:5432/economy?sslmode=require")
     assert url == "postgresql://bot@db.example:5432/economy?sslmode=require" and env["PGPASSWORD"] == "s3cr@t"
