@@ -216,11 +216,13 @@ async def _drop_gone(src: Ledger, dst: Ledger, table: str, batch: int, marker: s
 
 
 def after_copy(db: Any) -> None:
-    """PostgreSQL hands out support message ids from a sequence: move it past the copied ones."""
+    """PostgreSQL hands out support message and broadcast ids from sequences: move them past the
+    copied ones."""
     import sqlite3
     if not isinstance(db, sqlite3.Connection):
-        db.execute("SELECT setval(pg_get_serial_sequence('support_messages', 'id'),"
-                   " GREATEST((SELECT MAX(id) FROM support_messages), 1))")
+        for table in ("support_messages", "broadcasts"):
+            db.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'),"
+                       f" GREATEST((SELECT MAX(id) FROM {table}), 1))")
 
 
 async def compare(src: Ledger, read_target: Any, batch: int) -> list[str]:
