@@ -16,11 +16,13 @@ from aiogram.exceptions import TelegramBadRequest, TelegramUnauthorizedError
 from bot import console
 from bot.app import poll, purge_keys_every, start, tune_gc, until_stopped
 from bot.config import Settings
+from bot.broadcast import Broadcaster
 from bot.delivery import Deliveries
 from bot.factory import build_bot
 from bot.factory import build_dispatcher as _build_dispatcher
 from bot.middlewares import RETRY
 from economy import Ledger
+from economy.broadcasts import Broadcasts
 from handlers import routers
 from handlers.admin import credit_notifier
 from web import dashboard
@@ -36,7 +38,10 @@ def build_dispatcher(settings: Settings, ledger: Ledger, metrics: Metrics | None
                      sole_worker: bool = True) -> Dispatcher:
     """`sole_worker`: False when webhook instances may share the database."""
     outer = [metrics.update_middleware()] if metrics is not None else []
-    return _build_dispatcher(settings, ledger, routers(settings.admin_ids), outer, sole_worker=sole_worker)
+    dp = _build_dispatcher(settings, ledger, routers(settings.admin_ids), outer, sole_worker=sole_worker)
+    dp["broadcaster"] = Broadcaster(Broadcasts(ledger, settings.default_language), rate=settings.broadcast_rate,
+                                    sole=sole_worker, default_language=settings.default_language)
+    return dp
 
 
 def web_installers(settings: Settings, ledger: Ledger, bot: Bot, deliveries: Deliveries) -> list[Installer]:
@@ -64,6 +69,11 @@ async def run(settings: Settings, web: WebSettings) -> int:
     server: WebServer | None = None
     purger: asyncio.Task[None] | None = None
     sweeper: asyncio.Task[None] | None = None
+    resumer: asyncio.Task[None] | None = None
+    broadcaster: Broadcaster = dp["broadcaster"]
+    # Broadcasts go through a bot of their own: no RetryAfter session middleware there, so a
+    # 429 reaches the broadcast's pace and holds every send, not only the chat that drew it.
+    broadcaster.bot = build_bot(settings, retry_after=False)
     try:
         if await start(bot, ledger, settings, stop) is None:
             return 0
@@ -71,6 +81,8 @@ async def run(settings: Settings, web: WebSettings) -> int:
         # Deliveries and notices nobody finished (a crash, an error, a refused record): settled
         # by this process in either mode, not only when Telegram redelivers their update.
         sweeper = asyncio.create_task(dp["deliveries"].sweep_every(bot, stop))
+        # Broadcasts a crash or a restart interrupted (or another instance left) go on.
+        resumer = asyncio.create_task(broadcaster.resume_every(bot, stop))
         webhook = Webhook(bot, dp, web.webhook_secret, lambda outcome: outcome == RETRY) \
             if web.webhook_url and web.webhook_secret else None
         health = Health(ledger, webhook)
@@ -108,13 +120,15 @@ async def run(settings: Settings, web: WebSettings) -> int:
         log.error("Telegram refused the webhook (%s): check WEBHOOK_URL", exc.message)
         return 2
     finally:
-        for task in (purger, sweeper):
+        for task in (purger, sweeper, resumer):
             if task is not None:
                 task.cancel()
                 await asyncio.gather(task, return_exceptions=True)
         if server is not None:
             await server.stop()
         await dp["deliveries"].close()  # one last try to record what the database refused
+        await broadcaster.close()
+        await broadcaster.bot.session.close()
         await bot.session.close()
         await ledger.close()
 

@@ -31,11 +31,18 @@ class InboxPage(CallbackData, prefix="i"):
     offset: int
 
 
+class Cast(CallbackData, prefix="bc"):
+    """A broadcast's button: s(end) or c(ancel) its preview, x: cancel it while it is sent."""
+
+    action: str
+    id: int
+
+
 #: Largest position a list button may carry.
 MAX_OFFSET = 10**7
 FACTORIES: dict[str, type[CallbackData]] = {f.__prefix__: f for f in (Menu, Buy, Convert, HistoryPage, UsersPage,
-                                                                       InboxPage)}
-ADMIN_ONLY = frozenset({UsersPage.__prefix__, InboxPage.__prefix__})
+                                                                       InboxPage, Cast)}
+ADMIN_ONLY = frozenset({UsersPage.__prefix__, InboxPage.__prefix__, Cast.__prefix__})
 MENU_ACTIONS = ("balance", "daily", "shop", "convert", "history", "top")
 
 
@@ -55,5 +62,7 @@ def parse(data: str | None, *, admin: bool) -> CallbackData | None:
     if isinstance(parsed, HistoryPage) and not 0 <= parsed.page < 10**6:
         return None
     if isinstance(parsed, (UsersPage, InboxPage)) and not 0 <= parsed.offset < MAX_OFFSET:
+        return None
+    if isinstance(parsed, Cast) and (parsed.action not in ("s", "c", "x") or not 0 < parsed.id < 2**53):
         return None
     return parsed

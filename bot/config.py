@@ -31,6 +31,8 @@ class Settings:
     throttle_per_minute: int = 30
     #: the dashboard Mini App's public https address (None: no /dashboard button, no menu button)
     dashboard_url: str | None = None
+    #: broadcasts: messages a second at most, overall (Telegram's limit is about 30)
+    broadcast_rate: int = 25
 
     def __repr__(self) -> str:  # never print the token
         return f"Settings(admins={sorted(self.admin_ids)}, db={redact_url(self.database_url)!r}, api={self.telegram_api_url!r})"
@@ -85,5 +87,5 @@ class Settings:
             bot_token=token, admin_ids=frozenset(admins), database_url=url, default_language=language,
             telegram_api_url=api, log_level=level, catalog=catalog,
             throttle_burst=positive("THROTTLE_BURST", 20), throttle_per_minute=positive("THROTTLE_PER_MINUTE", 30),
-            dashboard_url=dashboard,
+            dashboard_url=dashboard, broadcast_rate=positive("BROADCAST_RATE", 25),
         )

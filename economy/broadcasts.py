@@ -256,6 +256,12 @@ class Broadcasts:
         return await self.store.read(lambda db: [i for (i,) in db.execute(
             "SELECT id FROM broadcasts WHERE state = 'sending' ORDER BY id")])
 
+    async def language(self, user_id: int) -> str | None:
+        """The language Telegram last showed for a user (the admin's, for the progress)."""
+        row = await self.store.read(lambda db: db.execute("SELECT language FROM users WHERE user_id = ?",
+                                                          (user_id,)).fetchone())
+        return None if row is None else row[0]
+
     async def sent_to(self, broadcast_id: int, user_id: int) -> tuple[str, int | None] | None:
         """A recipient's (state, message id), None if not one."""
         row = await self.store.read(lambda db: db.execute(

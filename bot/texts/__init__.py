@@ -11,9 +11,9 @@ import re
 import time
 from typing import Any
 
-from bot.texts import en, tr
+from bot.texts import broadcast, en, tr
 
-CATALOGS = {"tr": tr.TEXTS, "en": en.TEXTS}
+CATALOGS = {"tr": {**tr.TEXTS, **broadcast.TR}, "en": {**en.TEXTS, **broadcast.EN}}
 LIMIT = 4096
 _TAG = re.compile(r"<[^<>]*>")
 
