@@ -25,7 +25,7 @@ from economy import Ledger
 from economy.broadcasts import Broadcasts
 from handlers import routers
 from handlers.admin import credit_notifier
-from web import dashboard
+from web import casts, dashboard
 from web.config import WebSettings
 from web.metrics import Metrics
 from web.server import Health, Installer, WebServer, build_web_app, metrics_app
@@ -44,11 +44,17 @@ def build_dispatcher(settings: Settings, ledger: Ledger, metrics: Metrics | None
     return dp
 
 
-def web_installers(settings: Settings, ledger: Ledger, bot: Bot, deliveries: Deliveries) -> list[Installer]:
+def web_installers(settings: Settings, ledger: Ledger, bot: Bot, deliveries: Deliveries,
+                   web: WebSettings | None = None) -> list[Installer]:
     """More routes for the main web app: each installer gets the aiohttp app and adds its own.
-    The admin dashboard, at /dashboard/, tells users about its credit actions through `bot`."""
+    The admin dashboard, at /dashboard/, tells users about its credit actions through `bot`;
+    its live updates and broadcasts list sit beside it at /dashboard/live/."""
     notify = credit_notifier(bot, deliveries)
-    return [lambda app: dashboard.install(app, ledger, settings, notify)]
+    web = web or WebSettings()
+    return [lambda app: dashboard.install(app, ledger, settings, notify),
+            lambda app: casts.install(app, ledger, bot_token=settings.bot_token, admins=settings.admin_ids,
+                                      default_language=settings.default_language,
+                                      token_ttl=web.live_token_ttl, heartbeat=web.live_heartbeat)]
 
 
 async def run_console(settings: Settings, stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout) -> int:
@@ -89,7 +95,7 @@ async def run(settings: Settings, web: WebSettings) -> int:
         if metrics is not None:
             app = build_web_app(ledger, metrics, health=health, webhook=webhook, webhook_path=web.webhook_path,
                                 serve_metrics=web.metrics_port is None,
-                                installers=web_installers(settings, ledger, bot, dp["deliveries"])) \
+                                installers=web_installers(settings, ledger, bot, dp["deliveries"], web)) \
                 if web.port is not None else None
             server = WebServer(web, app, metrics_app(metrics) if web.metrics_port is not None else None)
             try:
