@@ -19,11 +19,11 @@ from collections import Counter
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from economy import Ledger  # noqa: E402
-from economy.broadcasts import Broadcasts  # noqa: E402
-from tests.e2e.emulator import BotProcess, Emulator  # noqa: E402
-from tests.e2e.test_broadcast import populate  # noqa: E402
-from tests.e2e.test_e2e import ADMIN  # noqa: E402
+from economy import Ledger
+from economy.broadcasts import Broadcasts
+from tests.e2e.emulator import BotProcess, Emulator
+from tests.e2e.test_broadcast import populate
+from tests.e2e.test_e2e import ADMIN
 
 TEXT = "Benchmark broadcast"
 
@@ -43,7 +43,7 @@ async def main(args: argparse.Namespace) -> dict:
     chats: list[int] = []
     floods = 0
 
-    def seen(sent) -> None:  # noqa: ANN001
+    def seen(sent) -> None:
         if sent.method == "sendMessage" and sent.text == TEXT and sent.chat_id != ADMIN.id:
             stamps.append(time.monotonic())
             chats.append(sent.chat_id)
@@ -56,10 +56,10 @@ async def main(args: argparse.Namespace) -> dict:
         mark = len(emu.telegram.sent)
         emu.say(ADMIN, f"/broadcast all {TEXT}")
         preview = await emu.reply(ADMIN.id, mark, "recipients", timeout=120)
-        emu.tap(ADMIN, preview, [d for t, d in preview.buttons() if "Send" in t][0])
+        emu.tap(ADMIN, preview, next(d for t, d in preview.buttons() if "Send" in t))
         began = time.monotonic()
 
-        def summary():  # noqa: ANN202
+        def summary():
             return next((s for s in emu.telegram.sent[mark:] if s.chat_id == ADMIN.id
                          and ("finished" in s.text or "tamamlandı" in s.text)), None)
 

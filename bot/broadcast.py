@@ -19,10 +19,15 @@ import logging
 import time
 import uuid
 from collections.abc import Awaitable, Callable
+from functools import partial
 from typing import Any
 
 from aiogram import Bot
-from aiogram.exceptions import TelegramBadRequest, TelegramNetworkError, TelegramRetryAfter
+from aiogram.exceptions import (
+    TelegramBadRequest,
+    TelegramNetworkError,
+    TelegramRetryAfter,
+)
 from aiogram.types import InlineKeyboardMarkup, MessageEntity
 from aiohttp import ClientConnectorError
 
@@ -151,7 +156,7 @@ class Broadcaster:
                 log.warning("broadcast resume failed: %s", classify(exc).detail)
             try:
                 await asyncio.wait_for(stop.wait(), timeout=seconds)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 pass
 
     async def close(self) -> None:
@@ -191,8 +196,8 @@ class Broadcaster:
                 return
             state, message_id, reason = await self._send(bot, user_id, b)
             try:
-                await self._retrying(lambda: self.casts.record(b.id, user_id, state, message_id=message_id,
-                                                               reason=reason))
+                await self._retrying(partial(self.casts.record, b.id, user_id, state, message_id=message_id,
+                                             reason=reason))
             except StorageBusy:  # it stays `sending`: counted unknown by whoever resumes it
                 log.error("broadcast %s: the outcome for %s (%s) was not recorded", b.id, user_id, state)
 
@@ -206,7 +211,7 @@ class Broadcaster:
                 log.warning("broadcast %s: 429, every send waits %ss", b.id, exc.retry_after)
                 self.pace.pause(float(exc.retry_after))
                 continue
-            except Exception as exc:  # noqa: BLE001 - classified once (bot.failures)
+            except Exception as exc:
                 failure = classify(exc)
                 if failure.reason == BLOCKED:
                     return "blocked", None, BLOCKED
@@ -236,7 +241,7 @@ class Broadcaster:
             try:
                 await asyncio.wait_for(done.wait(), timeout=self.progress_every)
                 return
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 pass
             try:
                 now = await self.casts.take(b.id, worker=self.worker, lease=LEASE)  # renews the claim

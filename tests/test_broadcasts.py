@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from economy import InvalidInput, Ledger
+from economy.errors import Unstorable
 from economy.broadcasts import Broadcasts, version
 from tests.conftest import BACKENDS
 
@@ -90,8 +91,9 @@ async def test_a_claimed_recipient_never_goes_back(ledger) -> None:
     def back(tx):
         tx.write("UPDATE broadcast_recipients SET state = 'pending' WHERE broadcast_id = ? AND user_id = ?", (b.id, user))
 
-    with pytest.raises(Exception):
+    with pytest.raises(Unstorable) as refused:  # the database's trigger refused it
         await ledger.store.write(back, None, "back", None)
+    assert "never sent it again" in str(refused.value.__cause__)
     assert await casts.sent_to(b.id, user) == ("sending", None)
 
 

@@ -113,7 +113,7 @@ class Changes:
         async with self._changed:
             try:
                 await asyncio.wait_for(self._changed.wait_for(lambda: self.current != seen or self.closed), timeout)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 pass
             return self.current
 

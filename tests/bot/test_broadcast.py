@@ -71,7 +71,7 @@ async def test_photo_caption_and_entities(h) -> None:
     sent = await h.feed(h.updates.message(ADMIN, caption=text, media="photo", caption_entities=[
         {"type": "bot_command", "offset": 0, "length": 10}, {"type": "bold", "offset": 15, "length": 3}]))
     assert sent[0].method == "sendPhoto" and sent[0].text == "Big news"
-    method, params = [c for c in h.telegram.calls if c[0] == "sendPhoto"][-1]
+    _, params = [c for c in h.telegram.calls if c[0] == "sendPhoto"][-1]
     assert params["caption_entities"] == [{"type": "bold", "offset": 0, "length": 3}]
     await h.press(ADMIN, sent[1], h.button(sent[1], "Send"))
     done = await h.dp["broadcaster"].wait(1)
@@ -135,3 +135,16 @@ async def test_cancel_stops_between_two_sends(h) -> None:
     assert "cancelled" in h.telegram.last(ADMIN.id).text
     status = await h.say(ADMIN, "/broadcast status")
     assert "cancelled" in status and "not sent" in status
+
+
+async def test_cancel_by_command_and_stale_buttons(h) -> None:
+    await _register(h, [ADMIN, ALICE])
+    sent = await _preview(h, "/broadcast all later")
+    assert "cancelled" in await h.say(ADMIN, "/broadcast cancel 1")
+    assert "no broadcast #7" in await h.say(ADMIN, "/broadcast cancel 7")
+    await h.press(ADMIN, sent[1], h.button(sent[1], "Send"))  # Send after the cancel sends nothing
+    assert await h.dp["broadcaster"].wait(1) is None
+    assert not [s for s in h.telegram.sent if s.chat_id == ALICE.id and s.text == "later"]
+    # a user's forged button: answered, nothing done
+    forged = await h.press(ALICE, sent[1], "bc:s:1")
+    assert not [s for s in forged if s.chat_id == ALICE.id and s.text == "later"]

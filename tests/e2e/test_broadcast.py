@@ -45,14 +45,14 @@ async def test_broadcast_survives_kill_9(emu, bot, tmp_path, e2e_db) -> None:
     preview = await emu.reply(ADMIN.id, mark, "recipients", timeout=60)
     assert f"{RECIPIENTS + 1} recipients" in preview.text  # and the admin
     emu.faults["sendMessage"] = [("retry_after", 1)]  # the first send draws a 429
-    emu.tap(ADMIN, preview, [d for t, d in preview.buttons() if "Send" in t][0])
+    emu.tap(ADMIN, preview, next(d for t, d in preview.buttons() if "Send" in t))
 
     def got() -> list[int]:
         return [s.chat_id for s in emu.telegram.sent if s.method == "sendMessage" and s.text == TEXT
                 and s.chat_id != ADMIN.id]
 
     for at in (60, 200):  # kill -9 twice while it sends, restart each time
-        await emu.wait(lambda: len(got()) >= at, 60, f"{at} sent")
+        await emu.wait(lambda at=at: len(got()) >= at, 60, f"{at} sent")
         await proc.kill()
         proc = process()
         await proc.start()

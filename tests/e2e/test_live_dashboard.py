@@ -62,7 +62,7 @@ async def test_a_purchase_through_the_bot_shows_without_reload(emu, tmp_path) ->
             mark = len(emu.telegram.sent)
             emu.say(ADMIN, "/broadcast all Live news")
             preview = await emu.reply(ADMIN.id, mark, "recipients")
-            emu.tap(ADMIN, preview, [d for t, d in preview.buttons() if "Send" in t][0])
+            emu.tap(ADMIN, preview, next(d for t, d in preview.buttons() if "Send" in t))
             await until(page, "document.querySelector('#broadcast-list li[data-state=done]') !== null", timeout=10)
             counts = await page.locator("#broadcast-list li[data-state=done] .counts").text_content()
             assert "reached 2" in counts

@@ -106,7 +106,7 @@ async def test_tokens_and_changes(ledger) -> None:
 
 async def test_heartbeat_and_expiry(ledger) -> None:
     runner, base = await _serve(ledger, ttl=30, heartbeat=1)
-    live = [r for r in runner.app.on_shutdown][0].__self__
+    live = next(iter(runner.app.on_shutdown)).__self__
     try:
         async with aiohttp.ClientSession() as s:
             token = await _token(s, base)
@@ -147,7 +147,7 @@ async def test_every_instance_sees_every_change_on_postgresql(request, tmp_path)
                 for r in streams:
                     r.close()
             for runner, _ in servers:
-                live = [h for h in runner.app.on_shutdown][0].__self__
+                live = next(iter(runner.app.on_shutdown)).__self__
                 assert live.changes.listening
         finally:
             for runner, _ in servers:
