@@ -131,6 +131,9 @@ async def run(settings: Settings, web: WebSettings) -> int:
                 task.cancel()
                 await asyncio.gather(task, return_exceptions=True)
         if server is not None:
+            for served in server.plan:
+                if (live := served[0].get(casts.LIVE)) is not None:
+                    await live.close()  # open dashboards' streams end now, not after the stop's wait
             await server.stop()
         await dp["deliveries"].close()  # one last try to record what the database refused
         await broadcaster.close()

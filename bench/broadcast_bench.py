@@ -91,6 +91,9 @@ async def main(args: argparse.Namespace) -> dict:
         "rate_setting": args.rate, "most_in_any_second": busiest,
         "rate_overall": round(len(stamps) / span, 2) if span else None,
         "rate_between_pauses": round(len(stamps) / (span - paused), 2) if span > paused else None,
+        # the 403s took their slots too
+        "sends_per_s_between_pauses": round((len(stamps) + b.counts["blocked"]) / (span - paused), 2)
+        if span > paused else None,
         "seconds": round(took, 1), "state": b.state,
     }
 

@@ -18,6 +18,7 @@ import asyncio
 import logging
 import time
 import uuid
+from collections import deque
 from collections.abc import Awaitable, Callable
 from functools import partial
 from typing import Any
@@ -54,26 +55,31 @@ MAX_PAUSE = 3600.0
 
 
 class Pace:
-    """One slot every 1/rate seconds for everything this process sends in broadcasts; a 429
-    pushes every next slot past its `retry_after`."""
+    """Every send of this process's broadcasts goes through `slot()`: one at a time, at least
+    1/rate seconds after the one before as it actually left (a stalled event loop does not let
+    a backlog go at once), and never more than `rate` within one second; a 429 pushes the next
+    slot past its `retry_after`."""
 
     def __init__(self, rate: float, clock: Callable[[], float] = time.monotonic) -> None:
-        self.interval, self.clock = 1.0 / rate, clock
-        self.next = 0.0
+        self.rate, self.interval, self.clock = int(max(1, rate)), 1.0 / rate, clock
+        self.sent: deque[float] = deque(maxlen=self.rate)
         self.paused_until = 0.0
         self.pauses = 0
+        self._turn = asyncio.Lock()
 
     async def slot(self) -> None:
-        """Wait for this caller's slot; a slot a pause overtook is taken again after it (so
-        the waiting sends do not all go at the pause's end)."""
-        while True:
-            now = self.clock()
-            at = max(now, self.next, self.paused_until)
-            self.next = at + self.interval
-            if at > now:
-                await asyncio.sleep(at - now)
-            if not self.paused():
-                return
+        async with self._turn:
+            while True:
+                now = self.clock()
+                wait = self.paused_until - now
+                if self.sent:
+                    wait = max(wait, self.sent[-1] + self.interval - now)
+                if len(self.sent) == self.rate:
+                    wait = max(wait, self.sent[0] + 1.0 - now)
+                if wait <= 0:
+                    break
+                await asyncio.sleep(wait)
+            self.sent.append(self.clock())
 
     def paused(self) -> bool:
         return self.paused_until > self.clock()
@@ -81,7 +87,6 @@ class Pace:
     def pause(self, seconds: float) -> None:
         self.pauses += 1
         self.paused_until = max(self.paused_until, self.clock() + min(seconds, MAX_PAUSE))
-        self.next = max(self.next, self.paused_until)
 
 
 def _entities(raw: list[dict[str, Any]]) -> list[MessageEntity] | None:
@@ -124,7 +129,14 @@ class Broadcaster:
         #: crash leaves few `unknown`
         self.concurrency = concurrency or max(1, min(int(rate), 8))
         self.tasks: dict[int, asyncio.Task[Broadcast | None]] = {}
+        #: broadcasts cancelled (seen here, or by the progress loop in the database): a recipient
+        #: claimed but still waiting for its slot is then skipped, not sent
+        self.stopped: set[int] = set()
         self.progress_every = PROGRESS_EVERY
+
+    def stop(self, broadcast_id: int) -> None:
+        """No send of this broadcast starts from now on (its cancel is committed)."""
+        self.stopped.add(broadcast_id)
 
     def launch(self, broadcast_id: int, bot: Bot) -> asyncio.Task[Broadcast | None]:
         """Run the broadcast in the background (once per process)."""
@@ -190,7 +202,6 @@ class Broadcaster:
 
     async def _work(self, b: Broadcast, bot: Bot) -> None:
         while True:
-            await self.pace.slot()
             user_id = await self._retrying(lambda: self.casts.claim_next(b.id, worker=self.worker))
             if user_id is None:
                 return
@@ -203,8 +214,9 @@ class Broadcaster:
 
     async def _send(self, bot: Bot, user_id: int, b: Broadcast) -> tuple[str, int | None, str]:
         for attempt in range(ATTEMPTS):
-            if attempt or self.pace.paused():  # a 429 came meanwhile: a new slot after its wait
-                await self.pace.slot()
+            await self.pace.slot()  # right before the send: the pace is kept as the sends leave
+            if b.id in self.stopped:  # cancelled while this one waited for its turn
+                return "skipped", None, "cancelled"
             try:
                 return "sent", await asyncio.wait_for(deliver(bot, user_id, b), SEND_TIMEOUT + 2), ""
             except TelegramRetryAfter as exc:
@@ -245,7 +257,8 @@ class Broadcaster:
                 pass
             try:
                 now = await self.casts.take(b.id, worker=self.worker, lease=LEASE)  # renews the claim
-                if now.state != "sending" or not now.claimed:
+                if now.state != "sending" or not now.claimed:  # cancelled (maybe on another instance)
+                    self.stop(b.id)
                     return
                 figures = tuple(now.counts.values())
                 if figures != shown:
@@ -277,4 +290,4 @@ def render_status(t: Texts, b: Broadcast) -> str:
     key = {"draft": "bc_draft", "sending": "bc_progress", "done": "bc_done", "cancelled": "bc_cancelled"}[b.state]
     return t(key, id=b.id, segment=b.segment, total=b.total, done=b.total - b.left, sent=c.get("sent", 0),
              blocked=c.get("blocked", 0), failed=c.get("failed", 0), unknown=c.get("unknown", 0),
-             pending=c.get("pending", 0) + c.get("sending", 0))
+             pending=c.get("pending", 0) + c.get("sending", 0) + c.get("skipped", 0))

@@ -20,7 +20,7 @@ from economy.text import check_text, clean_text
 #: recipient and every progress tick renews it): then another instance takes it over.
 LEASE = 60
 #: Outcomes a send may get (`sending` is the claim, `pending` the start).
-OUTCOMES = ("sent", "blocked", "failed", "unknown")
+OUTCOMES = ("sent", "blocked", "failed", "unknown", "skipped")
 WEEK = 7 * 86400
 
 

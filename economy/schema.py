@@ -369,10 +369,11 @@ def _v7(db: sqlite3.Connection) -> None:
 #: Broadcasts: an admin's message to a segment of users, and each recipient's state. A
 #: recipient is `pending`, then `sending` (claimed just before its send), then `sent` (with
 #: Telegram's message id), `blocked` (403), `failed` (refused) or `unknown` (its send was under
-#: way at a crash, or its answer never came): a claimed recipient never goes back to pending,
+#: way at a crash, or its answer never came) or `skipped` (claimed, then the broadcast was
+#: cancelled before its turn came: not sent): a claimed recipient never goes back to pending,
 #: so nobody is sent the same broadcast twice, and an outcome is final.
 BROADCAST_STATES = ("draft", "sending", "done", "cancelled")
-RECIPIENT_STATES = ("pending", "sending", "sent", "blocked", "failed", "unknown")
+RECIPIENT_STATES = ("pending", "sending", "sent", "blocked", "failed", "unknown", "skipped")
 SEGMENTS = ("all", "vip", "quota", "active7", "tr", "en")
 BROADCAST_KINDS = ("text", "photo", "document", "video")
 

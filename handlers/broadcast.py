@@ -93,6 +93,7 @@ async def pressed(query: CallbackQuery, callback_data: Cast, ctx: Ctx, bot: Bot,
             b, _ = await casts.start(callback_data.id, worker=broadcaster.worker, chat_id=chat, message_id=message_id)
         else:
             b = await casts.cancel(callback_data.id)
+            broadcaster.stop(b.id)
     except NotFound:
         await edit(bot, chat, message_id, ctx.t("bc_not_found", id=str(callback_data.id)), None)
         return
@@ -117,6 +118,7 @@ async def _cancel(ctx: Ctx, broadcaster: Broadcaster, broadcast_id: int) -> str:
         b = await broadcaster.casts.cancel(broadcast_id)
     except NotFound:
         return ctx.t("bc_not_found", id=str(broadcast_id))
+    broadcaster.stop(b.id)
     return render_status(ctx.t, b)
 
 

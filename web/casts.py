@@ -15,6 +15,8 @@ from web.live import Live, _problem
 
 PREFIX = "/dashboard/live"
 SHOWN = 20
+#: The app's Live, for the stop: its streams are ended before the server waits for requests.
+LIVE = web.AppKey("live", Live)
 
 
 class CastList:
@@ -45,4 +47,5 @@ def install(app: web.Application, ledger: Ledger, *, bot_token: str, admins: fro
     app.router.add_get(PREFIX + "/broadcasts", casts.list)
     app.on_startup.append(live.on_startup)
     app.on_shutdown.append(live.on_shutdown)
+    app[LIVE] = live
     return live

@@ -219,6 +219,10 @@ class Live:
         await self.changes.start()
 
     async def on_shutdown(self, app: web.Application) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        """End every stream now (a stop must not wait for pages left open) and the watching."""
         self.closing.set()
         await self.changes.stop()
 

@@ -9,10 +9,10 @@
   const WORDS = {
     tr: { broadcasts: "Duyurular", none: "Henüz duyuru yok.", live: "● canlı", off: "○ canlı değil",
           states: { draft: "taslak", sending: "gönderiliyor", done: "tamamlandı", cancelled: "iptal" },
-          counts: "ulaştı {sent} · engelledi {blocked} · başarısız {failed} · belirsiz {unknown} · bekliyor {left}" },
+          counts: "ulaştı {sent} · engelledi {blocked} · başarısız {failed} · belirsiz {unknown} · kalan {left}" },
     en: { broadcasts: "Broadcasts", none: "No broadcasts yet.", live: "● live", off: "○ not live",
           states: { draft: "draft", sending: "sending", done: "finished", cancelled: "cancelled" },
-          counts: "reached {sent} · blocked {blocked} · failed {failed} · unknown {unknown} · waiting {left}" },
+          counts: "reached {sent} · blocked {blocked} · failed {failed} · unknown {unknown} · left {left}" },
   };
   const live = { last: "", source: null, busy: false, again: false, wait: 1000, events: 0 };
   const words = () => WORDS[Dash.lang] || WORDS.en;
@@ -53,7 +53,7 @@
       const who = make("span", "who");
       who.appendChild(make("span", "name", "#" + b.id + " · " + b.segment + " · " + (words().states[b.state] || b.state)));
       const c = b.counts;
-      who.appendChild(make("span", "hint counts", fill(words().counts, { ...c, left: (c.pending || 0) + (c.sending || 0) })));
+      who.appendChild(make("span", "hint counts", fill(words().counts, { ...c, left: (c.pending || 0) + (c.sending || 0) + (c.skipped || 0) })));
       li.appendChild(who);
       li.appendChild(make("span", "num", Dash.number(b.total - (c.pending || 0) - (c.sending || 0)) + " / " + Dash.number(b.total)));
       list.appendChild(li);
