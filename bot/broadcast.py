@@ -133,6 +133,7 @@ class Broadcaster:
         #: claimed but still waiting for its slot is then skipped, not sent
         self.stopped: set[int] = set()
         self.progress_every = PROGRESS_EVERY
+        self.closing = False
 
     def stop(self, broadcast_id: int) -> None:
         """No send of this broadcast starts from now on (its cancel is committed)."""
@@ -171,10 +172,16 @@ class Broadcaster:
             except TimeoutError:
                 pass
 
-    async def close(self) -> None:
-        for task in self.tasks.values():
+    async def close(self, grace: float = 5.0) -> None:
+        """A stop: no new claims; the sends already claimed go and are recorded (within
+        `grace` seconds, else they are cut and counted unknown at the restart)."""
+        self.closing = True
+        running = [t for t in self.tasks.values() if not t.done()]
+        if running:
+            await asyncio.wait(running, timeout=grace)
+        for task in running:
             task.cancel()
-        await asyncio.gather(*self.tasks.values(), return_exceptions=True)
+        await asyncio.gather(*running, return_exceptions=True)
 
     # -- one broadcast --
     async def run(self, broadcast_id: int, bot: Bot) -> Broadcast | None:
@@ -194,6 +201,9 @@ class Broadcaster:
             for w in workers:
                 w.cancel()
             await asyncio.gather(progress, *workers, return_exceptions=True)
+        if self.closing:  # a stop: the broadcast goes on at the restart
+            log.info("broadcast %s: paused by the stop", b.id)
+            return None
         final = await self.casts.finish(b.id, worker=self.worker)
         if final.state in ("done", "cancelled"):
             log.info("broadcast %s %s: %s", b.id, final.state, ", ".join(f"{k} {v}" for k, v in final.counts.items()))
@@ -201,7 +211,7 @@ class Broadcaster:
         return final
 
     async def _work(self, b: Broadcast, bot: Bot) -> None:
-        while True:
+        while not self.closing:
             user_id = await self._retrying(lambda: self.casts.claim_next(b.id, worker=self.worker))
             if user_id is None:
                 return

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import time
 
-from bot.broadcast import Pace
+from bot.broadcast import Broadcaster, Pace
 from bot.factory import build_bot
 from bot.fake import ApiError, LocalSession, Person
 from tests.bot.conftest import ADMIN, ALICE, AYSE, BOB
@@ -149,3 +149,24 @@ async def test_cancel_by_command_and_stale_buttons(h) -> None:
     # a user's forged button: answered, nothing done
     forged = await h.press(ALICE, sent[1], "bc:s:1")
     assert not [s for s in forged if s.chat_id == ALICE.id and s.text == "later"]
+
+
+async def test_a_stop_lets_the_claimed_sends_finish_and_the_restart_goes_on(h) -> None:
+    people = [Person(4000 + i, f"S{i}", None, "en") for i in range(30)]
+    await _register(h, [ADMIN, *people])
+    broadcaster = h.dp["broadcaster"]
+    broadcaster.pace = Pace(20)
+    stamps = _times(h)
+    sent = await _preview(h, "/broadcast all stop and go")
+    await h.press(ADMIN, sent[1], h.button(sent[1], "Send"))
+    while len(stamps) < 5:
+        await asyncio.sleep(0.02)
+    await broadcaster.close()  # SIGTERM
+    half = await broadcaster.casts.get(1)
+    assert half.state == "sending" and half.counts["sending"] == 0 and half.counts["unknown"] == 0
+    assert half.counts["sent"] == len(stamps)
+    again = Broadcaster(broadcaster.casts, rate=50, worker="next")  # the restarted process
+    assert await again.resume(h.bot) == [1]
+    done = await again.wait(1)
+    assert done.state == "done" and done.counts["sent"] == 31 and done.counts["unknown"] == 0
+    assert len(stamps) == len({c for _, c in stamps}) == 30
