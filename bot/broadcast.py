@@ -55,14 +55,16 @@ MAX_PAUSE = 3600.0
 
 
 class Pace:
-    """Every send of this process's broadcasts goes through `slot()`: one at a time, at least
-    1/rate seconds after the one before as it actually left (a stalled event loop does not let
-    a backlog go at once), and never more than `rate` within one second; a 429 pushes the next
-    slot past its `retry_after`."""
+    """Every send of this process's broadcasts goes through `slot()`, one at a time: on a grid
+    1/rate apart (a late wake-up does not push the grid back), never closer than half a step
+    to the send before as it actually left, and never more than `rate` within any second
+    (the hard limit: after a stalled event loop the backlog does not go at once). A 429
+    pushes the next slot past its `retry_after`."""
 
     def __init__(self, rate: float, clock: Callable[[], float] = time.monotonic) -> None:
         self.rate, self.interval, self.clock = int(max(1, rate)), 1.0 / rate, clock
         self.sent: deque[float] = deque(maxlen=self.rate)
+        self.next = 0.0
         self.paused_until = 0.0
         self.pauses = 0
         self._turn = asyncio.Lock()
@@ -71,15 +73,17 @@ class Pace:
         async with self._turn:
             while True:
                 now = self.clock()
-                wait = self.paused_until - now
+                wait = max(self.paused_until, self.next) - now
                 if self.sent:
-                    wait = max(wait, self.sent[-1] + self.interval - now)
+                    wait = max(wait, self.sent[-1] + self.interval / 2 - now)
                 if len(self.sent) == self.rate:
                     wait = max(wait, self.sent[0] + 1.0 - now)
                 if wait <= 0:
                     break
                 await asyncio.sleep(wait)
-            self.sent.append(self.clock())
+            now = self.clock()
+            self.sent.append(now)
+            self.next = max(self.next, now - self.interval) + self.interval
 
     def paused(self) -> bool:
         return self.paused_until > self.clock()
