@@ -15,8 +15,8 @@ from aiogram.exceptions import TelegramBadRequest, TelegramUnauthorizedError
 
 from bot import console
 from bot.app import poll, purge_keys_every, start, tune_gc, until_stopped
-from bot.config import Settings
 from bot.broadcast import Broadcaster
+from bot.config import Settings
 from bot.delivery import Deliveries
 from bot.factory import build_bot
 from bot.factory import build_dispatcher as _build_dispatcher
@@ -126,6 +126,7 @@ async def run(settings: Settings, web: WebSettings) -> int:
         log.error("Telegram refused the webhook (%s): check WEBHOOK_URL", exc.message)
         return 2
     finally:
+        broadcaster.closing = True  # nobody new is claimed; the sends under way finish meanwhile
         for task in (purger, sweeper, resumer):
             if task is not None:
                 task.cancel()
@@ -136,7 +137,7 @@ async def run(settings: Settings, web: WebSettings) -> int:
                     await live.close()  # open dashboards' streams end now, not after the stop's wait
             await server.stop()
         await dp["deliveries"].close()  # one last try to record what the database refused
-        await broadcaster.close()
+        await broadcaster.close(grace=2.0)
         await broadcaster.bot.session.close()
         await bot.session.close()
         await ledger.close()
