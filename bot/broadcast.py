@@ -56,10 +56,11 @@ MAX_PAUSE = 3600.0
 
 class Pace:
     """Every send of this process's broadcasts goes through `slot()`, one at a time: on a grid
-    1/rate apart (a late wake-up does not push the grid back), never closer than half a step
+    1/rate apart (a late wake-up does not push the grid back), never closer than 0.9 of a step
     to the send before as it actually left, and never more than `rate` within any second
     (the hard limit: after a stalled event loop the backlog does not go at once). A 429
-    pushes the next slot past its `retry_after`."""
+    pushes the next slot past its `retry_after`. `busiest`: the most slots given within one
+    second so far (measured, for the log)."""
 
     def __init__(self, rate: float, clock: Callable[[], float] = time.monotonic) -> None:
         self.rate, self.interval, self.clock = int(max(1, rate)), 1.0 / rate, clock
@@ -67,6 +68,8 @@ class Pace:
         self.next = 0.0
         self.paused_until = 0.0
         self.pauses = 0
+        self.busiest = 0
+        self._second: deque[float] = deque()
         self._turn = asyncio.Lock()
 
     async def slot(self) -> None:
@@ -75,7 +78,7 @@ class Pace:
                 now = self.clock()
                 wait = max(self.paused_until, self.next) - now
                 if self.sent:
-                    wait = max(wait, self.sent[-1] + self.interval / 2 - now)
+                    wait = max(wait, self.sent[-1] + self.interval * 0.9 - now)
                 if len(self.sent) == self.rate:
                     wait = max(wait, self.sent[0] + 1.0 - now)
                 if wait <= 0:
@@ -84,6 +87,10 @@ class Pace:
             now = self.clock()
             self.sent.append(now)
             self.next = max(self.next, now - self.interval) + self.interval
+            self._second.append(now)
+            while self._second[0] <= now - 1.0:
+                self._second.popleft()
+            self.busiest = max(self.busiest, len(self._second))
 
     def paused(self) -> bool:
         return self.paused_until > self.clock()
@@ -210,7 +217,8 @@ class Broadcaster:
             return None
         final = await self.casts.finish(b.id, worker=self.worker)
         if final.state in ("done", "cancelled"):
-            log.info("broadcast %s %s: %s", b.id, final.state, ", ".join(f"{k} {v}" for k, v in final.counts.items()))
+            log.info("broadcast %s %s: %s; most sends within one second: %d", b.id, final.state,
+                     ", ".join(f"{k} {v}" for k, v in final.counts.items()), self.pace.busiest)
             await self._show(bot, final, t, summary=True)
         return final
 
