@@ -225,11 +225,11 @@ async def _drop_gone(src: Ledger, dst: Ledger, table: str, batch: int, marker: s
 
 
 def after_copy(db: Any) -> None:
-    """PostgreSQL hands out support message and audit ids from sequences: move them past the
-    copied ones."""
+    """PostgreSQL hands out support message, audit and broadcast ids from sequences: move them
+    past the copied ones."""
     import sqlite3
     if not isinstance(db, sqlite3.Connection):
-        for table in ("support_messages", "audit"):
+        for table in ("support_messages", "audit", "broadcasts"):
             db.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'),"
                        f" GREATEST((SELECT MAX(id) FROM {table}), 1))")
 

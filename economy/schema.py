@@ -503,7 +503,69 @@ def _v9(db: sqlite3.Connection) -> None:
     )
 
 
-MIGRATIONS = (_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8, _v9)
+
+#: Broadcasts: an admin's message to a segment of users, and each recipient's state. A
+#: recipient is `pending`, then `sending` (claimed just before its send), then `sent` (with
+#: Telegram's message id), `blocked` (403), `failed` (refused) or `unknown` (its send was under
+#: way at a crash, or its answer never came) or `skipped` (claimed, then the broadcast was
+#: cancelled before its turn came: not sent): a claimed recipient never goes back to pending,
+#: so nobody is sent the same broadcast twice, and an outcome is final.
+BROADCAST_STATES = ("draft", "sending", "done", "cancelled")
+RECIPIENT_STATES = ("pending", "sending", "sent", "blocked", "failed", "unknown", "skipped")
+SEGMENTS = ("all", "vip", "quota", "active7", "tr", "en")
+BROADCAST_KINDS = ("text", "photo", "document", "video")
+
+
+def _quoted(values: tuple[str, ...]) -> str:
+    return ", ".join(f"'{v}'" for v in values)
+
+
+def _v10(db: sqlite3.Connection) -> None:
+    """Broadcasts and their recipients (see RECIPIENT_STATES)."""
+    db.executescript(
+        f"""
+        CREATE TABLE broadcasts (
+            id INTEGER PRIMARY KEY,
+            admin_id INTEGER NOT NULL,
+            segment TEXT NOT NULL CHECK (segment IN ({_quoted(SEGMENTS)})),
+            kind TEXT NOT NULL CHECK (kind IN ({_quoted(BROADCAST_KINDS)})),
+            file_id TEXT NOT NULL DEFAULT '',
+            text TEXT NOT NULL DEFAULT '',
+            entities TEXT NOT NULL DEFAULT '[]',
+            state TEXT NOT NULL CHECK (state IN ({_quoted(BROADCAST_STATES)})),
+            chat_id INTEGER,
+            message_id INTEGER,
+            total INTEGER NOT NULL DEFAULT 0 CHECK (total >= 0),
+            rev INTEGER NOT NULL DEFAULT 0,
+            claimed_by TEXT NOT NULL DEFAULT '',
+            claimed_at INTEGER NOT NULL DEFAULT 0,
+            created_at INTEGER NOT NULL,
+            started_at INTEGER,
+            finished_at INTEGER,
+            updated_at INTEGER NOT NULL
+        ) STRICT;
+        CREATE INDEX broadcasts_running ON broadcasts(id) WHERE state = 'sending';
+        CREATE TABLE broadcast_recipients (
+            broadcast_id INTEGER NOT NULL REFERENCES broadcasts(id),
+            user_id INTEGER NOT NULL,
+            state TEXT NOT NULL CHECK (state IN ({_quoted(RECIPIENT_STATES)})),
+            message_id INTEGER,
+            reason TEXT NOT NULL DEFAULT '',
+            updated_at INTEGER NOT NULL,
+            PRIMARY KEY (broadcast_id, user_id),
+            CHECK ((state = 'sent') = (message_id IS NOT NULL))
+        ) STRICT, WITHOUT ROWID;
+        CREATE INDEX broadcast_pending ON broadcast_recipients(broadcast_id, user_id) WHERE state = 'pending';
+        CREATE TRIGGER broadcast_recipient_final BEFORE UPDATE ON broadcast_recipients
+            WHEN OLD.state NOT IN ('pending', 'sending') OR (OLD.state = 'sending' AND NEW.state = 'pending')
+            BEGIN SELECT RAISE(ABORT, 'a recipient claimed for a send is never sent it again'); END;
+        CREATE TRIGGER broadcast_recipient_kept BEFORE DELETE ON broadcast_recipients
+            BEGIN SELECT RAISE(ABORT, 'broadcast recipients are kept'); END;
+        """
+    )
+
+
+MIGRATIONS = (_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8, _v9, _v10)
 VERSION = len(MIGRATIONS)
 
 

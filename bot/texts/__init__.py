@@ -11,10 +11,10 @@ import re
 import time
 from typing import Any
 
-from bot.texts import en, tr
+from bot.texts import broadcast, en, tr
 from economy.localdays import LocalDays
 
-CATALOGS = {"tr": tr.TEXTS, "en": en.TEXTS}
+CATALOGS = {"tr": {**tr.TEXTS, **broadcast.TR}, "en": {**en.TEXTS, **broadcast.EN}}
 LIMIT = 4096
 _TAG = re.compile(r"<[^<>]*>")
 
