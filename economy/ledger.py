@@ -681,7 +681,7 @@ class Ledger:
     async def export_csv(self, out: TextIO) -> int:
         """Write the whole journal as CSV to `out` (see economy.export); return the number of
         transfers."""
-        return await export.write_csv(self.journal(), out)
+        return await export.write_csv(self.journal(), out, self.catalog.days)
 
     async def verify(self) -> list[str]:
         """Every invariant, checked against the journal; an empty list means all hold."""

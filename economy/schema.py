@@ -36,7 +36,7 @@ def account_id(user_id: int, n: int) -> int:
 ACCOUNT_COLUMNS = {n: (name, f"{name}_debits", f"{name}_credits") for n, (name, _) in USER_ACCOUNTS.items()}
 BALANCE_COLUMNS = tuple(column for columns in ACCOUNT_COLUMNS.values() for column in columns)
 PERK_COLUMNS = {"vip": "vip_since", "badge": "badge_since", "boost": "boost_until", "dm": "dm_until"}
-#: Since v8 /daily keeps the time of the last claim (`daily_at`, compared as local days: see
+#: Since v9 /daily keeps the time of the last claim (`daily_at`, compared as local days: see
 #: economy/localdays.py), the streak it is on and the streak freezes held, instead of a UTC day.
 #: `tokens_given`: the part of token_debits that went out as gifts (not spending: top spenders
 #: rank token_debits - tokens_given).
