@@ -694,7 +694,7 @@ class Ledger:
         """Tokens earned (minted) and spent per UTC day, the last `days` days, oldest first
         (summed once, then only what was committed since is read: economy/daily.py)."""
         if self._token_days is None:
-            self._token_days = TokenDays()
+            self._token_days = TokenDays(days=self.catalog.days)
         return await self._token_days.last(self.store, days)
 
     async def search_users(self, text: str = "", order: str = "used", page: int = 0, per_page: int = 20) -> Page:
