@@ -574,13 +574,29 @@ class Ledger:
         return await self._write(op, None, "set_active", user_id, active)
 
     # -- gifts, /notify, reminders (issue 23) --
-    async def gift(self, sender: int, recipient: int, amount: int, *, key: Key | str | None = None) -> Gift:
-        """Give `amount` tokens to another user, within the caps (economy/engage.py)."""
+    async def gift(self, sender: int, recipient: int, amount: int, *, key: Key | str | None = None,
+                   audit_as: Actor | None = None) -> Gift:
+        """Give `amount` tokens to another user, within the caps (economy/engage.py). `audit_as`
+        (an API key): the gift is recorded in the audit trail with its effect."""
         check_user_id(sender)
         check_user_id(recipient)
         check_amount(amount)
-        return await self._write(partial(engage.gift, cat=self.catalog, sender=sender, recipient=recipient,
-                                         amount=amount), key, "gift", sender, recipient, amount, user=sender)
+        cat = self.catalog
+
+        def op(tx: Tx) -> Gift:
+            before = audit.figures(tx, sender) if audit_as is not None else {}
+            done = engage.gift(tx, cat, sender, recipient, amount)
+            if audit_as is not None:
+                audit.record(tx, audit_as, "gift", user_id=sender, amount=amount, unit="tokens", before=before,
+                             after=audit.figures(tx, sender), note=f"to {recipient}", transfer_id=done.transfer_id)
+            return done
+
+        return await self._write(op, key, "gift", sender, recipient, amount, user=sender)
+
+    async def void(self, key: Key | str) -> Done:
+        """Keep `key` used, with no effect: a write that later comes with it (another operation)
+        is refused as a conflict, and the same void again is a replay."""
+        return await self._write(lambda tx: Done("void", ""), key, "void")
 
     async def set_notify(self, user_id: int, on: bool, *, key: Key | str | None = None) -> Done:
         check_user_id(user_id)
@@ -683,9 +699,11 @@ class Ledger:
         transfers."""
         return await export.write_csv(self.journal(), out, self.catalog.days)
 
-    async def verify(self) -> list[str]:
-        """Every invariant, checked against the journal; an empty list means all hold."""
-        return await self.store.read(partial(queries.verify, now=int(self.store.clock())))
+    async def verify(self, *, timed: bool = True) -> list[str]:
+        """Every invariant, checked against the journal; an empty list means all hold. `timed`:
+        also what has waited too long (a delivery, a notice, a reminder pending for over an
+        hour): an operational note about a running bot, not about the data (a backup leaves it out)."""
+        return await self.store.read(partial(queries.verify, now=int(self.store.clock()) if timed else None))
 
     # -- reads for the dashboard --
     _token_days: TokenDays | None = None

@@ -157,6 +157,9 @@ def connect_read_only(path: Path, busy_timeout_ms: int = 5000) -> sqlite3.Connec
     db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, isolation_level=None,
                          timeout=busy_timeout_ms / 1000, check_same_thread=False)
     db.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+    # REPLACE deletes a row without firing its DELETE triggers unless recursive triggers are on:
+    # with them on, the append-only triggers refuse `INSERT OR REPLACE` over a kept row too.
+    db.execute("PRAGMA recursive_triggers = ON")
     return db
 
 
@@ -368,6 +371,7 @@ class SqliteStore(Store):
         db = sqlite3.connect(self.path, isolation_level=None, timeout=self.busy_timeout_ms / 1000,
                              check_same_thread=False)
         db.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout_ms)}")
+        db.execute("PRAGMA recursive_triggers = ON")  # see connect(): REPLACE over a kept row refused
         db.execute(f"PRAGMA page_size = {PAGE_SIZE}")  # only takes effect on a new, empty file
         self._retry_locked(lambda: db.execute("PRAGMA journal_mode = WAL").fetchone())
         db.execute(f"PRAGMA synchronous = {self.synchronous}")
