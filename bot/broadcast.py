@@ -196,15 +196,19 @@ class Broadcaster:
 
     # -- one broadcast --
     async def run(self, broadcast_id: int, bot: Bot) -> Broadcast | None:
-        b = await self.casts.take(broadcast_id, worker=self.worker, take_over=self.sole)
+        # A worker id of this run's own: a send whose outcome an earlier run could not record
+        # stays `sending` under that run's id, and this run's take counts it unknown (never sent
+        # again) instead of leaving the broadcast unfinished for good.
+        worker = f"{self.worker}.{uuid.uuid4().hex[:6]}"
+        b = await self.casts.take(broadcast_id, worker=worker, take_over=self.sole)
         if not b.claimed:
             return None if b.state == "sending" else b
         log.info("broadcast %s: sending to %d of %d (%s)", b.id, b.left, b.total,
                  ", ".join(f"{k} {v}" for k, v in b.counts.items() if v))
         t = Texts(pick_language(await self.casts.language(b.admin_id), self.default_language))
         done = asyncio.Event()
-        progress = asyncio.create_task(self._progress(b, bot, t, done))
-        workers = [asyncio.create_task(self._work(b, bot)) for _ in range(self.concurrency)]
+        progress = asyncio.create_task(self._progress(b, bot, t, done, worker))
+        workers = [asyncio.create_task(self._work(b, bot, worker)) for _ in range(self.concurrency)]
         try:
             await asyncio.gather(*workers)
         finally:
@@ -215,16 +219,16 @@ class Broadcaster:
         if self.closing:  # a stop: the broadcast goes on at the restart
             log.info("broadcast %s: paused by the stop", b.id)
             return None
-        final = await self.casts.finish(b.id, worker=self.worker)
+        final = await self.casts.finish(b.id, worker=worker)
         if final.state in ("done", "cancelled"):
             log.info("broadcast %s %s: %s; most sends within one second: %d", b.id, final.state,
                      ", ".join(f"{k} {v}" for k, v in final.counts.items()), self.pace.busiest)
             await self._show(bot, final, t, summary=True)
         return final
 
-    async def _work(self, b: Broadcast, bot: Bot) -> None:
+    async def _work(self, b: Broadcast, bot: Bot, worker: str) -> None:
         while not self.closing:
-            user_id = await self._retrying(lambda: self.casts.claim_next(b.id, worker=self.worker))
+            user_id = await self._retrying(lambda: self.casts.claim_next(b.id, worker=worker))
             if user_id is None:
                 return
             state, message_id, reason = await self._send(bot, user_id, b)
@@ -235,13 +239,14 @@ class Broadcaster:
                 log.error("broadcast %s: the outcome for %s (%s) was not recorded", b.id, user_id, state)
 
     async def _send(self, bot: Bot, user_id: int, b: Broadcast) -> tuple[str, int | None, str]:
-        for attempt in range(ATTEMPTS):
+        attempt = 0
+        while attempt < ATTEMPTS:
             await self.pace.slot()  # right before the send: the pace is kept as the sends leave
             if b.id in self.stopped:  # cancelled while this one waited for its turn
                 return "skipped", None, "cancelled"
             try:
                 return "sent", await asyncio.wait_for(deliver(bot, user_id, b), SEND_TIMEOUT + 2), ""
-            except TelegramRetryAfter as exc:
+            except TelegramRetryAfter as exc:  # surely not taken: waited out, never counted as a try
                 log.warning("broadcast %s: 429, every send waits %ss", b.id, exc.retry_after)
                 self.pace.pause(float(exc.retry_after))
                 continue
@@ -251,6 +256,7 @@ class Broadcaster:
                     return "blocked", None, BLOCKED
                 if _surely_not_sent(exc) and attempt < ATTEMPTS - 1:
                     await asyncio.sleep(1.0 + attempt)
+                    attempt += 1
                     continue
                 if failure.bug:
                     log.error("broadcast %s to %s failed: %s", b.id, user_id, failure.detail, exc_info=exc)
@@ -258,7 +264,7 @@ class Broadcaster:
                     return "failed", None, failure.reason
                 log.warning("broadcast %s to %s: no answer (%s); not sent again", b.id, user_id, failure.detail)
                 return "unknown", None, failure.reason
-        return "failed", None, "flood"
+        return "failed", None, "unavailable"
 
     async def _retrying(self, call: Callable[[], Awaitable[Any]]) -> Any:
         for pause in (0.5, 2.0, 5.0, None):
@@ -269,7 +275,7 @@ class Broadcaster:
                     raise
                 await asyncio.sleep(pause)
 
-    async def _progress(self, b: Broadcast, bot: Bot, t: Texts, done: asyncio.Event) -> None:
+    async def _progress(self, b: Broadcast, bot: Bot, t: Texts, done: asyncio.Event, worker: str) -> None:
         shown: tuple[int, ...] = ()
         while not done.is_set():
             try:
@@ -278,7 +284,7 @@ class Broadcaster:
             except TimeoutError:
                 pass
             try:
-                now = await self.casts.take(b.id, worker=self.worker, lease=LEASE)  # renews the claim
+                now = await self.casts.take(b.id, worker=worker, lease=LEASE)  # renews the claim
                 if now.state != "sending" or not now.claimed:  # cancelled (maybe on another instance)
                     self.stop(b.id)
                     return

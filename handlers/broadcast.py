@@ -26,6 +26,10 @@ def _utf16(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
 
 
+#: What a bot may put under a photo, video or document (UTF-16 units, as Telegram counts).
+CAPTION_LIMIT = 1024
+
+
 def body(message: Message) -> tuple[str, list[dict[str, Any]]] | None:
     """The message after `/broadcast <segment>`, with its formatting moved along (entities
     count UTF-16 units); None without a segment."""
@@ -71,6 +75,9 @@ async def broadcast(message: Message, command: CommandObject, ctx: Ctx, bot: Bot
     if kind == "text" and not text.strip():
         await message.answer(t("bc_empty"))
         return
+    if kind != "text" and _utf16(text) > CAPTION_LIMIT:  # Premium admins may write more than bots may send
+        await message.answer(t("bc_caption_too_long", limit=CAPTION_LIMIT, length=_utf16(text)))
+        return
     draft = await casts.create(ctx.user_id or 0, first, kind, text, entities, file_id)
     total = await casts.count(first)
     await deliver(bot, message.chat.id, draft)  # the preview: the very message users get
@@ -114,6 +121,8 @@ async def _status(ctx: Ctx, broadcaster: Broadcaster) -> str:
 
 
 async def _cancel(ctx: Ctx, broadcaster: Broadcaster, broadcast_id: int) -> str:
+    if not 0 < broadcast_id < 2**53:  # no such id is ever made: bound it before SQL
+        return ctx.t("bc_not_found", id=str(broadcast_id)[:24])
     try:
         b = await broadcaster.casts.cancel(broadcast_id)
     except NotFound:

@@ -233,6 +233,10 @@ async def _send(response: web.StreamResponse, event: str, v: Version) -> None:
 
 
 def _problem(slug: str, detail: str) -> web.Response:
+    """As the dashboard answers (its conventions: no-store, nosniff, and `tma` named on a 401)."""
     response = Problem(slug, detail).response()
     response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    if response.status == 401:
+        response.headers["WWW-Authenticate"] = "tma"
     return response

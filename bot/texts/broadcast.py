@@ -19,6 +19,8 @@ EN = {
                     " blocked {blocked} · failed {failed} · unknown {unknown} · not sent {pending}",
     "bc_none": "No broadcasts yet.",
     "bc_not_found": "There is no broadcast #{id}.",
+    "bc_caption_too_long": "A caption may hold {limit} characters when the bot sends it; this one has {length}."
+                           " Shorten it, or send the text alone. Nothing was prepared.",
     "bc_already": "Broadcast #{id} is already {state}.",
 }
 
@@ -41,5 +43,7 @@ TR = {
                     " engelledi {blocked} · başarısız {failed} · belirsiz {unknown} · gönderilmedi {pending}",
     "bc_none": "Henüz duyuru yok.",
     "bc_not_found": "#{id} numaralı duyuru yok.",
+    "bc_caption_too_long": "Bot bir açıklamada en fazla {limit} karakter gönderebilir; bu açıklama {length}"
+                           " karakter. Kısalt ya da metni tek başına gönder. Hiçbir şey hazırlanmadı.",
     "bc_already": "Duyuru #{id} zaten {state}.",
 }
