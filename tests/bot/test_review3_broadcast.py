@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 
-from bot.broadcast import Broadcaster, Pace
+from bot.broadcast import Pace
 from bot.factory import build_bot
 from bot.fake import ApiError, LocalSession, Person
 from tests.bot.conftest import ADMIN, ALICE, GROUP
