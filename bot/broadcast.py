@@ -34,6 +34,7 @@ from aiohttp import ClientConnectorError
 
 from bot.callbacks import Cast
 from bot.failures import BLOCKED, classify
+from bot.periodic import every
 from bot.keyboards import button
 from bot.texts import Texts, pick_language
 from economy import StorageBusy
@@ -173,15 +174,7 @@ class Broadcaster:
         return started
 
     async def resume_every(self, bot: Bot, stop: asyncio.Event, seconds: float = RESUME_EVERY) -> None:
-        while not stop.is_set():
-            try:
-                await self.resume(bot)
-            except Exception as exc:  # noqa: BLE001 - e.g. the database is busy: next time
-                log.warning("broadcast resume failed: %s", classify(exc).detail)
-            try:
-                await asyncio.wait_for(stop.wait(), timeout=seconds)
-            except TimeoutError:
-                pass
+        await every(seconds, stop, lambda: self.resume(bot), "broadcast resume")
 
     async def close(self, grace: float = 5.0) -> None:
         """A stop: no new claims; the sends already claimed go and are recorded (within
