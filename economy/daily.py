@@ -16,7 +16,6 @@ from economy.localdays import LocalDays
 from economy.models import DayTokens
 from economy.store import Store
 
-DAY = queries.DAY
 #: Transfers summed per read (~10 ms here): the first refresh of a busy month takes several.
 CHUNK = 50_000
 

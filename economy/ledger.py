@@ -43,8 +43,8 @@ def _key(key: Key | str | None) -> Key | None:
 
 #: The reason of a refunded delivery whose usage an admin had already refunded by hand.
 BY_HAND = "by_hand"
-#: Seconds a claim on a pending delivery holds before a replay may take it over: longer than
-#: one bounded send with its retries.
+#: Seconds a claim holds before another worker may take it over, for callers that name none.
+#: The bot passes its own, built to outlast its longest send and record (bot/delivery.LEASE).
 DELIVERY_LEASE = 45
 
 
