@@ -10,20 +10,9 @@ from economy.errors import StreakEnded
 
 from economy import AlreadyClaimed, GiftRefused, InsufficientFunds, NotFound
 from economy.audit import AuditFilter, AuditLog
-from tests.conftest import START, raw_sql
+from tests.conftest import raw_sql
 
-DAY, HOUR = 86400, 3600
-MIDNIGHT = START + 21 * HOUR  # local midnight (Europe/Istanbul) starting 2026-11-23
-
-
-async def _members(ledger, clock, *users: int, tokens: int = 200) -> None:  # type: ignore[no-untyped-def]
-    now = clock.now
-    clock.now = now - 4 * DAY
-    for u in users:
-        await ledger.register(u, first_name=f"U{u}")
-        await ledger.grant(u, tokens)
-        await ledger.convert(u, tokens)
-    clock.now = now
+from tests.test_gifts import DAY, HOUR, MIDNIGHT, _members  # the same members, registered four days ago
 
 
 async def test_freezes_bought_after_the_gap_revive_a_dead_streak(ledger, clock):
