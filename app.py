@@ -15,17 +15,19 @@ from aiogram.exceptions import TelegramBadRequest, TelegramUnauthorizedError
 
 from bot import console
 from bot.backups import backup_every
-from bot.runtime import poll, purge_keys_every, start, tune_gc, until_stopped
+from bot.broadcast import Broadcaster
 from bot.config import Settings
 from bot.delivery import Deliveries
 from bot.factory import build_bot
 from bot.factory import build_dispatcher as _build_dispatcher
 from bot.middlewares import RETRY
 from bot.reminders import Reminders
+from bot.runtime import poll, purge_keys_every, start, tune_gc, until_stopped
 from economy import Ledger
+from economy.broadcasts import Broadcasts
 from handlers import routers
 from handlers.admin import credit_notifier
-from web import dashboard
+from web import casts, dashboard
 from web.config import WebSettings
 from web.metrics import Metrics
 from web.server import Health, Installer, WebServer, build_web_app, metrics_app
@@ -38,14 +40,23 @@ def build_dispatcher(settings: Settings, ledger: Ledger, metrics: Metrics | None
                      sole_worker: bool = True) -> Dispatcher:
     """`sole_worker`: False when webhook instances may share the database."""
     outer = [metrics.update_middleware()] if metrics is not None else []
-    return _build_dispatcher(settings, ledger, routers(settings.admin_ids), outer, sole_worker=sole_worker)
+    dp = _build_dispatcher(settings, ledger, routers(settings.admin_ids), outer, sole_worker=sole_worker)
+    dp["broadcaster"] = Broadcaster(Broadcasts(ledger, settings.default_language), rate=settings.broadcast_rate,
+                                    sole=sole_worker, default_language=settings.default_language)
+    return dp
 
 
-def web_installers(settings: Settings, ledger: Ledger, bot: Bot, deliveries: Deliveries) -> list[Installer]:
+def web_installers(settings: Settings, ledger: Ledger, bot: Bot, deliveries: Deliveries,
+                   web: WebSettings | None = None) -> list[Installer]:
     """More routes for the main web app: each installer gets the aiohttp app and adds its own.
-    The admin dashboard, at /dashboard/, tells users about its credit actions through `bot`."""
+    The admin dashboard, at /dashboard/, tells users about its credit actions through `bot`;
+    its live updates and broadcasts list sit beside it at /dashboard/live/."""
     notify = credit_notifier(bot, deliveries)
-    return [lambda app: dashboard.install(app, ledger, settings, notify)]
+    web = web or WebSettings()
+    return [lambda app: dashboard.install(app, ledger, settings, notify),
+            lambda app: casts.install(app, ledger, bot_token=settings.bot_token, admins=settings.admin_ids,
+                                      default_language=settings.default_language,
+                                      token_ttl=web.live_token_ttl, heartbeat=web.live_heartbeat)]
 
 
 async def run_console(settings: Settings, stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout) -> int:
@@ -68,6 +79,11 @@ async def run(settings: Settings, web: WebSettings) -> int:
     sweeper: asyncio.Task[None] | None = None
     backups: asyncio.Task[None] | None = None
     reminder: asyncio.Task[None] | None = None
+    resumer: asyncio.Task[None] | None = None
+    broadcaster: Broadcaster = dp["broadcaster"]
+    # Broadcasts go through a bot of their own: no RetryAfter session middleware there, so a
+    # 429 reaches the broadcast's pace and holds every send, not only the chat that drew it.
+    broadcaster.bot = build_bot(settings, retry_after=False)
     try:
         if await start(bot, ledger, settings, stop) is None:
             return 0
@@ -83,13 +99,15 @@ async def run(settings: Settings, web: WebSettings) -> int:
         reminders = Reminders(ledger, worker=dp["deliveries"].worker, days=settings.catalog.days,
                               default_language=settings.default_language)
         reminder = asyncio.create_task(reminders.run_every(bot, stop, settings.reminder_every))
+        # Broadcasts a crash or a restart interrupted (or another instance left) go on.
+        resumer = asyncio.create_task(broadcaster.resume_every(bot, stop))
         webhook = Webhook(bot, dp, web.webhook_secret, lambda outcome: outcome == RETRY) \
             if web.webhook_url and web.webhook_secret else None
         health = Health(ledger, webhook)
         if metrics is not None:
             app = build_web_app(ledger, metrics, health=health, webhook=webhook, webhook_path=web.webhook_path,
                                 serve_metrics=web.metrics_port is None,
-                                installers=web_installers(settings, ledger, bot, dp["deliveries"])) \
+                                installers=web_installers(settings, ledger, bot, dp["deliveries"], web)) \
                 if web.port is not None else None
             server = WebServer(web, app, metrics_app(metrics) if web.metrics_port is not None else None)
             try:
@@ -120,13 +138,19 @@ async def run(settings: Settings, web: WebSettings) -> int:
         log.error("Telegram refused the webhook (%s): check WEBHOOK_URL", exc.message)
         return 2
     finally:
-        for task in (purger, sweeper, backups, reminder):
+        broadcaster.closing = True  # nobody new is claimed; the sends under way finish meanwhile
+        for task in (purger, sweeper, backups, reminder, resumer):
             if task is not None:
                 task.cancel()
                 await asyncio.gather(task, return_exceptions=True)
         if server is not None:
+            for served in server.plan:
+                if (live := served[0].get(casts.LIVE)) is not None:
+                    await live.close()  # open dashboards' streams end now, not after the stop's wait
             await server.stop()
         await dp["deliveries"].close()  # one last try to record what the database refused
+        await broadcaster.close(grace=2.0)
+        await broadcaster.bot.session.close()
         await bot.session.close()
         await ledger.close()
 

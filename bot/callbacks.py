@@ -43,13 +43,20 @@ class GiftNo(CallbackData, prefix="gx"):
     sender: int
 
 
+class Cast(CallbackData, prefix="bc"):
+    """A broadcast's button: s(end) or c(ancel) its preview, x: cancel it while it is sent."""
+
+    action: str
+    id: int
+
+
 #: Largest position a list button may carry.
 MAX_OFFSET = 10**7
 FACTORIES: dict[str, type[CallbackData]] = {f.__prefix__: f for f in (Menu, Buy, Convert, HistoryPage, UsersPage,
-                                                                       InboxPage, GiftOk, GiftNo)}
+                                                                       InboxPage, GiftOk, GiftNo, Cast)}
 #: Bounds of the numbers a gift button carries (economy.amounts' own bounds).
 MAX_USER_ID, MAX_AMOUNT = 2**52, 10**12
-ADMIN_ONLY = frozenset({UsersPage.__prefix__, InboxPage.__prefix__})
+ADMIN_ONLY = frozenset({UsersPage.__prefix__, InboxPage.__prefix__, Cast.__prefix__})
 MENU_ACTIONS = ("balance", "daily", "shop", "convert", "history", "top")
 
 
@@ -74,5 +81,7 @@ def parse(data: str | None, *, admin: bool, user: int | None = None) -> Callback
     if isinstance(parsed, (GiftOk, GiftNo)) and parsed.sender != user:
         return None
     if isinstance(parsed, GiftOk) and not (0 < parsed.recipient < MAX_USER_ID and 0 < parsed.amount <= MAX_AMOUNT):
+        return None
+    if isinstance(parsed, Cast) and (parsed.action not in ("s", "c", "x") or not 0 < parsed.id < 2**53):
         return None
     return parsed

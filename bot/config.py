@@ -38,6 +38,8 @@ class Settings:
     backup_keep: int = 7
     #: seconds between two looks for reminders due (bot/reminders.py)
     reminder_every: int = 60
+    #: broadcasts: messages a second at most, overall (Telegram's limit is about 30)
+    broadcast_rate: int = 25
 
     def __repr__(self) -> str:  # never print the token
         return f"Settings(admins={sorted(self.admin_ids)}, db={redact_url(self.database_url)!r}, api={self.telegram_api_url!r})"
@@ -104,4 +106,5 @@ class Settings:
             dashboard_url=dashboard,
             backup_dir=Path(backup_dir) if backup_dir else None, backup_every_hours=every,
             backup_keep=positive("BACKUP_KEEP", 7), reminder_every=positive("REMINDER_EVERY", 60),
+            broadcast_rate=positive("BROADCAST_RATE", 25),
         )

@@ -27,6 +27,7 @@ from typing import Any, TypeVar
 from aiogram import Bot
 
 from bot.failures import BLOCKED, FLOOD, REFUSED, UNAVAILABLE, classify, sent_anyway
+from bot.periodic import every
 from bot.texts import Texts, pick_language
 from economy import Ledger, NotFound, StorageBusy
 from economy.models import ContentItem, Delivery, Notice
@@ -346,17 +347,7 @@ class Deliveries:
         """Sweep every `seconds` until `stop` (the first after `seconds` too: what a crash left
         is first the redelivered updates' to finish, with the words they carry); a failed sweep
         is one log line."""
-        while not stop.is_set():
-            try:
-                await asyncio.wait_for(stop.wait(), timeout=seconds)
-            except asyncio.TimeoutError:
-                pass
-            else:
-                return
-            try:
-                await self.sweep(bot)
-            except Exception as exc:  # noqa: BLE001 - e.g. the database is busy: next time
-                log.warning("sweep failed: %s", classify(exc).detail)
+        await every(seconds, stop, lambda: self.sweep(bot), "sweep", at_start=False)
 
     async def _record(self, transfer_id: int, state: str, reason: str,
                       how: Callable[[], Awaitable[Delivery]]) -> Delivery:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from bot.context import Ctx
 from economy.errors import (
     AlreadyClaimed, AlreadyExists, AlreadyOwned, EconomyError, FreezeLimit, GiftRefused, IdempotencyConflict,
+    StreakEnded,
     InsufficientFunds, InvalidAmount, InvalidInput, InvalidText, NotFound, QuotaBelowUsage, QuotaExceeded,
     RefundTooLarge, StorageBusy, Unstorable,
 )
@@ -48,6 +49,8 @@ def render(ctx: Ctx, exc: EconomyError) -> str:
             return t("already_claimed", at=t.local(exc.next_at))
         case FreezeLimit():
             return t("freeze_limit", held=exc.held, most=exc.most)
+        case StreakEnded():
+            return t("streak_ended", missed=exc.missed)
         case GiftRefused(reason="receive_limit"):
             return t("gift_receive_limit_anon", limit=exc.limit, left=exc.left)
         case GiftRefused():

@@ -49,11 +49,13 @@ ADMIN_COMMANDS = {
 DASHBOARD_COMMAND = {"tr": ("dashboard", "Yönetim paneli"), "en": ("dashboard", "Admin dashboard")}
 
 
-def build_bot(settings: Settings, session: BaseSession | None = None) -> Bot:
+def build_bot(settings: Settings, session: BaseSession | None = None, *, retry_after: bool = True) -> Bot:
+    """`retry_after=False`: a 429 is raised to the caller (a broadcast holds all its sends)."""
     if session is None:
         session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url)) \
             if settings.telegram_api_url else AiohttpSession()
-    session.middleware(RetryAfter())
+    if retry_after:
+        session.middleware(RetryAfter())
     return Bot(settings.bot_token, session=session,
                default=DefaultBotProperties(parse_mode="HTML",
                                             link_preview=LinkPreviewOptions(is_disabled=True)))

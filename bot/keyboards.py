@@ -16,6 +16,9 @@ def _button(text: str, data: object) -> InlineKeyboardButton:
     return InlineKeyboardButton(text=text[:64], callback_data=data.pack())  # type: ignore[attr-defined]
 
 
+button = _button
+
+
 def menu(t: Texts) -> InlineKeyboardMarkup:
     buttons = [_button(t.catalog[f"menu_{a}"], Menu(action=a)) for a in MENU_ACTIONS]
     return InlineKeyboardMarkup(inline_keyboard=[buttons[i : i + 2] for i in range(0, len(buttons), 2)])

@@ -19,7 +19,7 @@ import logging
 from aiogram import Bot
 
 from bot.delivery import BLOCKED, LEASE, SEND_TIMEOUT, Undeliverable, send_with_retries
-from bot.failures import classify
+from bot.periodic import every
 from bot.texts import Texts, pick_language
 from economy import Ledger
 from economy.localdays import LocalDays
@@ -79,12 +79,4 @@ class Reminders:
 
     async def run_every(self, bot: Bot, stop: asyncio.Event, seconds: float = EVERY) -> None:
         """Look for reminders due every `seconds` until `stop`; a failed look is one log line."""
-        while not stop.is_set():
-            try:
-                await self.run_once(bot)
-            except Exception as exc:  # noqa: BLE001 - e.g. the database is busy: next time
-                log.warning("reminders: %s", classify(exc).detail)
-            try:
-                await asyncio.wait_for(stop.wait(), timeout=seconds)
-            except TimeoutError:
-                pass
+        await every(seconds, stop, lambda: self.run_once(bot), "reminders")

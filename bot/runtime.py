@@ -15,6 +15,7 @@ from aiogram.types import User
 
 from bot.config import Settings
 from bot.factory import set_commands
+from bot.periodic import every
 from bot.polling import Poller
 from economy import Ledger
 
@@ -45,16 +46,10 @@ async def poll(bot: Bot, dp: Dispatcher, stop: asyncio.Event) -> None:
 async def purge_keys_every(ledger: Ledger, stop: asyncio.Event, seconds: float = PURGE_EVERY) -> None:
     """Delete expired idempotency keys every `seconds` until `stop` (a bot that runs for
     weeks would otherwise keep every key since its start)."""
-    while not stop.is_set():
-        try:
-            await asyncio.wait_for(stop.wait(), timeout=seconds)
-        except asyncio.TimeoutError:
-            try:
-                purged = await ledger.purge_keys()
-            except Exception as exc:  # e.g. the disk is full: try again next time
-                log.warning("purging expired keys failed: %s", exc)
-            else:
-                log.info("%d expired keys purged", purged)
+    async def purge() -> None:
+        log.info("%d expired keys purged", await ledger.purge_keys())
+
+    await every(seconds, stop, purge, "purging expired keys", at_start=False)
 
 
 async def _start(bot: Bot, ledger: Ledger, settings: Settings, stop: asyncio.Event) -> User | None:

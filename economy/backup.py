@@ -69,7 +69,7 @@ async def backup(where: str | Path, dest: Path) -> Backup:
         except SchemaMismatch as exc:
             raise BackupFailed(f"the copy is not a ledger at this code's schema ({exc})") from None
         try:
-            problems = await copy.verify()
+            problems = await copy.verify(timed=False)  # the data's invariants: a backup of a stopped bot too
             stats = await copy.stats()
         finally:
             await copy.close()
@@ -111,9 +111,12 @@ def stamped(folder: Path, where: str | Path, now: float | None = None) -> Path:
     return folder / f"economy-{moment:%Y%m%dT%H%M%SZ}.{snapshot.suffix(where)}"
 
 
-def rotate(folder: Path, keep: int) -> list[Path]:
-    """Remove the oldest of the bot's own backups in `folder` beyond the newest `keep`; return them."""
-    mine = sorted(p for p in folder.iterdir() if NAME.fullmatch(p.name) and p.is_file())
+def rotate(folder: Path, keep: int, made: Path | None = None) -> list[Path]:
+    """Remove the oldest of the bot's own backups in `folder` beyond the newest `keep`; return
+    them. `made` (the backup just made) is never removed, even when the clock went back and its
+    name sorts before older ones."""
+    mine = sorted(p for p in folder.iterdir() if NAME.fullmatch(p.name) and p.is_file() and p != made)
+    keep -= made is not None
     gone = mine[:-keep] if keep > 0 else mine
     for path in gone:
         path.unlink(missing_ok=True)

@@ -33,12 +33,15 @@ TABLES: dict[str, tuple[str, ...]] = {
     "audit": ("id",),
     "gifts": ("transfer_id",),
     "reminders": ("kind", "user_id", "ref"),
+    "broadcasts": ("id",),
+    "broadcast_recipients": ("broadcast_id", "user_id"),
 }
 #: Rows the database never lets change or go (triggers): copied once, never rewritten.
 APPEND_ONLY = frozenset({"transfers", "legacy_history", "audit", "gifts"})
 #: Rows that may change only while this holds in the target (a delivery's outcome is final).
 CHANGEABLE_WHILE = {"deliveries": "deliveries.state = 'pending'", "notices": "notices.state = 'pending'",
-                    "reminders": "reminders.state = 'pending'"}
+                    "reminders": "reminders.state = 'pending'",
+                    "broadcast_recipients": "broadcast_recipients.state IN ('pending', 'sending')"}
 #: Tables the ledger itself deletes rows from (expired keys, entitlements, top spenders who
 #: dropped out): a resumed copy deletes there what the source no longer has.
 PRUNED = frozenset({"entitlements", "idempotency", "top_spenders"})

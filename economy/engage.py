@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 
 from economy.catalog import FREEZE, FREEZE_MAX, Catalog
-from economy.errors import AlreadyClaimed, FreezeLimit, GiftRefused, InsufficientFunds, NotFound
+from economy.errors import AlreadyClaimed, FreezeLimit, GiftRefused, InsufficientFunds, NotFound, StreakEnded
 from economy.storage import Tx
 from economy.models import Done, Earning, Gift, Purchase, Reminder
 from economy.storage.schema import FREEZE_REVENUE, GIFT_IN, GIFT_OUT, GIFTS, STREAK, TOKEN, XP, XP_ISSUER, account_id
@@ -56,6 +56,10 @@ async def buy_freeze(tx: Tx, cat: Catalog, user_id: int) -> Purchase:
     w = await tx.wallet(user_id)
     if w.freezes >= FREEZE_MAX:
         raise FreezeLimit(held=w.freezes, most=FREEZE_MAX)
+    if w.daily_at is not None:
+        missed = cat.days.day(tx.now) - cat.days.day(w.daily_at) - 1
+        if missed > w.freezes:  # the gap behind ended the streak already: no freeze revives it
+            raise StreakEnded(missed=missed)
     moved = await tx.transfer("spend", "TOKEN", account_id(user_id, TOKEN), FREEZE_REVENUE, price, user_id, FREEZE)
     w.freezes += 1
     return Purchase(user_id, FREEZE, "", price, moved.debit_balance, None, moved.id,  # type: ignore[arg-type]

@@ -136,6 +136,13 @@ class FreezeLimit(EconomyError):
     fields = ("held", "most")
 
 
+class StreakEnded(EconomyError):
+    """A streak freeze bought after the streak already ended (`missed` days since the last
+    /daily, more than the freezes held then): a freeze covers days to come, never a gap behind."""
+
+    fields = ("missed",)
+
+
 class GiftRefused(EconomyError):
     """A gift the rules do not allow. `reason`: self, bot, too_new (`limit` hours of membership
     needed, `left` hours to go), send_limit / receive_limit (`limit` tokens a local day, `left`

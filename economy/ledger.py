@@ -42,8 +42,8 @@ def _key(key: Key | str | None) -> Key | None:
 
 #: The reason of a refunded delivery whose usage an admin had already refunded by hand.
 BY_HAND = "by_hand"
-#: Seconds a claim on a pending delivery holds before a replay may take it over: longer than
-#: one bounded send with its retries.
+#: Seconds a claim holds before another worker may take it over, for callers that name none.
+#: The bot passes its own, built to outlast its longest send and record (bot/delivery.LEASE).
 DELIVERY_LEASE = 45
 
 
@@ -91,7 +91,7 @@ class Ledger:
     ) -> Ledger:
         """Open `where` (a path, a `sqlite:///...` or a `postgresql://...` URL), migrating it to
         the current schema; `read_only`: for reads only, on a ledger already at the current
-        schema (economy.schema.SchemaMismatch if it is not), nothing created or migrated."""
+        schema (economy.storage.SchemaMismatch if it is not), nothing created or migrated."""
         store = open_store(where, synchronous=synchronous, clock=clock, busy_timeout_ms=busy_timeout_ms,
                            lock_wait_s=lock_wait_s, read_only=read_only)
         return cls(await store.open(), catalog)
@@ -584,13 +584,33 @@ class Ledger:
         return await self._write(op, None, "set_active", user_id, active)
 
     # -- gifts, /notify, reminders (issue 23) --
-    async def gift(self, sender: int, recipient: int, amount: int, *, key: Key | str | None = None) -> Gift:
-        """Give `amount` tokens to another user, within the caps (economy/engage.py)."""
+    async def gift(self, sender: int, recipient: int, amount: int, *, key: Key | str | None = None,
+                   audit_as: Actor | None = None) -> Gift:
+        """Give `amount` tokens to another user, within the caps (economy/engage.py). `audit_as`
+        (an API key): the gift is recorded in the audit trail with its effect."""
         check_user_id(sender)
         check_user_id(recipient)
         check_amount(amount)
-        return await self._write(partial(engage.gift, cat=self.catalog, sender=sender, recipient=recipient,
-                                         amount=amount), key, "gift", sender, recipient, amount, user=sender)
+        cat = self.catalog
+
+        async def op(tx: Tx) -> Gift:
+            before = await audit.figures(tx, sender) if audit_as is not None else {}
+            done = await engage.gift(tx, cat, sender, recipient, amount)
+            if audit_as is not None:
+                await audit.record(tx, audit_as, "gift", user_id=sender, amount=amount, unit="tokens", before=before,
+                                   after=await audit.figures(tx, sender), note=f"to {recipient}",
+                                   transfer_id=done.transfer_id)
+            return done
+
+        return await self._write(op, key, "gift", sender, recipient, amount, user=sender)
+
+    async def void(self, key: Key | str) -> Done:
+        """Keep `key` used, with no effect: a write that later comes with it (another operation)
+        is refused as a conflict, and the same void again is a replay."""
+        async def op(tx: Tx) -> Done:
+            return Done("void", "")
+
+        return await self._write(op, key, "void")
 
     async def set_notify(self, user_id: int, on: bool, *, key: Key | str | None = None) -> Done:
         check_user_id(user_id)
@@ -691,11 +711,13 @@ class Ledger:
     async def export_csv(self, out: TextIO) -> int:
         """Write the whole journal as CSV to `out` (see economy.export); return the number of
         transfers."""
-        return await export.write_csv(self.journal(), out)
+        return await export.write_csv(self.journal(), out, self.catalog.days)
 
-    async def verify(self) -> list[str]:
-        """Every invariant, checked against the journal; an empty list means all hold."""
-        return await self.store.read(partial(queries.verify, now=int(self.store.clock())))
+    async def verify(self, *, timed: bool = True) -> list[str]:
+        """Every invariant, checked against the journal; an empty list means all hold. `timed`:
+        also what has waited too long (a delivery, a notice, a reminder pending for over an
+        hour): an operational note about a running bot, not about the data (a backup leaves it out)."""
+        return await self.store.read(partial(queries.verify, now=int(self.store.clock()) if timed else None))
 
     # -- reads for the dashboard --
     _token_days: TokenDays | None = None
@@ -704,7 +726,7 @@ class Ledger:
         """Tokens earned (minted) and spent per UTC day, the last `days` days, oldest first
         (summed once, then only what was committed since is read: economy/token_days.py)."""
         if self._token_days is None:
-            self._token_days = TokenDays()
+            self._token_days = TokenDays(days=self.catalog.days)
         return await self._token_days.last(self.store, days)
 
     async def search_users(self, text: str = "", order: str = "used", page: int = 0, per_page: int = 20) -> Page:

@@ -382,8 +382,9 @@ class Reminder:
 
 @dataclass(frozen=True, slots=True)
 class DayTokens:
-    """Tokens minted (earned by converting XP) and spent in the shop on one UTC day."""
+    """Tokens minted (earned by converting XP) and spent in the shop on one of the community's
+    days (TIMEZONE)."""
 
-    day: int  # unix time of the day's 00:00 UTC
+    day: int  # unix time the local day begins (its 00:00 in TIMEZONE)
     earned: int
     spent: int

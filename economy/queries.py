@@ -394,6 +394,8 @@ async def _verify_ledger(db: Db, problems: list[str], now: int | None) -> None:
 
 
 DAY = 86400
+#: The journal's tokens per day are summed in quarter hours (see token_days).
+SLICE = 900
 #: How a list of users can be ordered: the column, biggest first.
 USER_ORDERS = {"available": "w.credit", "used": "w.credit_used"}
 
@@ -416,9 +418,11 @@ async def _first_transfer_at(db: Db, since: int) -> int | None:
 
 
 async def token_days(db: Db, after: int | None, since: int, chunk: int) -> tuple[int, dict[int, list[int]]]:
-    """Tokens minted and spent (net of reversals) per UTC day, among at most `chunk` transfers
-    following id `after` (None: from the first one stamped `since` or later); and the last id
-    read. Ids grow in commit order, so a caller that goes on from there never misses one."""
+    """Tokens minted and spent (net of reversals) per quarter hour (SLICE seconds: every time
+    zone's offset is a whole number of them, so the caller sums them into its local days), among
+    at most `chunk` transfers following id `after` (None: from the first one stamped `since` or
+    later); and the last id read. Ids grow in commit order, so a caller that goes on from there
+    never misses one."""
     last = (await db.execute("SELECT COALESCE(MAX(id), 0) FROM transfers")).fetchone()[0]
     if after is None:
         first = await _first_transfer_at(db, since)
@@ -426,13 +430,13 @@ async def token_days(db: Db, after: int | None, since: int, chunk: int) -> tuple
     end = min(last, after + max(1, chunk))
     mint, revenue = TOKEN_MINT, ", ".join(str(acc) for acc in (*REVENUE.values(), FREEZE_REVENUE))
     rows = (await db.execute(
-        f"SELECT ts / {DAY},"
+        f"SELECT ts / {SLICE},"
         f" SUM(CASE WHEN debit_id = {mint} THEN amount WHEN credit_id = {mint} THEN -amount ELSE 0 END),"
         f" SUM(CASE WHEN credit_id IN ({revenue}) THEN amount WHEN debit_id IN ({revenue}) THEN -amount ELSE 0 END)"
-        f" FROM transfers WHERE id > ? AND id <= ? AND ts >= ? AND asset = 'TOKEN' GROUP BY ts / {DAY}",
+        f" FROM transfers WHERE id > ? AND id <= ? AND ts >= ? AND asset = 'TOKEN' GROUP BY ts / {SLICE}",
         (after, end, since),
     )).fetchall()
-    return end, {day * DAY: [earned, spent] for day, earned, spent in rows}
+    return end, {piece * SLICE: [earned, spent] for piece, earned, spent in rows}
 
 
 def _utf8(text: str) -> bool:

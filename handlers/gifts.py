@@ -11,7 +11,7 @@ from bot.callbacks import GiftNo, GiftOk
 from bot.config import Settings
 from bot.context import Ctx
 from bot.delivery import Deliveries
-from economy import GiftRefused, Key, Ledger, parse_units
+from economy import IdempotencyConflict, GiftRefused, Key, Ledger, parse_units
 from handlers.common import edit, name_of, resolve_user, target
 
 
@@ -60,7 +60,7 @@ async def confirm(query: CallbackQuery, callback_data: GiftOk, ledger: Ledger, c
     t, chat = ctx.t, target(query)
     message_id = query.message.message_id if query.message is not None else 0
     name = name_of(await ledger.profile(callback_data.recipient))
-    key = Key(f"gift:{query.from_user.id}:{chat}:{message_id}", keep_refusals=False)
+    key = _confirm_key(query.from_user.id, chat, message_id)
     try:
         done = await ledger.gift(query.from_user.id, callback_data.recipient, callback_data.amount, key=key)
     except GiftRefused as exc:
@@ -80,7 +80,20 @@ async def confirm(query: CallbackQuery, callback_data: GiftOk, ledger: Ledger, c
     await deliveries.notify(bot, done.transfer_id + 1)  # the recipient's line; once, or by the sweep
 
 
-async def cancel(query: CallbackQuery, callback_data: GiftNo, ctx: Ctx, bot: Bot) -> None:
+def _confirm_key(user_id: int, chat: int, message_id: int) -> Key:
+    return Key(f"gift:{user_id}:{chat}:{message_id}", keep_refusals=False)
+
+
+async def cancel(query: CallbackQuery, callback_data: GiftNo, ledger: Ledger, ctx: Ctx, bot: Bot) -> None:
+    """Cancel kept under the confirm's own key: that preview's Give button (on another device,
+    or replayed) can no longer give — it finds the key used for something else."""
+    chat = target(query)
+    message_id = query.message.message_id if query.message is not None else 0
+    try:
+        await ledger.void(_confirm_key(query.from_user.id, chat, message_id))
+    except IdempotencyConflict:  # given already (its Give was pressed first): say so
+        await bot.send_message(chat, ctx.t("gift_already"))
+        return
     if query.message is not None:
         await edit(bot, query.message.chat.id, query.message.message_id, ctx.t("gift_cancelled"), None)
 

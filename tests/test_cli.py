@@ -51,7 +51,7 @@ def test_balance_history_stats_export_verify(db_url):
     stats = json.loads(cli("--db", url, "stats").stdout)
     assert (stats["tokens_in_circulation"], stats["credit_available"]) == (5, "876.55")
     rows = list(csv.reader(io.StringIO(cli("--db", url, "export").stdout)))
-    assert rows[0][:3] == ["id", "ts", "kind"] and len(rows) == 7
+    assert rows[0][:4] == ["id", "ts", "local_time (Europe/Istanbul)", "kind"] and len(rows) == 7
     ok = cli("--db", url, "verify")
     assert ok.returncode == 0 and ok.stdout.startswith("ok:")
 

@@ -10,13 +10,14 @@ from economy.storage.schema import REVENUE, TOKEN_MINT
 
 
 async def _journal_days(ledger, first_day: int) -> dict[int, list[int]]:
-    """Minted and spent per day by a plain walk over the whole journal."""
+    """Minted and spent per local day (the ledger's TIMEZONE) by a plain walk over the journal."""
     out: dict[int, list[int]] = {}
     revenue = set(REVENUE.values())
+    zone = ledger.catalog.days
     async for _id, ts, _kind, asset, debit, credit, amount, *_ in ledger.journal():
-        if asset != "TOKEN" or ts // DAY < first_day:
+        if asset != "TOKEN" or zone.day(ts) < first_day:
             continue
-        day = out.setdefault(ts // DAY * DAY, [0, 0])
+        day = out.setdefault(zone.midnight(zone.day(ts)), [0, 0])
         day[0] += amount if debit == TOKEN_MINT else 0
         day[1] += amount if credit in revenue else 0
     return out
@@ -36,8 +37,10 @@ async def test_tokens_per_day_match_the_journal_and_the_stats(ledger, clock):
         await ledger.buy(uid, item)
         clock.advance(back * DAY)
     days = await ledger.daily_tokens(30)
-    today = int(clock()) // DAY
-    assert [d.day for d in days] == [(today - 29 + i) * DAY for i in range(30)]
+    zone = ledger.catalog.days
+    today = zone.day(int(clock()))
+    assert [d.day for d in days] == [zone.midnight(today - 29 + i) for i in range(30)]
+    assert zone.name == "Europe/Istanbul" and days[-1].day % DAY == DAY - 3 * 3600  # local midnight: 21:00 UTC
     expected = await _journal_days(ledger, today - 29)
     assert {d.day: [d.earned, d.spent] for d in days if d.earned or d.spent} == expected
     assert days[0].earned == 60 and days[0].spent == 5 and days[-1].spent == 5
@@ -61,7 +64,7 @@ async def test_the_first_transfer_of_the_window_is_found_among_many(ledger, cloc
         await ledger.convert(1, 1)
     for days in (1, 2, 5, 13, 30):
         got = {d.day: [d.earned, d.spent] for d in await ledger.daily_tokens(days) if d.earned}
-        assert got == await _journal_days(ledger, int(clock()) // DAY - days + 1), days
+        assert got == await _journal_days(ledger, ledger.catalog.days.day(int(clock())) - days + 1), days
 
 
 @pytest.fixture
@@ -137,7 +140,7 @@ async def test_a_refunded_content_purchase_is_not_counted_as_spent(ledger):
 async def test_the_sums_are_kept_and_only_new_transfers_are_read(ledger, clock):
     from economy.token_days import TokenDays
 
-    ledger._token_days = TokenDays(chunk=3)  # a few transfers per read, to walk many chunks
+    ledger._token_days = TokenDays(chunk=3, days=ledger.catalog.days)  # a few transfers per read: many chunks
     await ledger.register(1)
     await ledger.grant(1, 1000)
     for _ in range(5):
@@ -145,7 +148,7 @@ async def test_the_sums_are_kept_and_only_new_transfers_are_read(ledger, clock):
         await ledger.convert(1, 7)
         await ledger.buy(1, "boost")
     first = await ledger.daily_tokens(30)
-    assert {d.day: [d.earned, d.spent] for d in first if d.earned} == await _journal_days(ledger, first[0].day // DAY)
+    assert {d.day: [d.earned, d.spent] for d in first if d.earned} == await _journal_days(ledger, ledger.catalog.days.day(first[0].day))
     reads = 0
     real_read = ledger.store.read
 
@@ -164,5 +167,5 @@ async def test_the_sums_are_kept_and_only_new_transfers_are_read(ledger, clock):
     later = await ledger.daily_tokens(30)
     assert reads == 2  # the 5 new transfers in two chunks of 3, nothing before them again
     assert later[-1].earned == 13 and later[-2].earned == first[-1].earned + 11
-    assert {d.day: [d.earned, d.spent] for d in later if d.earned} == await _journal_days(ledger, later[0].day // DAY)
+    assert {d.day: [d.earned, d.spent] for d in later if d.earned} == await _journal_days(ledger, ledger.catalog.days.day(later[0].day))
     assert [d.day for d in later] == [d.day for d in first][1:] + [first[-1].day + DAY]

@@ -3,6 +3,8 @@ amount says its unit (issue 16, item 9)."""
 
 from __future__ import annotations
 
+import time
+
 import csv
 import io
 
@@ -40,7 +42,11 @@ async def test_amounts_carry_their_unit_and_reason_codes_stay(ledger):
     await ledger.raise_quota(7, 100_000, actor=1, note="first quota")
     await ledger.charge(7, 12_345, actor=1)
     rows = await _rows(ledger)
-    assert list(rows[0])[:3] == ["id", "ts", "kind"]
+    assert list(rows[0])[:4] == ["id", "ts", "local_time (Europe/Istanbul)", "kind"]
+    # the community's time (TIMEZONE, Istanbul by default: UTC+3) beside the UTC unix time
+    first = rows[0]
+    assert first["local_time (Europe/Istanbul)"] == time.strftime("%Y-%m-%d %H:%M +03",
+                                                                 time.gmtime(int(first["ts"]) + 3 * 3600))
     got = [(r["kind"], r["asset"], r["amount"], r["unit"], r["ref"]) for r in rows]
     assert got == [
         ("earn", "XP", "50", "XP", "registration"),

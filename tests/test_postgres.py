@@ -75,7 +75,7 @@ async def test_a_batch_is_run_again_after_a_deadlock(pg_url, caplog):
             other.execute("SET deadlock_timeout = '10s'")  # so the ledger's session is the one that sees it
             other.execute("BEGIN")
             other.execute("SELECT 1 FROM wallets WHERE user_id = 1 FOR UPDATE")
-            caplog.set_level(logging.WARNING, logger="economy.pg")
+            caplog.set_level(logging.WARNING, logger="economy.storage.postgres")
             grant = asyncio.create_task(ledger.grant(1, 5))
 
             def close_the_cycle() -> None:

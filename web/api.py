@@ -133,7 +133,7 @@ class Api:
         the sender's balance. The recipient is told by the bot (a kept notice)."""
         f = Fields(body, ("sender", "recipient", "amount"))
         sender, recipient, amount = f.integer("sender"), f.integer("recipient"), f.integer("amount")
-        return sender, lambda key: self.ledger.gift(sender, recipient, amount, key=key)
+        return sender, lambda key: self.ledger.gift(sender, recipient, amount, key=key, audit_as=_by(by))
 
     def _quota(self, body: dict[str, Any], by: str) -> tuple[int, Call]:
         f = Fields(body, ("user_id", "amount"))

@@ -31,6 +31,10 @@ class WebSettings:
     metrics_port: int | None = None
     max_connections: int = 40
     shutdown_timeout: float = 8.0
+    #: the live dashboard: seconds a stream token lives (the stream ends then; the page mints
+    #: another), and seconds between two heartbeats on an idle stream
+    live_token_ttl: int = 300
+    live_heartbeat: int = 15
 
     def __repr__(self) -> str:  # never print the secret
         mode = f"webhook {self.webhook_url}" if self.webhook_url else "polling"
@@ -75,7 +79,17 @@ class WebSettings:
             raise WebSettingsError(f"WEBHOOK_MAX_CONNECTIONS must be a whole number from 1 to 100, got {raw!r}")
         return cls(webhook_url=url, webhook_secret=secret if url else None, host=host, port=port,
                    metrics_host=cls._host(env, "METRICS_HOST"), metrics_port=metrics_port,
-                   max_connections=int(raw))
+                   max_connections=int(raw), live_token_ttl=cls._seconds(env, "LIVE_TOKEN_TTL", 300, 30, 86400),
+                   live_heartbeat=cls._seconds(env, "LIVE_HEARTBEAT", 15, 1, 300))
+
+    @staticmethod
+    def _seconds(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
+        raw = env.get(name, "").strip()
+        if not raw:
+            return default
+        if not raw.isascii() or not raw.isdigit() or not low <= int(raw) <= high:
+            raise WebSettingsError(f"{name} must be a whole number of seconds from {low} to {high}, got {raw!r}")
+        return int(raw)
 
     @staticmethod
     def _host(env: Mapping[str, str], name: str) -> str:

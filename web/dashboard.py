@@ -151,6 +151,8 @@ class Dashboard:
         flows = await self.ledger.gift_flows(7, 10)
         return _json({
             "lang": self.language(viewer), "admin": {"id": viewer.user_id, "name": viewer.name},
+            # the community's zone (TIMEZONE): the page shows every time and day in it
+            "timezone": self.ledger.catalog.days.name,
             "stats": views.stats(stats),
             "prices": {code: item.price for code, item in self.ledger.catalog.items.items()},
             "days": [{"day": d.day, "earned": d.earned, "spent": d.spent} for d in days],

@@ -15,6 +15,7 @@ from economy.errors import (
     AlreadyOwned,
     EconomyError,
     FreezeLimit,
+    StreakEnded,
     GiftRefused,
     IdempotencyConflict,
     InsufficientFunds,
@@ -51,6 +52,7 @@ PROBLEMS: dict[str, tuple[int, str]] = {
     "idempotency-conflict": (409, "This Idempotency-Key was used with another request"),
     "gift-refused": (409, "The gift is not allowed (to oneself, past a daily cap, or from a new member)"),
     "freeze-limit": (409, "The most streak freezes are held already"),
+    "streak-ended": (409, "The streak ended already: a freeze covers days to come"),
     "payload-too-large": (413, "The request body is too large"),
     "unsupported-media-type": (415, "The body must be application/json"),
     "invalid-amount": (422, "Not a valid amount"),
@@ -64,7 +66,7 @@ _REFUSALS: dict[type[EconomyError], str] = {
     QuotaBelowUsage: "quota-below-usage", NotFound: "not-found", AlreadyOwned: "already-owned",
     AlreadyClaimed: "already-claimed", AlreadyExists: "already-exists", InvalidAmount: "invalid-amount",
     InvalidInput: "invalid-input", IdempotencyConflict: "idempotency-conflict", StorageBusy: "storage-busy",
-    GiftRefused: "gift-refused", FreezeLimit: "freeze-limit",
+    GiftRefused: "gift-refused", FreezeLimit: "freeze-limit", StreakEnded: "streak-ended",
 }
 _BY_STATUS = {404: "not-found", 405: "method-not-allowed", 413: "payload-too-large", 415: "unsupported-media-type"}
 

@@ -11,10 +11,10 @@ import re
 import time
 from typing import Any
 
-from bot.texts import en, tr
+from bot.texts import broadcast, en, tr
 from economy.localdays import LocalDays
 
-CATALOGS = {"tr": tr.TEXTS, "en": en.TEXTS}
+CATALOGS = {"tr": {**tr.TEXTS, **broadcast.TR}, "en": {**en.TEXTS, **broadcast.EN}}
 LIMIT = 4096
 _TAG = re.compile(r"<[^<>]*>")
 
@@ -71,7 +71,13 @@ class Texts:
         return Raw(money(kurus, self.lang))
 
     def when(self, ts: int | None) -> Raw:
-        return Raw(when(ts, self.lang))
+        """A time as the reader's community lives it: in its zone (TIMEZONE) with the zone shown
+        ("23.11.2026 00:00 +03"); in UTC, saying so, when no zone was given."""
+        if ts is None or self.days is None:
+            return Raw(when(ts, self.lang))
+        local = self.days.local(ts)
+        shown = f"{local:%d.%m.%Y %H:%M}" if self.lang == "tr" else f"{local:%Y-%m-%d %H:%M}"
+        return Raw(html.escape(f"{shown} {local.tzname() or local.strftime('%z')}"))
 
     def local(self, ts: int | None) -> Raw:
         """A time that is about the community's days (/daily, streaks, reminders), in its zone

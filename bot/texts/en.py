@@ -221,6 +221,7 @@ TEXTS = {
     'reason_gift_in': 'Gift from {who}',
     'bought_freeze': '🧊 <b>Streak freeze</b> bought for {price} tokens: you hold {held}. Each covers one missed day of /daily, used by itself. Tokens left: <b>{tokens}</b>.',
     'freeze_limit': 'You already hold {held} streak freezes, the most allowed ({most}); nothing was charged.',
+    'streak_ended': 'Your streak already ended ({missed} days missed); a freeze covers days to come, not a gap behind. Claim /daily to start a new streak, then buy one; nothing was charged.',
     'gift_usage': 'Usage: /gift &lt;user&gt; &lt;tokens&gt; (a numeric id or an @username), or reply to their message in a group with /gift &lt;tokens&gt;.',
     'gift_confirm': 'Give <b>{amount} tokens</b> to {name}? You have {tokens}.',
     'gift_confirm_button': '✅ Give {amount}',

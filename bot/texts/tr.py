@@ -221,6 +221,7 @@ TEXTS = {
     'reason_gift_in': 'Hediye: {who} kişisinden',
     'bought_freeze': '🧊 <b>Seri dondurucu</b> {price} tokene alındı: {held} tane var. Her biri kaçırılan bir /daily gününü kendiliğinden kapatır. Kalan token: <b>{tokens}</b>.',
     'freeze_limit': 'Zaten {held} seri dondurucun var, en fazla {most} olabilir; ücret alınmadı.',
+    'streak_ended': 'Serin zaten bitti ({missed} gün kaçırıldı); dondurucu geçmiş boşluğu değil, gelecek günleri korur. Yeni seri için /daily al, sonra dondurucu satın al; ücret alınmadı.',
     'gift_usage': 'Kullanım: /gift &lt;kullanıcı&gt; &lt;token&gt; (sayısal id ya da @kullanıcıadı) ya da grupta birinin mesajına /gift &lt;token&gt; ile yanıt ver.',
     'gift_confirm': '{name} kişisine <b>{amount} token</b> hediye edilsin mi? {tokens} tokenin var.',
     'gift_confirm_button': '✅ {amount} ver',

@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
@@ -251,6 +251,17 @@ class Store:
 
     async def _read(self, query: Callable[[Any], Awaitable[T]]) -> T:
         raise NotImplementedError
+
+    # -- changes --
+    #: whether `changes()` hears of other processes' commits (PostgreSQL's LISTEN); where it
+    #: does not (SQLite), a watcher reads the ledger now and then instead
+    announces_changes = False
+
+    def changes(self) -> AsyncIterator[None]:
+        """Yields once when it starts listening, then after each commit that added to the
+        journal or changed a broadcast, in any process; ends by raising when its connection is
+        lost (the caller listens again). Only where `announces_changes`."""
+        raise NotImplementedError(f"the {self.backend} store announces no changes")
 
 
 async def retry_locked(step: Callable[[], Awaitable[T]], is_locked: Callable[[BaseException], bool],

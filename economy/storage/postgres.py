@@ -23,7 +23,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from decimal import Decimal
 from typing import Any, TypeVar
 
@@ -38,7 +38,7 @@ from economy.storage import schema_postgres
 from economy.storage.base import DatabaseUnavailable, Found, Rows, Store
 from economy.storage.batch import Dialect, NeedSavepoints, Request, run_batch
 from economy.storage.schema import WALLET_COLUMNS, SchemaMismatch
-from economy.storage.schema_postgres import BATCH_LOCK, MIGRATION_LOCK
+from economy.storage.schema_postgres import BATCH_LOCK, CHANGES_CHANNEL, MIGRATION_LOCK
 from economy.storage.urls import redact_url
 
 log = logging.getLogger(__name__)
@@ -223,8 +223,9 @@ class PgDb:
             " AND table_name = ? ORDER BY ordinal_position", (table,))]
 
     async def reset_sequences(self) -> None:
-        """Support message and audit ids come from sequences: move them past the rows copied in."""
-        for table in ("support_messages", "audit"):
+        """Support message, audit and broadcast ids come from sequences: move them past the rows
+        copied in."""
+        for table in ("support_messages", "audit", "broadcasts"):
             await self.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'),"
                                f" GREATEST((SELECT MAX(id) FROM {table}), 1))")
 
@@ -272,6 +273,17 @@ class PgStore(Store):
 
     def __repr__(self) -> str:
         return f"PgStore({redact_url(self.url)!r})"
+
+    announces_changes = True
+
+    async def changes(self) -> AsyncIterator[None]:
+        """LISTEN on a connection of its own (never the ledger's: a notice must not wait for a
+        batch) to what schema v10's triggers announce with each commit."""
+        async with await psycopg.AsyncConnection.connect(self.url, autocommit=True) as conn:
+            await conn.execute(f"LISTEN {CHANGES_CHANNEL}")
+            yield  # listening: what changed before LISTEN took effect is for the caller to read
+            async for _ in conn.notifies():
+                yield
 
     async def open(self) -> PgStore:
         try:

@@ -133,6 +133,22 @@ def engage_tables(kind_int: str, options: str) -> str:
     """
 
 
+#: Broadcasts: an admin's message to a segment of users, and each recipient's state. A
+#: recipient is `pending`, then `sending` (claimed just before its send), then `sent` (with
+#: Telegram's message id), `blocked` (403), `failed` (refused) or `unknown` (its send was under
+#: way at a crash, or its answer never came) or `skipped` (claimed, then the broadcast was
+#: cancelled before its turn came: not sent): a claimed recipient never goes back to pending,
+#: so nobody is sent the same broadcast twice, and an outcome is final.
+BROADCAST_STATES = ("draft", "sending", "done", "cancelled")
+RECIPIENT_STATES = ("pending", "sending", "sent", "blocked", "failed", "unknown", "skipped")
+SEGMENTS = ("all", "vip", "quota", "active7", "tr", "en")
+BROADCAST_KINDS = ("text", "photo", "document", "video")
+
+
+def quoted(values: tuple[str, ...]) -> str:
+    return ", ".join(f"'{v}'" for v in values)
+
+
 class SchemaMismatch(RuntimeError):
     """A database this code must not use as it is: no ledger there, or a ledger at another
     schema version (a reader never migrates, and nothing runs a newer schema). Its text is one

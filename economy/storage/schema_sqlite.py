@@ -13,9 +13,9 @@ from typing import Any
 
 from economy.catalog import FREEZE_MAX
 from economy.storage.schema import (
-    ACCOUNT_COLUMNS, AUDIT_VIAS, BALANCE_COLUMNS, DAILY_AT, DAILY_AT_FALLBACK, DELIVERY_STATES, ENGAGE_ACCOUNTS,
-    LEGACY_ACCOUNTS, NOTICE_STATES, PERK_COLUMNS, SYSTEM_ACCOUNTS, TOP_KEEP, USER_ACCOUNTS, SchemaMismatch,
-    engage_tables, newer,
+    ACCOUNT_COLUMNS, AUDIT_VIAS, BALANCE_COLUMNS, BROADCAST_KINDS, BROADCAST_STATES, DAILY_AT, DAILY_AT_FALLBACK,
+    DELIVERY_STATES, ENGAGE_ACCOUNTS, LEGACY_ACCOUNTS, NOTICE_STATES, PERK_COLUMNS, RECIPIENT_STATES, SEGMENTS,
+    SYSTEM_ACCOUNTS, TOP_KEEP, USER_ACCOUNTS, SchemaMismatch, engage_tables, newer, quoted,
 )
 
 #: the connection a step gets: execute(), executemany() and executescript(), all awaited
@@ -391,7 +391,52 @@ async def _v9(db: Db) -> None:
     )
 
 
-MIGRATIONS = (_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8, _v9)
+async def _v10(db: Db) -> None:
+    """Broadcasts and their recipients (see economy/storage/schema.py RECIPIENT_STATES)."""
+    await db.executescript(
+        f"""
+        CREATE TABLE broadcasts (
+            id INTEGER PRIMARY KEY,
+            admin_id INTEGER NOT NULL,
+            segment TEXT NOT NULL CHECK (segment IN ({quoted(SEGMENTS)})),
+            kind TEXT NOT NULL CHECK (kind IN ({quoted(BROADCAST_KINDS)})),
+            file_id TEXT NOT NULL DEFAULT '',
+            text TEXT NOT NULL DEFAULT '',
+            entities TEXT NOT NULL DEFAULT '[]',
+            state TEXT NOT NULL CHECK (state IN ({quoted(BROADCAST_STATES)})),
+            chat_id INTEGER,
+            message_id INTEGER,
+            total INTEGER NOT NULL DEFAULT 0 CHECK (total >= 0),
+            rev INTEGER NOT NULL DEFAULT 0,
+            claimed_by TEXT NOT NULL DEFAULT '',
+            claimed_at INTEGER NOT NULL DEFAULT 0,
+            created_at INTEGER NOT NULL,
+            started_at INTEGER,
+            finished_at INTEGER,
+            updated_at INTEGER NOT NULL
+        ) STRICT;
+        CREATE INDEX broadcasts_running ON broadcasts(id) WHERE state = 'sending';
+        CREATE TABLE broadcast_recipients (
+            broadcast_id INTEGER NOT NULL REFERENCES broadcasts(id),
+            user_id INTEGER NOT NULL,
+            state TEXT NOT NULL CHECK (state IN ({quoted(RECIPIENT_STATES)})),
+            message_id INTEGER,
+            reason TEXT NOT NULL DEFAULT '',
+            updated_at INTEGER NOT NULL,
+            PRIMARY KEY (broadcast_id, user_id),
+            CHECK ((state = 'sent') = (message_id IS NOT NULL))
+        ) STRICT, WITHOUT ROWID;
+        CREATE INDEX broadcast_pending ON broadcast_recipients(broadcast_id, user_id) WHERE state = 'pending';
+        CREATE TRIGGER broadcast_recipient_final BEFORE UPDATE ON broadcast_recipients
+            WHEN OLD.state NOT IN ('pending', 'sending') OR (OLD.state = 'sending' AND NEW.state = 'pending')
+            BEGIN SELECT RAISE(ABORT, 'a recipient claimed for a send is never sent it again'); END;
+        CREATE TRIGGER broadcast_recipient_kept BEFORE DELETE ON broadcast_recipients
+            BEGIN SELECT RAISE(ABORT, 'broadcast recipients are kept'); END;
+        """
+    )
+
+
+MIGRATIONS = (_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8, _v9, _v10)
 VERSION = len(MIGRATIONS)
 
 

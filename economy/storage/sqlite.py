@@ -157,6 +157,9 @@ async def connect(path: Path, busy_timeout_ms: int = 5000, *, read_only: bool = 
     db = SqliteDb(conn)
     try:
         await db.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+        # REPLACE deletes a row without firing its DELETE triggers unless recursive triggers are
+        # on: with them on, the append-only triggers refuse `INSERT OR REPLACE` over a kept row too.
+        await db.execute("PRAGMA recursive_triggers = ON")
         if synchronous is not None:
             await db.execute(f"PRAGMA page_size = {PAGE_SIZE}")  # only takes effect on a new, empty file
             await retry_locked(lambda: db.execute("PRAGMA journal_mode = WAL"), is_locked, busy_timeout_ms / 1000)

@@ -272,3 +272,12 @@ async def test_the_overview_shows_the_gift_flows_of_seven_days(site, http):
     site.clock.advance(8 * 86400)
     async with http.get(site.url + "api/overview", headers=auth(init_data(ADMIN_TR))) as r:
         assert (await r.json())["gifts"] == []
+
+
+async def test_the_overview_counts_the_communitys_days_and_names_its_zone(site, http):
+    """TIMEZONE (Istanbul by default, UTC+3): the chart's days begin at local midnight (21:00
+    UTC), and the page is told the zone so it shows every time and day in it."""
+    async with http.get(site.url + "api/overview", headers=auth(init_data(ADMIN_TR))) as r:
+        overview = await r.json()
+    assert overview["timezone"] == "Europe/Istanbul"
+    assert len(overview["days"]) == 30 and all(d["day"] % 86400 == 21 * 3600 for d in overview["days"])

@@ -165,6 +165,7 @@ async function loadOverview() {
   if (!r.ok) throw new Error(String(r.status));
   const first = !state.overview;
   state.overview = r.data;
+  Dash.zone = r.data.timezone || "UTC";  // the community's zone: every time and day is shown in it
   if (first) {
     Dash.lang = r.data.lang;
     translate();

@@ -229,17 +229,22 @@ Dash.money = function (value) {
 
 function pad2(n) { return String(n).padStart(2, "0"); }
 
-/* Unix seconds as the bot writes them: 29.11.2026 14:05 UTC (tr) or 2026-11-29 14:05 UTC (en). */
+/* Unix seconds as the bot writes them, in the community's zone (TIMEZONE, sent with the
+   overview) with the zone named: 29.11.2026 17:05 GMT+3 (tr) or 2026-11-29 17:05 GMT+3 (en). */
+Dash.zone = "UTC";
 Dash.when = function (ts) {
   if (ts === null || ts === undefined) return "-";
-  const d = new Date(ts * 1000);
-  const time = pad2(d.getUTCHours()) + ":" + pad2(d.getUTCMinutes()) + " UTC";
-  if (Dash.lang === "tr") return pad2(d.getUTCDate()) + "." + pad2(d.getUTCMonth() + 1) + "." + d.getUTCFullYear() + " " + time;
-  return d.getUTCFullYear() + "-" + pad2(d.getUTCMonth() + 1) + "-" + pad2(d.getUTCDate()) + " " + time;
+  const parts = {};
+  new Intl.DateTimeFormat("en-GB", { timeZone: Dash.zone, year: "numeric", month: "2-digit", day: "2-digit",
+    hour: "2-digit", minute: "2-digit", hourCycle: "h23", timeZoneName: "short" })
+    .formatToParts(new Date(ts * 1000)).forEach((p) => { parts[p.type] = p.value; });
+  const time = parts.hour + ":" + parts.minute + " " + parts.timeZoneName;
+  if (Dash.lang === "tr") return parts.day + "." + parts.month + "." + parts.year + " " + time;
+  return parts.year + "-" + parts.month + "-" + parts.day + " " + time;
 };
 
-/* A day on a chart axis: "29 Kas" / "Nov 29". */
+/* A day on a chart axis, in the community's zone: "29 Kas" / "Nov 29". */
 Dash.day = function (ts) {
   return new Intl.DateTimeFormat(Dash.lang === "tr" ? "tr-TR" : "en-US",
-    { day: "numeric", month: "short", timeZone: "UTC" }).format(new Date(ts * 1000));
+    { day: "numeric", month: "short", timeZone: Dash.zone }).format(new Date(ts * 1000));
 };
