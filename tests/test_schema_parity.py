@@ -116,7 +116,8 @@ async def _postgres_schema(url: str) -> dict[str, Any]:
             for name, kind, conditional, body in await db.execute(
                     "SELECT t.tgname, t.tgtype, pg_get_triggerdef(t.oid) LIKE '% WHEN %', p.prosrc"
                     " FROM pg_trigger t JOIN pg_proc p ON p.oid = t.tgfoid"
-                    " WHERE t.tgrelid = ?::regclass AND NOT t.tgisinternal", (table,)):
+                    " WHERE t.tgrelid = ?::regclass AND NOT t.tgisinternal AND p.proname <> 'ledger_changed'",
+                    (table,)):
                 message = _MESSAGE.search(body)
                 events = {"INSERT": 4, "DELETE": 8, "UPDATE": 16, "TRUNCATE": 32}
                 for event, bit in events.items():
@@ -174,4 +175,19 @@ async def test_the_append_only_triggers_alike(schemas):
         deletes = {message for event, conditional, message in data["triggers"] if event == "DELETE"}
         assert pg["truncate"][table] == deletes, table
     guarded = {t for t, d in lite["tables"].items() if d["triggers"]}
-    assert {"transfers", "deliveries", "notices", "legacy_history"} <= guarded
+    assert {"transfers", "deliveries", "notices", "legacy_history", "audit", "gifts", "reminders",
+            "broadcast_recipients"} <= guarded
+
+
+async def test_postgres_announces_each_change_the_live_dashboard_watches(pg_url):
+    """PostgreSQL's only triggers of its own (SQLite's dashboard polls instead): a notice on
+    the journal's inserts and a broadcast's changes, sent with the commit."""
+    db = await postgres.connect(pg_url)
+    try:
+        await schema_postgres.migrate(db)
+        found = {(table, name) for table, name in await db.execute(
+            "SELECT c.relname, t.tgname FROM pg_trigger t JOIN pg_proc p ON p.oid = t.tgfoid"
+            " JOIN pg_class c ON c.oid = t.tgrelid WHERE p.proname = 'ledger_changed'")}
+    finally:
+        await db.close()
+    assert found == {("transfers", "transfers_changed"), ("broadcasts", "broadcasts_changed")}
