@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from economy import Ledger, queries
-from economy.errors import AlreadyClaimed, QuotaExceeded, Unstorable
+from economy.errors import AlreadyClaimed, QuotaExceeded
 from economy.models import IMPORTED, Key
 from economy.storage import schema_postgres, schema_sqlite
 from tests.conftest import BACKENDS, Clock
@@ -306,19 +306,11 @@ async def test_a_new_bot_writes_on_the_migrated_ledger(v6_url):
     assert out.returncode == 0 and out.stdout.startswith("ok: 27 users"), out.stdout + out.stderr
 
 
-def _by_hand(request) -> None:  # type: ignore[no-untyped-def]
-    if "postgresql" in request.node.callspec.id:
-        request.applymarker(pytest.mark.xfail(strict=True, raises=Unstorable, reason=(
-            "a PostgreSQL ledger migrated from v6 keeps the old v4 CHECK ((state = 'refunded') ="
-            " (refund_id IS NOT NULL)) (deliveries_check1): schema_postgres._v4 was edited in place after"
-            " 40a8caa (commit 1d934d9) and no later migration replaces the constraint: the settle is refused"
-            " as Unstorable and the delivery stays pending")))
-
-
-async def test_a_delivery_refunded_by_hand_settles_on_the_migrated_ledger(v6_url, request):
+async def test_a_delivery_refunded_by_hand_settles_on_the_migrated_ledger(v6_url):
     """A charge whose usage an admin took off by hand, then its delivery refunded: settled as
-    refunded with nothing left to reverse (`by_hand`), as on a ledger this code created."""
-    _by_hand(request)
+    refunded with nothing left to reverse (`by_hand`), as on a ledger this code created. On
+    PostgreSQL the first store's v4 rule refused it (every refund with its own transfer) until
+    v11 replaced the rule."""
     ledger = await opened(v6_url)
     try:
         charged = await ledger.charge(1519660111, 2_000, actor=ADMIN, deliver=True, worker="bot-new")
@@ -330,9 +322,6 @@ async def test_a_delivery_refunded_by_hand_settles_on_the_migrated_ledger(v6_url
         await ledger.close()
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "v9's DAILY_AT takes the time of the user's last journal line earn/'daily', an admin's grant with the"
-    " reason 'daily' (actor set) included: the user is taken to have claimed on day 6"))
 async def test_an_admin_grant_named_daily_is_not_a_claim(v6_url):
     """The old code paid /daily by the wallet's last_daily_day; an admin's grant with the reason
     "daily" was a reward, not a claim. This user claimed last on day 3, so may claim on day 6."""

@@ -84,10 +84,11 @@ GIFT_OUT, GIFT_IN, STREAK = "gift_out", "gift_in", "streak"
 #: (its worker died during the send: never sent again, so never twice).
 REMINDER_KINDS = ("boost", "dm", "streak")
 REMINDER_STATES = ("pending", "sent", "failed", "lost")
-#: The daily claims made before v9 were kept as a UTC day; their time is the journal's.
+#: The daily claims made before v9 were kept as a UTC day; their time is the journal's (the
+#: user's own /daily: an admin's grant whose reason is "daily" has an actor and is no claim).
 DAILY_AT = (
     "UPDATE wallets SET daily_at = j.at, streak = 1 FROM (SELECT user_id, MAX(ts) AS at FROM transfers"
-    " WHERE kind = 'earn' AND ref = 'daily' AND user_id IS NOT NULL GROUP BY user_id) AS j"
+    " WHERE kind = 'earn' AND ref = 'daily' AND actor IS NULL AND user_id IS NOT NULL GROUP BY user_id) AS j"
     " WHERE wallets.user_id = j.user_id AND wallets.last_daily_day IS NOT NULL"
 )
 #: A claim whose journal line is missing: the last second of its UTC day (never paid twice).

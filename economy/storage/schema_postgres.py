@@ -390,10 +390,26 @@ async def _v10(db: Db) -> None:
     """)
 
 
+#: v4's rule for a refunded delivery as the first PostgreSQL store wrote it (40a8caa): every
+#: refund with a reversing transfer of its own. It was then changed in v4's step itself, so a
+#: database made before keeps it, and a delivery an admin had refunded by hand cannot settle.
+_OLD_REFUND_RULE = "CHECK (((state = 'refunded'::text) = (refund_id IS NOT NULL)))"
+
+
+async def _v11(db: Db) -> None:
+    """v4's refund rule as it stands in v4's step today, on a database made with the first one."""
+    for (name,) in (await db.execute(
+            "SELECT conname FROM pg_constraint WHERE conrelid = 'deliveries'::regclass AND contype = 'c'"
+            " AND pg_get_constraintdef(oid) = ?", (_OLD_REFUND_RULE,))).fetchall():
+        await db.execute(f'ALTER TABLE deliveries DROP CONSTRAINT "{name}"')
+        await db.execute("ALTER TABLE deliveries ADD CHECK (state = 'refunded' OR refund_id IS NULL),"
+                         " ADD CHECK (state <> 'refunded' OR refund_id IS NOT NULL OR reason = 'by_hand')")
+
+
 #: version reached -> the step that reaches it from the version before (the first from nothing).
 #: The numbers are SQLite's (economy/schema.py): a PostgreSQL database starts at 3.
 MIGRATIONS: dict[int, Callable[[Db], Awaitable[None]]] = {
-    3: _baseline, 4: _v4, 5: _v5, 6: _v6, 7: _v7, 8: _v8, 9: _v9, 10: _v10,
+    3: _baseline, 4: _v4, 5: _v5, 6: _v6, 7: _v7, 8: _v8, 9: _v9, 10: _v10, 11: _v11,
 }
 VERSION = max(MIGRATIONS)
 
