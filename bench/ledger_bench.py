@@ -41,8 +41,11 @@ def percentile(sorted_values: list[float], p: float) -> float:
 
 
 async def ledger_spends(path: Path | str, users: int, ops: int, callers: int, seed: int = 7,
-                        setup: bool = True, go: Any = None) -> dict[str, float]:
+                        setup: bool = True, go: Any = None, record: Path | None = None) -> dict[str, float]:
+    """`record` (SQLite): a copy of the file as the spends begin is saved there, and the result's
+    "statements" holds every statement the writer ran during them (for `replay`)."""
     ledger = await Ledger.open(path, synchronous="FULL")
+    recorded: list[tuple[bool, str, Any]] = []
     try:
         for start in range(1, users + 1, 1000) if setup else ():
             batch = range(start, min(start + 1000, users + 1))
@@ -53,6 +56,8 @@ async def ledger_spends(path: Path | str, users: int, ops: int, callers: int, se
         refused = 0
         if ops == 0:
             return {}
+        if record is not None:
+            await start_recording(ledger, Path(path), record, recorded)
         rng = random.Random(seed)
         if go is not None:
             go()
@@ -79,10 +84,65 @@ async def ledger_spends(path: Path | str, users: int, ops: int, callers: int, se
             "p99_ms": percentile(latencies, 0.99) * 1000, "refused": refused,
             "batches": ledger.store.batches, "verify_ok": not problems,
             "writer_share": ledger.store.writer_s / elapsed, "ops": len(latencies), "elapsed": elapsed,
-            "retries": ledger.store.retries,
+            "retries": ledger.store.retries, **({"statements": recorded} if record is not None else {}),
         }
     finally:
+        stop_recording()
         await ledger.close()
+
+
+_PLAIN_DB: dict[str, Any] = {}
+
+
+async def start_recording(ledger: Ledger, path: Path, copy: Path, into: list[tuple[bool, str, Any]]) -> None:
+    """Save the file as it is now to `copy`, then note every statement of the writer connection
+    from here on (SqliteDb's own methods, wrapped for the benchmark: each call costs one list append)."""
+    from economy.storage.sqlite import SqliteDb
+
+    async def the_writer(db: Any) -> Any:
+        return db
+
+    writer = await ledger.store.in_writer(the_writer)
+    with sqlite3.connect(path) as src, sqlite3.connect(copy) as dst:
+        src.backup(dst)
+    _PLAIN_DB.update(execute=SqliteDb.execute, executemany=SqliteDb.executemany)
+
+    async def execute(self: Any, sql: str, params: Any = ()) -> Any:
+        if self is writer:
+            into.append((False, sql, params))
+        return await _PLAIN_DB["execute"](self, sql, params)
+
+    async def executemany(self: Any, sql: str, params: Any) -> None:
+        if self is writer:
+            into.append((True, sql, params))
+        return await _PLAIN_DB["executemany"](self, sql, params)
+
+    SqliteDb.execute, SqliteDb.executemany = execute, executemany  # type: ignore[method-assign]
+
+
+def stop_recording() -> None:
+    if _PLAIN_DB:
+        from economy.storage.sqlite import SqliteDb
+        SqliteDb.execute, SqliteDb.executemany = _PLAIN_DB["execute"], _PLAIN_DB["executemany"]  # type: ignore[method-assign]
+        _PLAIN_DB.clear()
+
+
+def replay(copy: Path, statements: list[tuple[bool, str, Any]]) -> float:
+    """Seconds the writer's statements of a run take run again in one thread by plain sqlite3,
+    on the file as it was when they began (the same PRAGMAs as the store's writer): what this
+    store's SQL costs with no event loop, no driver thread and no Python of the ledger's."""
+    db = sqlite3.connect(copy, isolation_level=None)
+    for pragma in ("journal_mode = WAL", "synchronous = FULL", "recursive_triggers = ON", "wal_autocheckpoint = 0"):
+        db.execute(f"PRAGMA {pragma}")
+    t0 = time.perf_counter()
+    for many, sql, params in statements:
+        if many:
+            db.executemany(sql, params)
+        else:
+            db.execute(sql, params).fetchall()
+    took = time.perf_counter() - t0
+    db.close()
+    return took
 
 
 NAIVE_SCHEMA = """
@@ -229,7 +289,10 @@ async def main() -> None:
     if args.db and is_postgres(args.db):
         return await main_pg(args)
     with tempfile.TemporaryDirectory() as tmp:
-        ours = await ledger_spends(args.db or Path(tmp) / "ledger.db", args.users, args.ops, args.callers)
+        ours = await ledger_spends(args.db or Path(tmp) / "ledger.db", args.users, args.ops, args.callers,
+                                   record=Path(tmp) / "replay.db")
+        statements = ours.pop("statements")
+        replayed = ours["ops"] / replay(Path(tmp) / "replay.db", statements)
         old = (old_spends(args.old_tree, f"sqlite:///{Path(tmp) / 'old.db'}", args.users, args.ops, args.callers)
                if args.old_tree else None)
         naive = await naive_spends(Path(tmp) / "naive.db", args.users, args.naive_seconds, args.callers)
@@ -246,10 +309,16 @@ async def main() -> None:
     print(f"sqlite naive        {naive['ops_per_s']:>10,.0f} spends/s  {naive['lock_errors']} 'database is locked'"
           " errors (new aiosqlite connection per spend)")
     print(f"raw sqlite3         {ceiling:>10,.0f} spends/s  (100 per commit, synchronous=FULL, no journal of ours)")
+    print(f"our SQL, replayed   {replayed:>10,.0f} spends/s  {replayed / ceiling:.2f} of raw sqlite3: the writer's"
+          f" {len(statements):,} statements of the run above, run again by plain sqlite3 in one thread (no event"
+          f" loop, no driver thread, no ledger Python): the most any driver could do with this store's SQL;"
+          f" the ledger API did {ours['ops_per_s'] / replayed:.2f} of it")
     print(json.dumps({"backend": "sqlite", "ops_per_s": round(ours["ops_per_s"]), "p50_ms": round(ours["p50_ms"], 2),
                       "p99_ms": round(ours["p99_ms"], 2), "naive_ops_per_s": round(naive["ops_per_s"]),
                       "naive_lock_errors": naive["lock_errors"], "ceiling_ops_per_s": round(ceiling),
                       "ceiling_ratio": round(ours["ops_per_s"] / ceiling, 2),
+                      "replayed_ops_per_s": round(replayed), "replayed_ceiling_ratio": round(replayed / ceiling, 2),
+                      "statements": len(statements),
                       **({"old_ops_per_s": round(old["ops_per_s"]), "old_p99_ms": round(old["p99_ms"], 2),
                           "old_ceiling_ratio": round(old["ops_per_s"] / ceiling, 2)} if old else {})}))
 
