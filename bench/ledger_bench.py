@@ -1,7 +1,9 @@
 """Spends per second through the public ledger API, against references measured in the same
 run: on SQLite the seed's naive pattern and raw sqlite3 batching, on PostgreSQL the raw driver
-doing the fewest statements a spend needs, and two processes writing at once. Prints numbers;
-asserts nothing.
+doing the fewest statements a spend needs, and two processes writing at once. Both also replay
+the writer's own statements of the run with the plain synchronous driver in one thread: what
+this store's SQL allows any driver. SQLite prints the event loop's CPU a spend too. Prints
+numbers; asserts nothing.
 
     python bench/ledger_bench.py [--db URL] [--ops 100000] [--users 10000] [--callers 100] [--processes 2]
                                  [--old-tree PATH]
@@ -12,7 +14,8 @@ whose ledger is measured the same way in the same run, on its own database, righ
 
 Without --db: a SQLite file in a temporary folder (--db sqlite:///path: that file, which should
 not exist yet). With --db postgresql://...: that database, emptied first (its tables are
-dropped: never point it at a database you care about).
+dropped: never point it at a database you care about); the replay makes a database
+`bench_replay` beside it.
 """
 
 from __future__ import annotations
@@ -41,7 +44,8 @@ def percentile(sorted_values: list[float], p: float) -> float:
 
 
 async def ledger_spends(path: Path | str, users: int, ops: int, callers: int, seed: int = 7,
-                        setup: bool = True, go: Any = None, record: Path | None = None) -> dict[str, float]:
+                        setup: bool = True, go: Any = None, record: Path | None = None,
+                        record_pg: list[tuple[str, str, Any]] | None = None) -> dict[str, float]:
     """`record` (SQLite): a copy of the file as the spends begin is saved there, and the result's
     "statements" holds every statement the writer ran during them (for `replay`)."""
     ledger = await Ledger.open(path, synchronous="FULL")
@@ -58,6 +62,8 @@ async def ledger_spends(path: Path | str, users: int, ops: int, callers: int, se
             return {}
         if record is not None:
             await start_recording(ledger, Path(path), record, recorded)
+        if record_pg is not None:
+            await start_recording_pg(ledger, record_pg)
         rng = random.Random(seed)
         if go is not None:
             go()
@@ -74,9 +80,9 @@ async def ledger_spends(path: Path | str, users: int, ops: int, callers: int, se
                 latencies.append(time.perf_counter() - t0)
 
         ledger.store.writer_s = 0.0
-        t0 = time.perf_counter()
+        t0, cpu0 = time.perf_counter(), time.thread_time()
         await asyncio.gather(*(caller(ops // callers) for _ in range(callers)))
-        elapsed = time.perf_counter() - t0
+        elapsed, loop_cpu = time.perf_counter() - t0, time.thread_time() - cpu0  # the event loop's thread
         latencies.sort()
         problems = await ledger.verify()
         return {
@@ -84,7 +90,8 @@ async def ledger_spends(path: Path | str, users: int, ops: int, callers: int, se
             "p99_ms": percentile(latencies, 0.99) * 1000, "refused": refused,
             "batches": ledger.store.batches, "verify_ok": not problems,
             "writer_share": ledger.store.writer_s / elapsed, "ops": len(latencies), "elapsed": elapsed,
-            "retries": ledger.store.retries, **({"statements": recorded} if record is not None else {}),
+            "retries": ledger.store.retries, "loop_cpu_s": loop_cpu,
+            **({"statements": recorded} if record is not None else {}),
         }
     finally:
         stop_recording()
@@ -121,10 +128,68 @@ async def start_recording(ledger: Ledger, path: Path, copy: Path, into: list[tup
 
 
 def stop_recording() -> None:
-    if _PLAIN_DB:
+    if "execute" in _PLAIN_DB:
         from economy.storage.sqlite import SqliteDb
         SqliteDb.execute, SqliteDb.executemany = _PLAIN_DB["execute"], _PLAIN_DB["executemany"]  # type: ignore[method-assign]
-        _PLAIN_DB.clear()
+    if "pg_execute" in _PLAIN_DB:
+        import psycopg
+        psycopg.AsyncCursor.execute = _PLAIN_DB["pg_execute"]  # type: ignore[method-assign]
+        psycopg.AsyncCursor.executemany = _PLAIN_DB["pg_executemany"]  # type: ignore[method-assign]
+    _PLAIN_DB.clear()
+
+
+async def start_recording_pg(ledger: Ledger, into: list[tuple[str, str, Any]]) -> None:
+    """Note every statement psycopg sends on the writer's connection from here on (its cursor
+    methods wrapped for the benchmark)."""
+    import psycopg
+
+    async def the_writer(db: Any) -> Any:
+        return db.conn
+
+    writer = await ledger.store.in_writer(the_writer)
+    _PLAIN_DB.update(pg_execute=psycopg.AsyncCursor.execute, pg_executemany=psycopg.AsyncCursor.executemany)
+
+    async def execute(self: Any, query: Any, params: Any = None, **kw: Any) -> Any:
+        if self.connection is writer:
+            into.append(("one", query, params))
+        return await _PLAIN_DB["pg_execute"](self, query, params, **kw)
+
+    async def executemany(self: Any, query: Any, params_seq: Any, **kw: Any) -> Any:
+        if self.connection is writer:
+            params_seq = list(params_seq)
+            into.append(("many", query, params_seq))
+        return await _PLAIN_DB["pg_executemany"](self, query, params_seq, **kw)
+
+    psycopg.AsyncCursor.execute, psycopg.AsyncCursor.executemany = execute, executemany  # type: ignore[method-assign]
+
+
+def pg_template_copy(url: str, name: str) -> str:
+    """A new database `name` on the same server, a copy of `url`'s (nobody may be connected to it)."""
+    import psycopg
+    from psycopg.conninfo import conninfo_to_dict, make_conninfo
+    source = conninfo_to_dict(url)["dbname"]
+    with psycopg.connect(make_conninfo(url, dbname="postgres"), autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{source}"')
+    return make_conninfo(url, dbname=name)
+
+
+def replay_pg(url: str, statements: list[tuple[str, str, Any]]) -> float:
+    """Seconds the recorded statements take sent again in turn by synchronous psycopg (one
+    connection, autocommit as the store's writer, the same automatic prepares)."""
+    import psycopg
+    with psycopg.connect(url, autocommit=True) as conn:
+        cur = conn.cursor()
+        t0 = time.perf_counter()
+        for kind, query, params in statements:
+            if kind == "many":
+                cur.executemany(query, params)
+            else:
+                cur.execute(query, params)
+                while cur.nextset():
+                    pass
+        took = time.perf_counter() - t0
+    return took
 
 
 def replay(copy: Path, statements: list[tuple[bool, str, Any]]) -> float:
@@ -313,12 +378,18 @@ async def main() -> None:
           f" {len(statements):,} statements of the run above, run again by plain sqlite3 in one thread (no event"
           f" loop, no driver thread, no ledger Python): the most any driver could do with this store's SQL;"
           f" the ledger API did {ours['ops_per_s'] / replayed:.2f} of it")
+    loop_us, sql_us = ours["loop_cpu_s"] / ours["ops"] * 1e6, 1e6 / replayed
+    turns = 1e6 / (loop_us + sql_us)
+    print(f"the event loop      {loop_us:>10.1f} us of CPU a spend (the ledger's and the callers' Python, asyncio),"
+          f" the SQL {sql_us:.1f} us a spend (replayed): a batch's operations run between its reads and its"
+          f" writes, so the two take turns: at most {turns:,.0f} spends/s = {turns / ceiling:.2f} of raw sqlite3")
     print(json.dumps({"backend": "sqlite", "ops_per_s": round(ours["ops_per_s"]), "p50_ms": round(ours["p50_ms"], 2),
                       "p99_ms": round(ours["p99_ms"], 2), "naive_ops_per_s": round(naive["ops_per_s"]),
                       "naive_lock_errors": naive["lock_errors"], "ceiling_ops_per_s": round(ceiling),
                       "ceiling_ratio": round(ours["ops_per_s"] / ceiling, 2),
                       "replayed_ops_per_s": round(replayed), "replayed_ceiling_ratio": round(replayed / ceiling, 2),
-                      "statements": len(statements),
+                      "statements": len(statements), "loop_us_per_spend": round(loop_us, 1),
+                      "turns_ceiling_ops_per_s": round(turns), "turns_ceiling_ratio": round(turns / ceiling, 2),
                       **({"old_ops_per_s": round(old["ops_per_s"]), "old_p99_ms": round(old["p99_ms"], 2),
                           "old_ceiling_ratio": round(old["ops_per_s"] / ceiling, 2)} if old else {})}))
 
@@ -329,7 +400,12 @@ async def main_pg(args: argparse.Namespace) -> None:
         sync = conn.execute("SHOW synchronous_commit").fetchone()[0]
         fsync = conn.execute("SHOW fsync").fetchone()[0]
     empty_pg(args.db)
-    ours = await ledger_spends(args.db, args.users, args.ops, args.callers)
+    await ledger_spends(args.db, args.users, 0, args.callers)  # the users, then a copy of the database as it is
+    replay_url = pg_template_copy(args.db, "bench_replay")
+    recorded: list[tuple[str, str, Any]] = []
+    ours = await ledger_spends(args.db, args.users, args.ops, args.callers, setup=False,
+                               record_pg=recorded)
+    replayed = ours["ops"] / replay_pg(replay_url, recorded)
     print(f"postgresql ledger API {ours['ops_per_s']:>10,.0f} spends/s  p50 {ours['p50_ms']:.2f} ms"
           f"  p99 {ours['p99_ms']:.2f} ms  ({args.callers} callers, {args.users} users, synchronous_commit={sync},"
           f" fsync={fsync}, {ours['batches']} commits, batches in the database {ours['writer_share']:.0%} of the time,"
@@ -353,6 +429,11 @@ async def main_pg(args: argparse.Namespace) -> None:
     ceiling = raw_pg_ceiling(args.db, args.users, args.ops)
     print(f"raw psycopg           {ceiling:>10,.0f} spends/s  (100 per commit as one UPDATE and one INSERT over arrays,"
           f" no journal of ours); the ledger API does {ours['ops_per_s'] / ceiling:.2f} of it")
+    print(f"our SQL, replayed     {replayed:>10,.0f} spends/s  the writer's {len(recorded):,} statements of the run"
+          f" above, run again in turn by plain (synchronous) psycopg on a copy of the database as they found it:"
+          f" the most any driver could do with this store's SQL from one connection; the ledger API did"
+          f" {ours['ops_per_s'] / replayed:.2f} of it")
+    out.update(replayed_ops_per_s=round(replayed), statements=len(recorded))
     out["ceiling_ops_per_s"] = round(ceiling)
     out["ceiling_ratio"] = round(ours["ops_per_s"] / ceiling, 2)
     print(json.dumps(out))
