@@ -63,6 +63,11 @@ class Db(Protocol):
 
     async def executemany(self, sql: str, params: Sequence[Sequence[Any]]) -> None: ...
 
+    async def together(self, steps: Sequence[Awaitable[T]]) -> list[T]:
+        """Run these statements of this connection (not started yet) in order, as few round
+        trips to the driver as it allows; raise the first failure once all have ended."""
+        ...
+
     async def tables(self) -> set[str]: ...
 
     async def schema_version(self) -> int: ...
@@ -146,7 +151,7 @@ class Store:
         self._flusher: asyncio.Task[None] | None = None
         self._open = False
         #: one batch (or operator's call) at a time on the writer connection, one read at a
-        #: time on the reader's
+        #: time on a reader's
         self._writing = asyncio.Lock()
         self._reading = asyncio.Lock()
         self.batches = 0
@@ -246,10 +251,21 @@ class Store:
         """`await query(db)` in one read transaction (a consistent snapshot)."""
         if not self._open:
             raise RuntimeError("the store is closed")
-        async with self._reading:
-            return await self._read(query)
+        return await self._read(query)
 
     async def _read(self, query: Callable[[Any], Awaitable[T]]) -> T:
+        raise NotImplementedError
+
+    async def read_single(self, query: Callable[[Any], Awaitable[T]]) -> T:
+        """`await query(db)` where the query runs exactly one statement (a second one is
+        refused: RuntimeError): one statement is a snapshot of its own, so no transaction is
+        begun or ended around it. For the hot reads (a balance, a profile): each statement is a
+        trip to the driver that the event loop pays for."""
+        if not self._open:
+            raise RuntimeError("the store is closed")
+        return await self._read_single(query)
+
+    async def _read_single(self, query: Callable[[Any], Awaitable[T]]) -> T:
         raise NotImplementedError
 
     # -- changes --
@@ -262,6 +278,21 @@ class Store:
         journal or changed a broadcast, in any process; ends by raising when its connection is
         lost (the caller listens again). Only where `announces_changes`."""
         raise NotImplementedError(f"the {self.backend} store announces no changes")
+
+
+class OneStatement:
+    """A connection that runs one statement (read_single's)."""
+
+    __slots__ = ("db", "used")
+
+    def __init__(self, db: Any) -> None:
+        self.db, self.used = db, False
+
+    async def execute(self, sql: str, params: Sequence[Any] = ()) -> Rows:
+        if self.used:
+            raise RuntimeError("read_single runs one statement: use Store.read for more")
+        self.used = True
+        return await self.db.execute(sql, params)  # type: ignore[no-any-return]
 
 
 async def retry_locked(step: Callable[[], Awaitable[T]], is_locked: Callable[[BaseException], bool],

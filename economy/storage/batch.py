@@ -155,6 +155,10 @@ class Tx:
     _req_rows: list[tuple[Any, ...]] = field(default_factory=list)
     _req_system: list[tuple[int, int, int]] = field(default_factory=list)
     dirty: bool = False
+    #: top_spenders as the database has it (user id -> tokens spent), and as it was when the
+    #: current request began (safe mode: a request rolled back to its SAVEPOINT takes it back)
+    top: dict[int, int] = field(default_factory=dict)
+    _top_before: dict[int, int] = field(default_factory=dict)
 
     async def wallet(self, user_id: int) -> Wallet:
         """The user's wallet (NotFound for a stranger); changes to it are kept if the request
@@ -228,6 +232,7 @@ class Tx:
 
     # -- request boundaries (called by run_batch) --
     def _begin(self) -> int:
+        self._top_before = self.top
         self.dirty = False
         self._req_rows.clear()
         self._req_system.clear()
@@ -239,13 +244,13 @@ class Tx:
             self.wallets[user_id]._set(values)
         if safe:  # rolled back to the request's SAVEPOINT: the database has them as they were
             self._stored.update(self._before)
+            self.top = self._top_before
         self.next_id = start
 
     async def _write_request(self) -> None:
         """Safe mode: write this request's wallets and journal rows now, inside its SAVEPOINT."""
-        await self._write_back(self._before)
-        if self._req_rows:
-            await self.dialect.insert_transfers(self.db, self._req_rows)
+        rows = [self.dialect.insert_transfers(self.db, self._req_rows)] if self._req_rows else []
+        await self._write_back(self._before, rows)
         self._req_rows.clear()
 
     def _keep(self) -> None:
@@ -255,8 +260,9 @@ class Tx:
             totals[0] += debit
             totals[1] += credit
 
-    async def _write_back(self, user_ids: Iterable[int]) -> None:
-        """Write the changed columns of these wallets; remember them as stored."""
+    async def _write_back(self, user_ids: Iterable[int], also: Sequence[Awaitable[Any]] = ()) -> None:
+        """Write the changed columns of these wallets, and `also` (more writes of the batch),
+        sent together (Db.together); remember the wallets as stored."""
         shapes: dict[tuple[int, ...], list[tuple[Any, ...]]] = {_PLAIN: [], _ALL: []}
         top: dict[int, int] = {}
         written: dict[int, tuple[Any, ...]] = {}
@@ -270,44 +276,51 @@ class Tx:
             if spent != stored[_TOKEN_DEBITS] - stored[_TOKENS_GIVEN]:
                 top[user_id] = spent
             written[user_id] = now
-        for cols, params in shapes.items():
-            if params:
-                await self.dialect.update_wallets(self.db, cols, params)
+        writes = [self.dialect.update_wallets(self.db, cols, params) for cols, params in shapes.items() if params]
         if top:
-            await self._merge_top(top)
+            writes += self._merge_top(top)
+        await self.db.together([*writes, *also])
         self._stored.update(written)  # only once the database has taken all of it
 
-    async def _merge_top(self, spent: dict[int, int]) -> None:
+    def _merge_top(self, spent: dict[int, int]) -> list[Awaitable[Any]]:
         """Keep `top_spenders` exactly the TOP_KEEP biggest: tokens spent only ever grow, so
-        the new top is found among the old top and the wallets that just spent."""
-        old = dict(await self.db.execute("SELECT user_id, spent FROM top_spenders"))
+        the new top is found among the old top (`self.top`, read with the batch's wallets) and
+        the wallets that just spent. Returns the writes (not sent yet)."""
+        old = self.top
         if len(old) >= TOP_KEEP:  # only who now beats the last place, or already had one, matters
             floor = max((-s, u) for u, s in old.items())
             spent = {u: s for u, s in spent.items() if u in old or (-s, u) < floor}
             if not spent:
-                return
+                return []
         merged = {**old, **spent}
         if len(merged) > TOP_KEEP:
             merged = dict(sorted(merged.items(), key=lambda kv: (-kv[1], kv[0]))[:TOP_KEEP])
+        writes: list[Awaitable[Any]] = []
         gone = [(u,) for u in old if u not in merged]
         if gone:
-            await self.db.executemany("DELETE FROM top_spenders WHERE user_id = ?", gone)
+            writes.append(self.db.executemany("DELETE FROM top_spenders WHERE user_id = ?", gone))
         changed = [(u, s) for u, s in merged.items() if old.get(u) != s]
         if changed:
-            await self.db.executemany(
-                "INSERT INTO top_spenders VALUES (?, ?) ON CONFLICT (user_id) DO UPDATE SET spent = excluded.spent", changed
-            )
+            writes.append(self.db.executemany(
+                "INSERT INTO top_spenders VALUES (?, ?) ON CONFLICT (user_id) DO UPDATE SET spent = excluded.spent",
+                changed))
+        self.top = merged  # as the database has it once these writes are in (undone with the request)
+        return writes
 
-    async def _flush(self) -> None:
+    async def _flush(self, keys: list[tuple[Any, ...]]) -> None:
+        """The batch's writes (and its idempotency `keys`), sent together."""
         db = self.db
-        await self._write_back(self.wallets)
+        also: list[Awaitable[Any]] = []
         if self.rows:
-            await self.dialect.insert_transfers(db, self.rows)
+            also.append(self.dialect.insert_transfers(db, self.rows))
         if self.system:  # in id order, as every writer locks them
-            await db.executemany(
+            also.append(db.executemany(
                 "UPDATE accounts SET balance = balance - ? + ?, debits = debits + ?, credits = credits + ? WHERE id = ?",
                 [(d, c, d, c, acc) for acc, (d, c) in sorted(self.system.items())],
-            )
+            ))
+        if keys:
+            also.append(self.dialect.upsert_keys(db, keys))
+        await self._write_back(self.wallets, also)
 
 
 class Kept(NamedTuple):
@@ -316,12 +329,14 @@ class Kept(NamedTuple):
     created_at: int
 
 
-async def _lookup_keys(db: Any, keys: list[str], now: int, dialect: Dialect) -> dict[str, Kept]:
-    found: dict[str, Kept] = {}
-    for key, fp, result, expires, created in await dialect.select_keys(db, keys):
-        if expires is None or expires > now:
-            found[key] = Kept(fp, result, created)
-    return found
+async def _nothing() -> list[Any]:
+    return []
+
+
+def _kept(rows: Iterable[tuple[Any, ...]], now: int) -> dict[str, Kept]:
+    """The idempotency keys found, those not expired at `now`."""
+    return {key: Kept(fp, result, created) for key, fp, result, expires, created in rows
+            if expires is None or expires > now}
 
 
 def _kept_for(key: Key, fingerprint: str, known: dict[str, Kept]) -> Kept | None:
@@ -355,7 +370,8 @@ def _refused(exc: BaseException, dialect: Dialect) -> BaseException:
     return refusal
 
 
-async def run_batch(db: Any, requests: Sequence[Request], now: int, safe: bool, dialect: Dialect) -> list[Any]:
+async def run_batch(db: Any, requests: Sequence[Request], now: Callable[[], int], safe: bool, dialect: Dialect,
+                    begin: Awaitable[Any] | None = None) -> list[Any]:
     """Apply `requests` in one transaction (the caller holds BEGIN IMMEDIATE and commits).
 
     Operations refuse before their first SQL write, and wallet changes are undone in Python,
@@ -368,10 +384,22 @@ async def run_batch(db: Any, requests: Sequence[Request], now: int, safe: bool, 
     refused = dialect.refused_errors
     failures = (EconomyError, *refused, ValueError, TypeError, KeyError, AttributeError)
     keyed = [k for r in requests if r.key is not None for k in (r.key.value, r.key.former) if k is not None]
-    known = await _lookup_keys(db, keyed, now, dialect) if keyed else {}
+    tx = Tx(db, 0, 0, dialect)
+    # What the batch reads first, in one trip to the driver: `begin` (the write lock, if the
+    # caller sends it along), the keys kept, the next transfer id, the wallets, the top spenders.
+    *_, keys, last, _, top = await db.together([
+        *([begin] if begin is not None else []),
+        dialect.select_keys(db, keyed) if keyed else _nothing(),
+        db.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM transfers"),
+        tx.load([r.user_id for r in requests if r.user_id is not None]),
+        db.execute("SELECT user_id, spent FROM top_spenders"),
+    ])
+    # The batch's time, read once the write lock is held (see Store.own_clock).
+    tx.now = at = now()
+    known = _kept(keys, at)
+    tx.next_id = last.fetchone()[0]
+    tx.top = dict(top)
     seen: set[str] = set()
-    tx = Tx(db, now, (await db.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM transfers")).fetchone()[0], dialect)
-    await tx.load([r.user_id for r in requests if r.user_id is not None])
     outcomes: list[Any] = []
     remembered: list[tuple[Any, ...]] = []
     for req in requests:
@@ -405,8 +433,8 @@ async def run_batch(db: Any, requests: Sequence[Request], now: int, safe: bool, 
         # (Unstorable): nothing of that request is written, its key neither.
         if key is not None and (ok or (key.keep_refusals and isinstance(outcome, EconomyError)
                                        and not isinstance(outcome, Unstorable))):
-            expires = now + key.ttl if key.ttl is not None else None
-            row = (key.value, req.fingerprint, encode_outcome(outcome), now, expires)
+            expires = at + key.ttl if key.ttl is not None else None
+            row = (key.value, req.fingerprint, encode_outcome(outcome), at, expires)
         if safe:
             try:
                 if ok:
@@ -424,9 +452,7 @@ async def run_batch(db: Any, requests: Sequence[Request], now: int, safe: bool, 
             tx._keep()
         outcomes.append(outcome)
     try:
-        await tx._flush()
-        if remembered:
-            await dialect.upsert_keys(db, remembered)
+        await tx._flush(remembered)
     except refused as exc:
         if safe:
             raise

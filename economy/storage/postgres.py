@@ -35,7 +35,7 @@ from psycopg.pq import TransactionStatus
 
 from economy.errors import StorageBusy
 from economy.storage import schema_postgres
-from economy.storage.base import DatabaseUnavailable, Found, Rows, Store
+from economy.storage.base import DatabaseUnavailable, Found, OneStatement, Rows, Store
 from economy.storage.batch import Dialect, NeedSavepoints, Request, run_batch
 from economy.storage.schema import WALLET_COLUMNS, SchemaMismatch
 from economy.storage.schema_postgres import BATCH_LOCK, CHANGES_CHANNEL, MIGRATION_LOCK
@@ -176,6 +176,18 @@ class PgDb:
 
     async def executemany(self, sql: str, params: Sequence[Sequence[Any]]) -> None:
         await self.conn.cursor().executemany(_pg_sql(sql), params)
+
+    async def together(self, steps: Sequence[Awaitable[T]]) -> list[T]:
+        """Run these statements (coroutines of this connection, not started yet) in turn; the
+        first failure stops them (the transaction is aborted then anyway)."""
+        done: list[T] = []
+        try:
+            for step in steps:
+                done.append(await step)
+        finally:
+            for step in steps[len(done) + 1:]:
+                step.close()  # type: ignore[attr-defined]  # never started
+        return done
 
     async def executescript(self, script: str) -> None:
         await self.conn.execute(script)
@@ -353,7 +365,7 @@ class PgStore(Store):
                 else:  # a test's clock, read once the lock is held
                     await db.execute(f"BEGIN; SELECT pg_advisory_xact_lock({BATCH_LOCK})")
                     now = int(self.clock())
-                outcomes = await run_batch(db, batch, now, safe, PG)
+                outcomes = await run_batch(db, batch, lambda: now, safe, PG)
                 committing = True
                 await db.execute("COMMIT")
                 return outcomes
@@ -395,9 +407,19 @@ class PgStore(Store):
                 raise
 
     async def _read(self, query: Callable[[PgDb], Awaitable[T]]) -> T:
+        async with self._reading:
+            return await self._read_once(query)
+
+    async def _read_single(self, query: Callable[[Any], Awaitable[T]]) -> T:
+        async with self._reading:
+            return await self._read_once(query, single=True)
+
+    async def _read_once(self, query: Callable[[Any], Awaitable[T]], single: bool = False) -> T:
         for attempt in (1, 2):  # a read is safe to run again on a new connection
             db = await self._db("reader")
             try:
+                if single:  # one statement, in autocommit: a snapshot of its own
+                    return await query(OneStatement(db))
                 await db.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
                 try:
                     return await query(db)

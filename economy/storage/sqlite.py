@@ -8,6 +8,7 @@ back into the file beside the commits, so they never stop for it.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import sqlite3
 from collections.abc import Awaitable, Callable, Sequence
@@ -18,7 +19,7 @@ import aiosqlite
 
 from economy.errors import StorageBusy
 from economy.storage import schema_sqlite
-from economy.storage.base import Found, Rows, Store, retry_locked
+from economy.storage.base import Found, OneStatement, Rows, Store, retry_locked
 from economy.storage.batch import Dialect, NeedSavepoints, Request, run_batch
 from economy.storage.schema import SchemaMismatch
 
@@ -30,6 +31,8 @@ T = TypeVar("T")
 CHECKPOINT_EVERY = 4
 RESET_WAL_EVERY = 16
 PAGE_SIZE = 1024
+#: Reader connections: reads run side by side (WAL lets readers go on beside the writer).
+READERS = 3
 VERSION = schema_sqlite.VERSION
 
 _ROWS: dict[str, bool] = {}
@@ -80,6 +83,17 @@ class SqliteDb:
 
     async def executemany(self, sql: str, params: Sequence[Sequence[Any]]) -> None:
         await self.conn.executemany(sql, params)
+
+    async def together(self, steps: Sequence[Awaitable[T]]) -> list[T]:
+        """Run these statements (coroutines of this connection, not started yet) back to back
+        on the driver's thread: each is queued as its task starts, in order, so the thread goes
+        from one to the next without waiting for the event loop. All run even if one fails;
+        then the first failure is raised."""
+        done = await asyncio.gather(*steps, return_exceptions=True)
+        for outcome in done:
+            if isinstance(outcome, BaseException):
+                raise outcome
+        return done  # type: ignore[return-value]
 
     async def executescript(self, script: str) -> None:
         """Statement by statement (sqlite3's executescript would COMMIT first): the steps of a
@@ -211,7 +225,10 @@ class SqliteStore(Store):
         self.busy_timeout_ms = busy_timeout_ms
         self._dbs: dict[str, SqliteDb] = {}
         self._checkpoint: asyncio.Future[Any] | None = None
-        self._commits = 0
+        #: the reader connections not in use, and each one's last COMMIT (not waited for)
+        self._readers: asyncio.Queue[SqliteDb] = asyncio.Queue()
+        self._commits: dict[SqliteDb, asyncio.Future[Any]] = {}
+        self._committed = 0
         self._batches_since_checkpoint = 0
 
     async def open(self) -> SqliteStore:
@@ -219,11 +236,13 @@ class SqliteStore(Store):
             return await self._open_read_only()
         self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
-            for name in ("writer", "reader", "checkpointer"):
+            for name in ("writer", "checkpointer", *(f"reader{i}" for i in range(READERS))):
                 db = self._dbs[name] = await connect(self.path, self.busy_timeout_ms, synchronous=self.synchronous)
                 if name == "writer":
                     await retry_locked(lambda db=db: schema_sqlite.migrate(db), is_locked, self.lock_wait_s)
                     await db.execute("PRAGMA wal_autocheckpoint = 0")
+                elif name.startswith("reader"):
+                    self._readers.put_nowait(db)
         except BaseException:
             await self.close()
             raise
@@ -234,7 +253,8 @@ class SqliteStore(Store):
         if not self.path.is_file():
             raise SchemaMismatch(Found(str(self.path), False, current=VERSION).problem())
         try:
-            db = self._dbs["reader"] = await connect(self.path, self.busy_timeout_ms, read_only=True)
+            db = self._dbs["reader0"] = await connect(self.path, self.busy_timeout_ms, read_only=True)
+            self._readers.put_nowait(db)
             self.found = await look_at(db, str(self.path))
             if (problem := self.found.problem()) is not None:
                 raise SchemaMismatch(problem)
@@ -253,10 +273,14 @@ class SqliteStore(Store):
             except Exception as exc:  # noqa: BLE001
                 log.warning("checkpoint failed: %s", exc)
             self._checkpoint = None
-        for name in ("checkpointer", "reader", "writer"):
+        readers = [name for name in self._dbs if name.startswith("reader")]
+        for _ in readers:  # each once its read is over
+            db = await self._readers.get()
+            await self._end_read(db)
+        for name in ("checkpointer", *readers, "writer"):
             db = self._dbs.pop(name, None)
             if db is not None:
-                async with self._writing if name == "writer" else self._reading:
+                async with self._writing if name == "writer" else contextlib.nullcontext():
                     await db.close()
 
     async def _writer_db(self) -> SqliteDb:
@@ -286,12 +310,11 @@ class SqliteStore(Store):
     async def _commit(self, batch: list[Request]) -> list[Any]:
         db = self._dbs["writer"]
         for safe in (False, True):
-            await retry_locked(lambda: db.execute("BEGIN IMMEDIATE"), is_locked, self.lock_wait_s)
-            # The batch's time is read once the write lock is held: a claim stamped before a
-            # lock wait would start its lease early (and another worker take over a live send).
-            now = int(self.clock())
             try:
-                outcomes = await run_batch(db, batch, now, safe, db.dialect)
+                # BEGIN IMMEDIATE goes in the batch's first trip to the driver, with its reads;
+                # the batch's time is read once they are back, so once the write lock is held (a
+                # claim stamped before a lock wait would start its lease early).
+                outcomes = await self._begin_and_run(db, batch, safe)
                 await db.execute("COMMIT")
             except NeedSavepoints:
                 await db.execute("ROLLBACK")
@@ -301,33 +324,104 @@ class SqliteStore(Store):
                 if db.in_transaction:
                     await db.execute("ROLLBACK")
                 raise
-            self._commits += 1
-            if self._commits % RESET_WAL_EVERY == 0:
-                # The background checkpoints copy most frames while we write; this one, with
-                # no write in progress, finishes the copy so the WAL can start over.
-                try:
-                    await db.execute("PRAGMA wal_checkpoint(PASSIVE)")
-                except sqlite3.Error as exc:
-                    log.warning("checkpoint after commit failed: %s", exc)
+            self._committed += 1
+            if self._committed % RESET_WAL_EVERY == 0:
+                # The background checkpoints copy most frames while we write; this one, queued
+                # behind the COMMIT with no write in progress, finishes the copy so the WAL can
+                # start over (the next batch's BEGIN waits for it on the writer's thread).
+                done = asyncio.ensure_future(db.execute("PRAGMA wal_checkpoint(PASSIVE)"))
+                done.add_done_callback(_checkpointed)
             return outcomes
         raise AssertionError("unreachable: safe mode never raises NeedSavepoints")
 
-    async def _read(self, query: Callable[[SqliteDb], Awaitable[T]]) -> T:
-        db = self._dbs["reader"]
-        try:
-            await retry_locked(lambda: db.execute("BEGIN"), is_locked, self.lock_wait_s)
+    async def _begin_and_run(self, db: SqliteDb, batch: list[Request], safe: bool) -> list[Any]:
+        """run_batch with BEGIN IMMEDIATE sent along; "database is locked" (another process
+        writing) waited out for up to lock_wait_s in all, then StorageBusy."""
+        clock = self.clock
+        deadline = asyncio.get_running_loop().time() + self.lock_wait_s
+        pause = 0.01
+        while True:
             try:
-                return await query(db)
-            finally:
-                try:
-                    await db.execute("COMMIT")
-                except sqlite3.DatabaseError:  # a read keeps nothing: a damaged file's own error stands
-                    if db.in_transaction:
-                        await db.execute("ROLLBACK")
-        except sqlite3.OperationalError as exc:
-            if is_locked(exc):
-                raise StorageBusy(reason="locked") from None
-            raise
+                return await run_batch(db, batch, lambda: int(clock()), safe, db.dialect,
+                                       begin=db.execute("BEGIN IMMEDIATE"))
+            except sqlite3.OperationalError as exc:
+                if not is_locked(exc) or db.in_transaction:
+                    raise
+                if asyncio.get_running_loop().time() >= deadline:
+                    raise StorageBusy(reason="locked") from None
+                await asyncio.sleep(pause)
+                pause = min(pause * 2, 0.5)
+
+    async def _read(self, query: Callable[[SqliteDb], Awaitable[T]]) -> T:
+        """On one of the READERS connections (reads run side by side, each in a transaction of
+        its own: one snapshot). BEGIN goes with the query's first statement and COMMIT is not
+        waited for, so a one-statement read is one trip to the driver's thread: the connection's
+        next read is queued behind that COMMIT."""
+        db = await self._readers.get()
+        ended = False  # the transaction is ended, or its end is queued
+        try:
+            await self._end_read(db)
+            begun, result = await asyncio.gather(db.execute("BEGIN"), query(db), return_exceptions=True)
+            failure = begun if isinstance(begun, BaseException) else result
+            if isinstance(failure, BaseException):
+                await self._rollback(db)
+                ended = True
+                if is_locked(failure):
+                    raise StorageBusy(reason="locked") from None
+                raise failure
+            self._end(db, "COMMIT")
+            ended = True
+            return result  # type: ignore[return-value]
+        finally:
+            if not ended:  # cancelled: after what it queued already
+                self._end(db, "ROLLBACK")
+            self._readers.put_nowait(db)
+
+    async def _read_single(self, query: Callable[[Any], Awaitable[T]]) -> T:
+        db = await self._readers.get()
+        try:
+            await self._end_read(db)
+            try:
+                return await query(OneStatement(db))
+            except sqlite3.OperationalError as exc:
+                if is_locked(exc):
+                    raise StorageBusy(reason="locked") from None
+                raise
+        finally:
+            self._readers.put_nowait(db)
+
+    def _end(self, db: SqliteDb, how: str) -> None:
+        """Queue the end of the read's transaction, not waited for (the next read on `db` waits)."""
+        self._commits[db] = end = asyncio.ensure_future(db.execute(how))
+        end.add_done_callback(_seen)
+
+    async def _end_read(self, db: SqliteDb) -> None:
+        """The connection's last read fully ended (its COMMIT, or a ROLLBACK if that failed)."""
+        commit = self._commits.pop(db, None)
+        if commit is not None:
+            try:
+                await commit
+            except sqlite3.DatabaseError:  # a read keeps nothing: end it
+                await self._rollback(db)
+
+    @staticmethod
+    async def _rollback(db: SqliteDb) -> None:
+        if db.in_transaction:
+            try:
+                await db.execute("ROLLBACK")
+            except sqlite3.DatabaseError as exc:  # a damaged file: the read's own error stands
+                log.warning("a read's ROLLBACK failed: %s", exc)
+
+
+def _checkpointed(done: asyncio.Future[Any]) -> None:
+    if not done.cancelled() and done.exception() is not None:
+        log.warning("checkpoint after commit failed: %s", done.exception())
+
+
+def _seen(done: asyncio.Future[Any]) -> None:
+    """A read's COMMIT nobody waits for: its failure is taken here (and handled at the next read)."""
+    if not done.cancelled():
+        done.exception()
 
 
 async def rebuild(db: SqliteDb, ledger_tables: set[str]) -> None:
