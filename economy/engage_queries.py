@@ -8,7 +8,7 @@ from typing import Any
 from economy import queries
 from economy.catalog import FREEZE_MAX
 from economy.localdays import LocalDays
-from economy.models import Balance, GiftFlow, Reminder
+from economy.models import GiftFlow, Reminder
 from economy.storage.schema import FREEZE_REVENUE, GIFT_IN, GIFT_OUT, GIFTS, STREAK, TOKEN, XP, XP_ISSUER
 
 Db = Any
@@ -20,13 +20,6 @@ STREAK_NOTICE = 3 * 3600
 STREAK_REMINDED = 3
 #: A reminder still pending after this many seconds is reported by verify.
 STUCK_AFTER = 3600
-
-
-async def balance(db: Db, user_id: int, now: int) -> tuple[Balance, int | None, int, int]:
-    b = await queries.balance(db, user_id, now)
-    daily_at, streak, freezes = (await db.execute("SELECT daily_at, streak, freezes FROM wallets WHERE user_id = ?",
-                                           (user_id,))).fetchone()
-    return b, daily_at, streak, freezes
 
 
 def streak_now(days: LocalDays, now: int, daily_at: int | None, streak: int, freezes: int) -> tuple[int, bool]:

@@ -655,13 +655,13 @@ class Ledger:
     async def balance(self, user_id: int) -> Balance:
         """Balances and perks, with the streak as it stands now (local days)."""
         now = int(self.store.clock())
-        b, daily_at, streak, freezes = await self.store.read(
-            partial(engage_queries.balance, user_id=check_user_id(user_id), now=now))
+        b, daily_at, streak, freezes = await self.store.read_single(
+            partial(queries.balance, user_id=check_user_id(user_id), now=now))
         alive, today = engage_queries.streak_now(self.catalog.days, now, daily_at, streak, freezes)
         return replace(b, streak=alive, freezes=freezes, claimed_today=today)
 
     async def profile(self, user_id: int) -> Profile:
-        return await self.store.read(partial(queries.profile, user_id=check_user_id(user_id)))
+        return await self.store.read_single(partial(queries.profile, user_id=check_user_id(user_id)))
 
     async def find_user(self, username: str) -> Profile:
         """The holder of `username` (InvalidText for a name no stored one can equal: a NUL

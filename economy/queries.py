@@ -28,21 +28,24 @@ async def schema_version(db: Db) -> int:
     return await db.schema_version()
 
 
-async def balance(db: Db, user_id: int, now: int) -> Balance:
-    row = (await db.execute(
-        "SELECT xp, token, credit, credit_used, vip_since, badge_since, boost_until, dm_until"
-        " FROM wallets WHERE user_id = ?", (user_id,),
-    )).fetchone()
-    if row is None:
+async def balance(db: Db, user_id: int, now: int) -> tuple[Balance, int | None, int, int]:
+    """Balances, perks and content owned, with the streak's stored fields (daily_at, streak,
+    freezes): one statement (a row per content item owned, or one row without), so it needs no
+    transaction of its own (Store.read_single)."""
+    rows = (await db.execute(
+        "SELECT w.xp, w.token, w.credit, w.credit_used, w.vip_since, w.badge_since, w.boost_until, w.dm_until,"
+        " w.daily_at, w.streak, w.freezes, e.ref FROM wallets w LEFT JOIN entitlements e"
+        " ON e.user_id = w.user_id AND e.item = 'content' WHERE w.user_id = ? ORDER BY e.ref", (user_id,),
+    )).fetchall()
+    if not rows:
         raise NotFound(what="user", ref=str(user_id))
-    xp, tokens, avail, used, vip, badge, boost, dm = row
-    content = [r[0] for r in await db.execute(
-        "SELECT ref FROM entitlements WHERE user_id = ? AND item = 'content' ORDER BY ref", (user_id,))]
+    xp, tokens, avail, used, vip, badge, boost, dm, daily_at, streak, freezes, _ = rows[0]
+    content = tuple(r[-1] for r in rows if r[-1] is not None)
     return Balance(
         user_id, xp, tokens, avail + used, used, vip=vip is not None, badge=badge is not None,
         boost_until=boost if boost is not None and boost > now else None,
-        dm_until=dm if dm is not None and dm > now else None, content=tuple(content),
-    )
+        dm_until=dm if dm is not None and dm > now else None, content=content,
+    ), daily_at, streak, freezes
 
 
 def _profile(row: tuple) -> Profile:  # type: ignore[type-arg]
