@@ -22,7 +22,7 @@ from bot.factory import build_bot
 from bot.factory import build_dispatcher as _build_dispatcher
 from bot.middlewares import RETRY
 from bot.reminders import Reminders
-from bot.runtime import poll, purge_keys_every, start, tune_gc, until_stopped
+from bot.runtime import poll, purge_keys_every, start, tune_interpreter, until_stopped
 from economy import Ledger
 from economy.broadcasts import Broadcasts
 from handlers import routers
@@ -122,7 +122,7 @@ async def run(settings: Settings, web: WebSettings) -> int:
         if not await until_stopped(_set_webhook(bot, dp, web, stop), stop):
             return 0
         health.registered = True
-        tune_gc()
+        tune_interpreter()
         log.info("webhook mode: Telegram posts to %s (served at %s)", web.webhook_url, web.webhook_path)
         await stop.wait()
         # Refuse new updates with 503 (Telegram sends them again, to another instance or after

@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from aiogram import Dispatcher  # noqa: E402
 from aiogram.types import Update  # noqa: E402
 
-from bot.runtime import tune_gc  # noqa: E402
+from bot.runtime import tune_interpreter  # noqa: E402
 from bot.config import Settings  # noqa: E402
 from app import build_dispatcher  # noqa: E402
 from bot.factory import build_bot  # noqa: E402
@@ -139,7 +139,7 @@ async def probe(db: Path, users: int, n: int = 2000) -> None:
     bot = build_bot(s, LocalSession(telegram))
     dp = build_dispatcher(s, ledger)
     await ledger.balance(1)
-    tune_gc()
+    tune_interpreter()
     ready = time.perf_counter() - ready_at
     factory = Updates()
     rng = random.Random(1)
@@ -189,7 +189,7 @@ async def main() -> None:
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
         base = await throughput(tmp / "default-gc", args.updates, args.in_flight, args.load_users)
-        tune_gc()  # what app.run does before polling
+        tune_interpreter()  # what app.run does before polling
         t = await throughput(tmp / "tuned-gc", args.updates, args.in_flight, args.load_users)
         for label, r in [("Python's default GC", base), ("GC tuned as the bot runs", t)]:
             print(f"{label}:")

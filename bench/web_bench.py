@@ -73,7 +73,7 @@ async def serve_app(port: int, db: Path, users: int, noop: bool = False) -> None
     from aiogram import Dispatcher, Router
 
     from app import build_dispatcher
-    from bot.runtime import tune_gc
+    from bot.runtime import tune_interpreter
     from bot.config import Settings
     from bot.factory import build_bot
     from bot.fake import FakeTelegram, LocalSession
@@ -113,7 +113,7 @@ async def serve_app(port: int, db: Path, users: int, noop: bool = False) -> None
     server = WebServer(WebSettings(port=port), build_web_app(ledger, metrics, health=health, webhook=hook,
                                                              webhook_path="/hook"))
     await server.start()
-    tune_gc()
+    tune_interpreter()
     print(f"READY {key}", flush=True)
     await _until_term()
     await server.stop()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
+import sys
 from collections.abc import Coroutine
 from typing import Any
 
@@ -37,7 +38,7 @@ async def poll(bot: Bot, dp: Dispatcher, stop: asyncio.Event) -> None:
     # A webhook left set would make getUpdates fail with 409; pending updates are kept.
     if not await until_stopped(bot.delete_webhook(drop_pending_updates=False), stop):
         return
-    tune_gc()
+    tune_interpreter()
     poller = Poller(bot, dp)
     await poller.run(stop)
     log.info("stopped after %d updates", poller.handled)
@@ -76,15 +77,28 @@ async def until_stopped(work: Coroutine[Any, Any, Any], stop: asyncio.Event) -> 
     return None
 
 
-def tune_gc() -> None:
-    """aiogram and pydantic leave ~190,000 long-lived objects behind (their models and
-    validators), and the cycle collector walked them over and over: with the defaults it took
-    over a third of the time of an update under load. Freeze what exists now (never collected again;
-    it lives as long as the process anyway) and collect the young generation less often.
-    bench/bot_bench.py measures the difference (~1.5x updates/s)."""
+#: Seconds a thread holding the GIL runs before one waiting for it gets its turn (see tune_interpreter).
+SWITCH_INTERVAL = 0.0005
+
+
+def tune_interpreter() -> None:
+    """Two settings for a bot that runs for long under load.
+
+    The garbage collector: aiogram and pydantic leave ~190,000 long-lived objects behind (their
+    models and validators), and the cycle collector walked them over and over: with the
+    defaults it took over a third of the time of an update under load. Freeze what exists now
+    (never collected again; it lives as long as the process anyway) and collect the young
+    generation less often. bench/bot_bench.py measures the difference (~1.5x updates/s).
+
+    The switch interval: aiosqlite runs each statement on its own thread and hands the result
+    back by taking the GIL, which a busy event loop gives up only every switch interval (5 ms
+    by default): a batch of a few statements waited that long for each while the handlers of
+    other updates ran. bench/http_bench.py measures the bot with it against a bare aiogram bot
+    (README, "Benchmarks")."""
     gc.collect()
     gc.freeze()
     gc.set_threshold(10_000, 10, 10)
+    sys.setswitchinterval(SWITCH_INTERVAL)
 
 
 async def _get_me(bot: Bot, stop: asyncio.Event) -> User | None:
