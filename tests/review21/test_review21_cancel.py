@@ -1,0 +1,101 @@
+"""Hostile review 21: a task cancelled at an await of the store (a shutdown, a broadcast whose
+worker failed, a live dashboard stopping) must leave the store usable on both backends."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from economy import Ledger
+from economy.errors import EconomyError
+
+
+async def _cancel_after(coro, yields: int):
+    task = asyncio.create_task(coro)
+    for _ in range(yields):
+        await asyncio.sleep(0)
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+
+
+@pytest.mark.parametrize("yields", [1, 2, 3, 5, 8])
+async def test_a_cancelled_read_leaves_the_reader_usable(ledger, yields):
+    """A read cancelled while its BEGIN is still on the driver's thread: the BEGIN runs anyway,
+    the reader stays inside a transaction, and every later read fails with sqlite3's raw
+    "cannot start a transaction within a transaction" until the process restarts."""
+    await ledger.register(1)
+    await _cancel_after(ledger.balance(1), yields)
+    before = (await ledger.balance(1)).xp  # the next read works
+    await ledger.earn(1, 5)
+    assert (await ledger.balance(1)).xp == before + 5  # and sees the latest commit
+
+
+async def _close(ledger) -> None:
+    try:
+        await asyncio.wait_for(ledger.close(), 10)
+    except BaseException as exc:  # noqa: BLE001 - the test says what went wrong, it does not hang
+        # Clean up behind the failed close, or aiosqlite's (non-daemon) threads keep the test
+        # process from exiting: forget the dead task and close again.
+        ledger.store._flusher = None
+        ledger.store._pending.clear()
+        await asyncio.wait_for(ledger.close(), 10)
+        raise AssertionError(f"Ledger.close() failed: {exc!r}") from None
+
+
+@pytest.mark.parametrize("yields", [0, 1, 5])
+async def test_a_cancelled_flusher_answers_every_caller(db_url, yields):
+    """The group commit's task cancelled mid-batch (asyncio.run cancelling what is left at a
+    shutdown, a supervisor cancelling stray tasks): CancelledError is not an Exception, so
+    Store._flush's handlers skip it and the batch's futures are never set: each caller waits
+    forever (and cancelled before it ever ran, the task is never cleared: close() raises)."""
+    ledger = await Ledger.open(db_url)
+    try:
+        for u in range(1, 4):
+            await ledger.register(u)
+        callers = [asyncio.create_task(ledger.earn(u, 7)) for u in (1, 2, 3)]
+        await asyncio.sleep(0)
+        flusher = ledger.store._flusher  # the test plays the shutdown: it knows which task to cancel
+        assert flusher is not None
+        for _ in range(yields):
+            await asyncio.sleep(0)
+        flusher.cancel()
+        done, pending = await asyncio.wait(callers, timeout=5)
+        for task in pending:
+            task.cancel()
+        assert not pending, f"{len(pending)} of 3 callers were never answered"
+        for task in done:
+            exc = task.exception()
+            assert exc is None or isinstance(exc, EconomyError), f"a raw error reached the caller: {exc!r}"
+    finally:
+        await _close(ledger)
+
+
+@pytest.mark.parametrize("yields", [0, 1, 5])
+async def test_a_cancelled_flusher_leaves_the_writer_usable(db_url, yields):
+    """After the group commit's task was cancelled mid-batch the next write must commit. On
+    SQLite the cancelled BEGIN IMMEDIATE still runs on aiosqlite's thread: the writer stays in
+    a transaction holding the file's write lock (every other process: "database is locked")
+    and every later batch fails with "cannot start a transaction within a transaction"
+    (StorageBusy for ever). Cancelled before it ran, the stale task blocks every later write."""
+    ledger = await Ledger.open(db_url)
+    try:
+        for u in range(1, 4):
+            await ledger.register(u)
+        callers = [asyncio.create_task(ledger.earn(u, 7)) for u in (1, 2, 3)]
+        await asyncio.sleep(0)
+        flusher = ledger.store._flusher
+        for _ in range(yields):
+            await asyncio.sleep(0)
+        flusher.cancel()
+        await asyncio.wait(callers, timeout=2)
+        for task in callers:
+            task.cancel()
+        await asyncio.sleep(0.2)
+        try:
+            await asyncio.wait_for(ledger.earn(1, 1), 10)
+        except BaseException as exc:  # noqa: BLE001
+            raise AssertionError(f"the next write failed: {exc!r}") from None
+        assert await ledger.verify() == []
+    finally:
+        await _close(ledger)
