@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 
-from economy.errors import InvalidAmount, InvalidInput
+from economy.errors import InvalidAmount, InvalidInput, NotFound
 
 #: Largest amount of any single movement, in the smallest unit. Sums of many such amounts
 #: stay far inside SQLite's signed 64-bit integers.
@@ -72,3 +72,28 @@ def check_user_id(user_id: int) -> int:
     if isinstance(user_id, bool) or not isinstance(user_id, int) or not 0 < user_id < MAX_USER_ID:
         raise InvalidInput(text=str(user_id)[:32], reason="bad_user_id")
     return user_id
+
+
+#: Row ids (a transfer's, a delivery's) stay below this: both databases' 64-bit integers.
+MAX_ROW_ID = 2**62
+
+
+def check_row_id(value: int, what: str) -> int:
+    """A row id the caller names (a transfer's): NotFound for one no row can have, on both
+    backends alike (a driver would refuse past 64 bits, each its own way)."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value < MAX_ROW_ID:
+        raise NotFound(what=what, ref=str(value)[:32])
+    return value
+
+
+def check_actor(actor: int | None) -> int | None:
+    """An admin's id kept with a change (None: the user's own): a Telegram user id."""
+    return None if actor is None else check_user_id(actor)
+
+
+def within(value: int, lowest: int, highest: int) -> int:
+    """A count or a number of seconds the code passes (a limit, a lease), kept within bounds
+    before it reaches SQL."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidInput(text=str(value)[:32], reason="bad_number")
+    return max(lowest, min(value, highest))

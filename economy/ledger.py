@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from economy import audit, engage, engage_queries, export, queries
-from economy.amounts import check_amount, check_user_id
+from economy.amounts import check_actor, check_amount, check_row_id, check_user_id, within
 from economy.audit import Actor
 from economy.catalog import CONTENT, FREEZE, Catalog, content_of
 from economy.token_days import TokenDays
@@ -179,6 +179,7 @@ class Ledger:
         who acts, recorded in the audit trail in this transaction (economy/audit.py)."""
         check_user_id(user_id)
         check_amount(amount)
+        check_actor(actor)
         reason = check_text(reason, "reason", MAX_TEXT)
 
         async def op(tx: Tx) -> Earning:
@@ -314,6 +315,7 @@ class Ledger:
         if not CONTENT_ID.fullmatch(content_id or ""):
             raise InvalidInput(text=shown(content_id or "", 40), reason="bad_content_id")
         price = check_amount(price if price is not None else self.catalog.item(CONTENT).price)
+        check_actor(actor)
         item = ContentItem(content_id, check_text(title or content_id, "title", 100), check_text(media, "media", 16),
                            check_text(file_ref, "file_ref", 512), price)
 
@@ -368,6 +370,7 @@ class Ledger:
                       notify: bool = False, audit_as: Actor | None = None) -> CreditChange:
         check_user_id(user_id)
         check_amount(amount)
+        check_actor(actor)
         note = check_text(note, "note", MAX_TEXT)
         source = check_text(source, "source", 128)
         avail, used = account_id(user_id, CREDIT), account_id(user_id, USED)
@@ -408,6 +411,9 @@ class Ledger:
         it is pending and its claim is this worker's own, or older than `lease` seconds, or
         `take_over` says no other worker can be alive (one polling process). A settled one is
         returned as recorded: the caller reports it and sends nothing."""
+        check_row_id(transfer_id, "delivery")
+        lease = within(lease, 0, 10**9)
+
         async def op(tx: Tx) -> Delivery:
             found = await queries.found_delivery(tx.db, transfer_id)
             if found.state != "pending":
@@ -467,7 +473,7 @@ class Ledger:
         return await self.store.read(partial(queries.recorded, key=value, now=int(self.store.clock())))
 
     async def delivery(self, transfer_id: int) -> Delivery:
-        return await self.store.read(partial(queries.delivery, transfer_id=transfer_id))
+        return await self.store.read(partial(queries.delivery, transfer_id=check_row_id(transfer_id, "delivery")))
 
     async def pending_deliveries(self, user_id: int) -> list[Delivery]:
         return await self.store.read(partial(queries.pending_deliveries, user_id=check_user_id(user_id)))
@@ -476,7 +482,7 @@ class Ledger:
         """Transfer ids of pending `deliveries` or `notices` whose claim ran out (see
         queries.unsettled), oldest first: what a sweep may claim."""
         return await self.store.read(partial(queries.unsettled, table=what, now=int(self.store.clock()),
-                                             lease=lease, limit=limit))
+                                             lease=within(lease, 0, 10**9), limit=within(limit, 1, 1000)))
 
     # -- notices: what a committed change owes its user (an admin's grant, quota, refund) --
     async def claim_notice(self, transfer_id: int, *, worker: str = "", take_over: bool = False,
@@ -484,6 +490,9 @@ class Ledger:
         """The notice of `transfer_id`, claimed for `worker` (`claimed=True`: send it now) when it
         is pending and unclaimed, or its claim is this worker's own or older than `lease`, or
         `take_over` (see `claim_delivery`)."""
+        check_row_id(transfer_id, "notice")
+        lease = within(lease, 0, 10**9)
+
         async def op(tx: Tx) -> Notice:
             found = await queries.found_notice(tx.db, transfer_id)
             if found.state != "pending":
@@ -504,6 +513,8 @@ class Ledger:
         return await self._settle_notice(transfer_id, "failed", None, clean_text(reason)[:64])
 
     async def _settle_notice(self, transfer_id: int, state: str, message_id: int | None, reason: str) -> Notice:
+        check_row_id(transfer_id, "notice")
+
         async def op(tx: Tx) -> Notice:
             found = await queries.found_notice(tx.db, transfer_id)
             if found.state != "pending":
@@ -516,7 +527,7 @@ class Ledger:
         return await self._write(op, None, "settle_notice", transfer_id, state, message_id, reason)
 
     async def notice(self, transfer_id: int) -> Notice:
-        return await self.store.read(partial(queries.notice, transfer_id=transfer_id))
+        return await self.store.read(partial(queries.notice, transfer_id=check_row_id(transfer_id, "notice")))
 
     # -- support --
     async def support(self, user_id: int, text: str, *, key: Key | str | None = None) -> Ticket:
@@ -620,7 +631,7 @@ class Ledger:
         """Reminders due now and not recorded yet, for users who want them."""
         now = int(self.store.clock())
         return await self.store.read(partial(engage_queries.due_reminders, now=now, days=self.catalog.days,
-                                             limit=limit))
+                                             limit=within(limit, 1, 1000)))
 
     async def claim_reminder(self, reminder: Reminder, worker: str) -> Reminder:
         return await self._write(partial(engage.claim_reminder, r=reminder, worker=worker), None, "claim_reminder",
@@ -634,6 +645,8 @@ class Ledger:
 
     async def lose_reminders(self, older_than: int) -> int:
         """Mark reminders pending for more than `older_than` seconds lost (never sent again)."""
+        older_than = within(older_than, 0, 10**9)
+
         async def op(tx: Tx) -> Done:
             return await engage.lose_reminders(tx, tx.now - older_than)
 

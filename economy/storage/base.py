@@ -176,8 +176,8 @@ class Store:
         raise NotImplementedError
 
     async def _drain(self) -> None:
-        while self._flusher is not None:
-            await asyncio.shield(self._flusher)
+        while self._flusher is not None and not self._flusher.done():
+            await asyncio.wait({self._flusher})
 
     # -- writes --
     async def write(self, op: Callable[[Any], Awaitable[T]], key: Any, fingerprint: str,
@@ -192,38 +192,67 @@ class Store:
         self._pending.append(Request(op, key, fingerprint, future, user_id))
         if self._flusher is None:
             self._flusher = asyncio.create_task(self._flush())
+            self._flusher.add_done_callback(self._flusher_done)
         outcome = await future
         if isinstance(outcome, BaseException):
             raise outcome
         return outcome  # type: ignore[no-any-return]
 
     async def _flush(self) -> None:
+        while self._pending:
+            batch, self._pending = self._pending[:MAX_BATCH], self._pending[MAX_BATCH:]
+            # The batch runs as a task of its own: once its statements are on the driver's
+            # thread they run whatever happens here, so a cancelled flusher (the loop shutting
+            # down) never cuts a batch in half; its callers hear how it ended.
+            run = asyncio.ensure_future(self._run(batch))
+            try:
+                outcomes = await asyncio.shield(run)
+            except asyncio.CancelledError:
+                self._answer(batch, await run)
+                raise
+            self._answer(batch, outcomes)
+
+    async def _run(self, batch: list[Request]) -> list[Any]:
+        started = time.perf_counter()
         try:
-            while self._pending:
-                batch, self._pending = self._pending[:MAX_BATCH], self._pending[MAX_BATCH:]
-                started = time.perf_counter()
-                try:
-                    async with self._writing:
-                        outcomes = await self._commit(batch)
-                except StorageBusy as exc:
-                    outcomes = [exc] * len(batch)
-                except Exception as exc:  # noqa: BLE001 - the driver's errors: nothing was written
-                    reason = self._reason(exc)
-                    log.error("write batch of %d failed: %s", len(batch), exc)
-                    outcomes = [StorageBusy(reason=reason)] * len(batch)
-                self.batches += 1
-                took = time.perf_counter() - started
-                self.writer_s += took
-                if self.on_batch is not None:
-                    self.on_batch(len(batch), took)
-                self._after_batch()
-                for req, outcome in zip(batch, outcomes):
-                    if outcome is RETRY:
-                        self._pending.append(req)
-                    elif not req.future.done():
-                        req.future.set_result(outcome)
-        finally:
+            async with self._writing:
+                outcomes = await self._commit(batch)
+        except StorageBusy as exc:
+            outcomes = [exc] * len(batch)
+        except Exception as exc:  # noqa: BLE001 - the driver's errors: nothing was written
+            reason = self._reason(exc)
+            log.error("write batch of %d failed: %s", len(batch), exc)
+            outcomes = [StorageBusy(reason=reason)] * len(batch)
+        self.batches += 1
+        took = time.perf_counter() - started
+        self.writer_s += took
+        if self.on_batch is not None:
+            self.on_batch(len(batch), took)
+        self._after_batch()
+        return outcomes
+
+    def _answer(self, batch: list[Request], outcomes: list[Any]) -> None:
+        for req, outcome in zip(batch, outcomes):
+            if outcome is RETRY:
+                self._pending.append(req)
+            elif not req.future.done():
+                req.future.set_result(outcome)
+
+    def _flusher_done(self, task: asyncio.Task[None]) -> None:
+        """The group commit ended: with nothing left, or cancelled (the loop shutting down).
+        What was still waiting for a batch was not written: its callers hear so."""
+        if self._flusher is task:
             self._flusher = None
+        if task.cancelled() or task.exception() is not None:
+            if not task.cancelled():
+                log.error("the group commit failed: %s", task.exception())
+            left, self._pending = self._pending, []
+            for req in left:
+                if not req.future.done():
+                    req.future.set_result(StorageBusy(reason="stopped"))
+        elif self._pending:  # queued after the last batch began its end: a new flusher takes them
+            self._flusher = asyncio.get_running_loop().create_task(self._flush())
+            self._flusher.add_done_callback(self._flusher_done)
 
     def _after_batch(self) -> None:
         pass

@@ -321,8 +321,10 @@ class SqliteStore(Store):
                 self.safe_batches += 1
                 continue
             except BaseException:
-                if db.in_transaction:
-                    await db.execute("ROLLBACK")
+                # Queued behind whatever the batch sent (a BEGIN may still be on its way to the
+                # driver's thread), so the next batch starts with no transaction open.
+                end = asyncio.ensure_future(db.execute("ROLLBACK"))
+                end.add_done_callback(_seen)
                 raise
             self._committed += 1
             if self._committed % RESET_WAL_EVERY == 0:
