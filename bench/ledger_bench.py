@@ -112,17 +112,18 @@ async def start_recording(ledger: Ledger, path: Path, copy: Path, into: list[tup
     writer = await ledger.store.in_writer(the_writer)
     with sqlite3.connect(path) as src, sqlite3.connect(copy) as dst:
         src.backup(dst)
-    _PLAIN_DB.update(execute=SqliteDb.execute, executemany=SqliteDb.executemany)
+    plain_execute, plain_executemany = SqliteDb.execute, SqliteDb.executemany
+    _PLAIN_DB.update(execute=plain_execute, executemany=plain_executemany)
 
     async def execute(self: Any, sql: str, params: Any = ()) -> Any:
         if self is writer:
             into.append((False, sql, params))
-        return await _PLAIN_DB["execute"](self, sql, params)
+        return await plain_execute(self, sql, params)
 
     async def executemany(self: Any, sql: str, params: Any) -> None:
         if self is writer:
             into.append((True, sql, params))
-        return await _PLAIN_DB["executemany"](self, sql, params)
+        return await plain_executemany(self, sql, params)
 
     SqliteDb.execute, SqliteDb.executemany = execute, executemany  # type: ignore[method-assign]
 
@@ -147,18 +148,19 @@ async def start_recording_pg(ledger: Ledger, into: list[tuple[str, str, Any]]) -
         return db.conn
 
     writer = await ledger.store.in_writer(the_writer)
-    _PLAIN_DB.update(pg_execute=psycopg.AsyncCursor.execute, pg_executemany=psycopg.AsyncCursor.executemany)
+    plain_execute, plain_executemany = psycopg.AsyncCursor.execute, psycopg.AsyncCursor.executemany
+    _PLAIN_DB.update(pg_execute=plain_execute, pg_executemany=plain_executemany)
 
     async def execute(self: Any, query: Any, params: Any = None, **kw: Any) -> Any:
         if self.connection is writer:
             into.append(("one", query, params))
-        return await _PLAIN_DB["pg_execute"](self, query, params, **kw)
+        return await plain_execute(self, query, params, **kw)
 
     async def executemany(self: Any, query: Any, params_seq: Any, **kw: Any) -> Any:
         if self.connection is writer:
             params_seq = list(params_seq)
             into.append(("many", query, params_seq))
-        return await _PLAIN_DB["pg_executemany"](self, query, params_seq, **kw)
+        return await plain_executemany(self, query, params_seq, **kw)
 
     psycopg.AsyncCursor.execute, psycopg.AsyncCursor.executemany = execute, executemany  # type: ignore[method-assign]
 
