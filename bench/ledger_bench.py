@@ -435,7 +435,13 @@ async def main_pg(args: argparse.Namespace) -> None:
           f" above, run again in turn by plain (synchronous) psycopg on a copy of the database as they found it:"
           f" the most any driver could do with this store's SQL from one connection; the ledger API did"
           f" {ours['ops_per_s'] / replayed:.2f} of it")
-    out.update(replayed_ops_per_s=round(replayed), statements=len(recorded))
+    loop_us, sql_us = ours["loop_cpu_s"] / ours["ops"] * 1e6, 1e6 / replayed
+    turns = 1e6 / (loop_us + sql_us)
+    print(f"the event loop        {loop_us:>10.1f} us of CPU a spend (the ledger's and the callers' Python, asyncio,"
+          f" psycopg), the SQL {sql_us:.1f} us a spend (replayed): a batch's operations run between its reads"
+          f" and its writes, so the two take turns: at most {turns:,.0f} spends/s from one process")
+    out.update(replayed_ops_per_s=round(replayed), statements=len(recorded), loop_us_per_spend=round(loop_us, 1),
+               turns_ceiling_ops_per_s=round(turns))
     out["ceiling_ops_per_s"] = round(ceiling)
     out["ceiling_ratio"] = round(ours["ops_per_s"] / ceiling, 2)
     print(json.dumps(out))
