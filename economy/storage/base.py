@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from functools import partial
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
@@ -201,16 +202,25 @@ class Store:
     async def _flush(self) -> None:
         while self._pending:
             batch, self._pending = self._pending[:MAX_BATCH], self._pending[MAX_BATCH:]
-            # The batch runs as a task of its own: once its statements are on the driver's
-            # thread they run whatever happens here, so a cancelled flusher (the loop shutting
-            # down) never cuts a batch in half; its callers hear how it ended.
+            # The batch runs as a task of its own, and its callers are answered when it ends
+            # (whoever waits for it): once its statements are on the driver's thread they run
+            # whatever happens here, so a cancelled flusher (the loop shutting down, twice)
+            # never cuts a batch in half nor leaves a caller waiting.
             run = asyncio.ensure_future(self._run(batch))
-            try:
-                outcomes = await asyncio.shield(run)
-            except asyncio.CancelledError:
-                self._answer(batch, await run)
-                raise
-            self._answer(batch, outcomes)
+            run.add_done_callback(partial(self._ended, batch))
+            await asyncio.shield(run)
+
+    def _ended(self, batch: list[Request], run: asyncio.Future[list[Any]]) -> None:
+        if run.cancelled():  # the batch itself was cancelled (the loop shutting down)
+            outcomes: list[Any] = [StorageBusy(reason="stopped")] * len(batch)
+        elif run.exception() is not None:
+            outcomes = [StorageBusy(reason="error")] * len(batch)
+        else:
+            outcomes = run.result()
+        self._answer(batch, outcomes)
+        if self._pending and (self._flusher is None or self._flusher.done()):  # a retry, its flusher gone
+            self._flusher = asyncio.get_running_loop().create_task(self._flush())
+            self._flusher.add_done_callback(self._flusher_done)
 
     async def _run(self, batch: list[Request]) -> list[Any]:
         started = time.perf_counter()

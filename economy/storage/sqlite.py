@@ -228,6 +228,7 @@ class SqliteStore(Store):
         #: the reader connections not in use, and each one's last COMMIT (not waited for)
         self._readers: asyncio.Queue[SqliteDb] = asyncio.Queue()
         self._commits: dict[SqliteDb, asyncio.Future[Any]] = {}
+        self._closing: asyncio.Future[None] | None = None
         self._committed = 0
         self._batches_since_checkpoint = 0
 
@@ -265,6 +266,13 @@ class SqliteStore(Store):
         return self
 
     async def close(self) -> None:
+        """Once every read and write in flight has ended. One closing, whoever asks: a second
+        close (or one again after a caller gave up waiting) waits for the same."""
+        if self._closing is None:
+            self._closing = asyncio.ensure_future(self._close())
+        await asyncio.shield(self._closing)
+
+    async def _close(self) -> None:
         await self._drain()
         self._open = False
         if self._checkpoint is not None:
@@ -274,8 +282,10 @@ class SqliteStore(Store):
                 log.warning("checkpoint failed: %s", exc)
             self._checkpoint = None
         readers = [name for name in self._dbs if name.startswith("reader")]
+        taken = []
         for _ in readers:  # each once its read is over
-            db = await self._readers.get()
+            taken.append(await self._readers.get())
+        for db in taken:
             await self._end_read(db)
         for name in ("checkpointer", *readers, "writer"):
             db = self._dbs.pop(name, None)
@@ -398,13 +408,17 @@ class SqliteStore(Store):
         end.add_done_callback(_seen)
 
     async def _end_read(self, db: SqliteDb) -> None:
-        """The connection's last read fully ended (its COMMIT, or a ROLLBACK if that failed)."""
-        commit = self._commits.pop(db, None)
-        if commit is not None:
-            try:
-                await commit
-            except sqlite3.DatabaseError:  # a read keeps nothing: end it
-                await self._rollback(db)
+        """The connection's last read fully ended (its COMMIT, or a ROLLBACK if that failed).
+        Shielded: a caller cancelled while it waits must not cancel that COMMIT (it stays owed)."""
+        end = self._commits.get(db)
+        if end is None:
+            return
+        try:
+            await asyncio.shield(end)
+        except sqlite3.DatabaseError:  # a read keeps nothing: end it
+            await self._rollback(db)
+        if self._commits.get(db) is end:
+            del self._commits[db]
 
     @staticmethod
     async def _rollback(db: SqliteDb) -> None:
