@@ -31,15 +31,24 @@ async def test_a_cancelled_read_leaves_the_reader_usable(ledger, yields):
     assert (await ledger.balance(1)).xp == before + 5  # and sees the latest commit
 
 
-async def _close(ledger) -> None:
+async def force_close(store) -> None:
+    """Close every connection behind a close() that hung (aiosqlite's threads are non-daemon:
+    left open they keep the test process from exiting)."""
+    store._flusher = None
+    store._pending.clear()
+    for db in list(getattr(store, "_dbs", {}).values()):
+        try:
+            await asyncio.wait_for(db.close(), 5)
+        except BaseException:  # noqa: BLE001
+            pass
+    store._dbs.clear()
+
+
+async def close_or_force(ledger) -> None:
     try:
         await asyncio.wait_for(ledger.close(), 10)
-    except BaseException as exc:  # noqa: BLE001 - the test says what went wrong, it does not hang
-        # Clean up behind the failed close, or aiosqlite's (non-daemon) threads keep the test
-        # process from exiting: forget the dead task and close again.
-        ledger.store._flusher = None
-        ledger.store._pending.clear()
-        await asyncio.wait_for(ledger.close(), 10)
+    except BaseException as exc:  # noqa: BLE001 - say what went wrong, never hang the process
+        await force_close(ledger.store)
         raise AssertionError(f"Ledger.close() failed: {exc!r}") from None
 
 
@@ -60,15 +69,9 @@ async def test_a_cancelled_flusher_answers_every_caller(db_url, yields):
         for _ in range(yields):
             await asyncio.sleep(0)
         flusher.cancel()
-        done, pending = await asyncio.wait(callers, timeout=5)
-        for task in pending:
-            task.cancel()
-        assert not pending, f"{len(pending)} of 3 callers were never answered"
-        for task in done:
-            exc = task.exception()
-            assert exc is None or isinstance(exc, EconomyError), f"a raw error reached the caller: {exc!r}"
+        await all_answered(callers)
     finally:
-        await _close(ledger)
+        await close_or_force(ledger)
 
 
 @pytest.mark.parametrize("yields", [0, 1, 5])
@@ -98,4 +101,15 @@ async def test_a_cancelled_flusher_leaves_the_writer_usable(db_url, yields):
             raise AssertionError(f"the next write failed: {exc!r}") from None
         assert await ledger.verify() == []
     finally:
-        await _close(ledger)
+        await close_or_force(ledger)
+
+
+async def all_answered(callers: list[asyncio.Task]) -> None:  # type: ignore[type-arg]
+    """Every caller heard within 5 s, with a result or a refusal (never a raw error)."""
+    done, pending = await asyncio.wait(callers, timeout=5)
+    for task in pending:
+        task.cancel()
+    assert not pending, f"{len(pending)} of {len(callers)} callers were never answered"
+    for task in done:
+        exc = task.exception()
+        assert exc is None or isinstance(exc, EconomyError), f"a raw error reached the caller: {exc!r}"

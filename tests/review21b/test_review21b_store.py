@@ -7,28 +7,7 @@ import asyncio
 import pytest
 
 from economy import Ledger
-from economy.errors import EconomyError
-
-
-async def _force_close(store) -> None:
-    """Close every connection behind a close() that hung (aiosqlite's threads are non-daemon:
-    left open they keep the test process from exiting)."""
-    store._flusher = None
-    store._pending.clear()
-    for db in list(getattr(store, "_dbs", {}).values()):
-        try:
-            await asyncio.wait_for(db.close(), 5)
-        except BaseException:  # noqa: BLE001
-            pass
-    store._dbs.clear()
-
-
-async def _close(ledger) -> None:
-    try:
-        await asyncio.wait_for(ledger.close(), 10)
-    except BaseException as exc:  # noqa: BLE001 - say what went wrong, never hang the process
-        await _force_close(ledger.store)
-        raise AssertionError(f"Ledger.close() failed: {exc!r}") from None
+from tests.review21.test_review21_cancel import all_answered, close_or_force as _close, force_close
 
 
 @pytest.mark.parametrize("yields", [1, 3, 6])
@@ -50,13 +29,7 @@ async def test_a_flusher_cancelled_twice_still_answers_the_batch(db_url, yields)
         for _ in range(yields):
             await asyncio.sleep(0)
         flusher.cancel()
-        done, pending = await asyncio.wait(callers, timeout=5)
-        for task in pending:
-            task.cancel()
-        assert not pending, f"{len(pending)} of 3 callers were never answered"
-        for task in done:
-            exc = task.exception()
-            assert exc is None or isinstance(exc, EconomyError), f"a raw error reached the caller: {exc!r}"
+        await all_answered(callers)
     finally:
         await _close(ledger)
 
@@ -74,7 +47,7 @@ async def test_two_closes_at_once_both_return(tmp_path):
         task.cancel()
     await asyncio.gather(first, second, return_exceptions=True)
     if pending:
-        await _force_close(ledger.store)
+        await force_close(ledger.store)
     assert not pending, "a second close() never returned"
 
 
@@ -103,7 +76,7 @@ async def test_a_close_cut_short_can_be_done_again(tmp_path):
     if not done:
         again.cancel()
         await asyncio.gather(again, return_exceptions=True)
-        await _force_close(ledger.store)
+        await force_close(ledger.store)
     assert done, "close() after a cut-short close never returned"
 
 
