@@ -202,13 +202,20 @@ class Store:
     async def _flush(self) -> None:
         while self._pending:
             batch, self._pending = self._pending[:MAX_BATCH], self._pending[MAX_BATCH:]
-            # The batch runs as a task of its own, and its callers are answered when it ends
-            # (whoever waits for it): once its statements are on the driver's thread they run
-            # whatever happens here, so a cancelled flusher (the loop shutting down, twice)
-            # never cuts a batch in half nor leaves a caller waiting.
+            # The batch runs as a task of its own: once its statements are on the driver's
+            # thread they run whatever happens here, so a cancelled flusher (the loop shutting
+            # down, once or twice) never cuts a batch in half; its callers are answered here,
+            # or, if the flusher was cancelled, by the batch's own end.
             run = asyncio.ensure_future(self._run(batch))
-            run.add_done_callback(partial(self._ended, batch))
-            await asyncio.shield(run)
+            try:
+                outcomes = await asyncio.shield(run)
+            except asyncio.CancelledError:  # the batch's own end answers them, however often we are cancelled
+                if run.done():
+                    self._ended(batch, run)
+                else:
+                    run.add_done_callback(partial(self._ended, batch))
+                raise
+            self._answer(batch, outcomes)
 
     def _ended(self, batch: list[Request], run: asyncio.Future[list[Any]]) -> None:
         if run.cancelled():  # the batch itself was cancelled (the loop shutting down)
