@@ -35,7 +35,9 @@ async def test_sigterm_with_the_bot_api_hanging_mid_update(emu, tmp_path, e2e_db
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=5)) as s:
         async with s.post(bot.base + "/tg/hook", json=late, headers={"X-Telegram-Bot-Api-Secret-Token": SECRET}) as r:
             refused = r.status
-        while bot.proc.returncode is None and time.monotonic() - began < 15:
+        # Probes until shortly before the 8 s grace ends: a probe still in flight at the cut is
+        # cut short too and counted with the hanging update (seen once in CI: "2 requests").
+        while bot.proc.returncode is None and time.monotonic() - began < 7.0:
             try:
                 async with s.get(bot.base + "/readyz") as r:
                     readiness.append(r.status)
