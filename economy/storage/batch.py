@@ -2,8 +2,8 @@
 
 A user's accounts and perks are one `wallets` row. The batch reads each wallet it needs once,
 operations change it in Python, and the changed wallets are written back together at the end
-(one statement per kind for the whole batch: an executemany on SQLite, one statement over
-arrays on PostgreSQL — see Dialect), with the batch's journal rows, system-account totals,
+(their changed columns only, one statement per set of columns changed: an executemany on
+SQLite, one statement over arrays on PostgreSQL — see Dialect), with the batch's journal rows, system-account totals,
 top-spenders table and idempotency keys. The same async code runs on both backends: `db` is
 sqlite.py's SqliteDb or postgres.py's PgDb, both taking `await db.execute(sql, params)` with
 `?` placeholders; only the awaits differ from the synchronous batch it replaces. Balances are
@@ -25,7 +25,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field, make_dataclass
-from operator import attrgetter, itemgetter
+from itertools import compress
+from operator import attrgetter, ne
 from typing import Any, NamedTuple
 
 from economy.errors import EconomyError, IdempotencyConflict, InsufficientFunds, NotFound, Unstorable
@@ -47,20 +48,23 @@ class Moved(NamedTuple):
 RETRY = object()
 
 _values = attrgetter(*WALLET_COLUMNS)
-#: Wallet columns an index depends on: written back only when one of them changed, so a
-#: purchase does not rewrite the credit indexes.
-_INDEXED = tuple(WALLET_COLUMNS.index(c) for c in ("credit_credits", "credit_used"))
-_indexed = itemgetter(*_INDEXED)
 _TOKEN_DEBITS = WALLET_COLUMNS.index("token_debits")
 #: tokens given away as gifts are debits but not spending (top spenders rank what was spent)
 _TOKENS_GIVEN = WALLET_COLUMNS.index("tokens_given")
-_PLAIN = tuple(i for i in range(len(WALLET_COLUMNS)) if i not in _INDEXED)
 _ALL = tuple(range(len(WALLET_COLUMNS)))
-_UPDATE = {
-    cols: (f"UPDATE wallets SET {', '.join(f'{WALLET_COLUMNS[i]} = ?' for i in cols)} WHERE user_id = ?",
-           itemgetter(*cols))
-    for cols in (_PLAIN, _ALL)
-}
+#: UPDATE statements by the wallet columns they set (indexes into WALLET_COLUMNS)
+_UPDATE: dict[tuple[int, ...], str] = {}
+
+
+def update_sql(columns: tuple[int, ...]) -> str:
+    sql = _UPDATE.get(columns)
+    if sql is None:
+        sql = _UPDATE[columns] = (f"UPDATE wallets SET {', '.join(f'{WALLET_COLUMNS[i]} = ?' for i in columns)}"
+                                  " WHERE user_id = ?")
+    return sql
+
+
+_UPSERT_TOP = "INSERT INTO top_spenders VALUES (?, ?) ON CONFLICT (user_id) DO UPDATE SET spent = excluded.spent"
 _SELECT_WALLETS = f"SELECT user_id, {', '.join(WALLET_COLUMNS)} FROM wallets WHERE user_id IN "
 _INSERT_TRANSFERS = "INSERT INTO transfers VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 _UPSERT_KEYS = (
@@ -107,13 +111,21 @@ class Dialect:
 
     async def update_wallets(self, db: Any, columns: tuple[int, ...], rows: list[tuple[Any, ...]]) -> None:
         """rows: the values of WALLET_COLUMNS[i] for i in columns, then the user id."""
-        await db.executemany(_UPDATE[columns][0], rows)
+        await db.executemany(update_sql(columns), rows)
 
     async def insert_transfers(self, db: Any, rows: list[tuple[Any, ...]]) -> None:
         await db.executemany(_INSERT_TRANSFERS, rows)
 
     async def upsert_keys(self, db: Any, rows: list[tuple[Any, ...]]) -> None:
         await db.executemany(_UPSERT_KEYS, rows)
+
+    async def delete_top(self, db: Any, user_ids: list[int]) -> None:
+        """These users out of top_spenders."""
+        await db.executemany("DELETE FROM top_spenders WHERE user_id = ?", [(u,) for u in user_ids])
+
+    async def upsert_top(self, db: Any, rows: list[tuple[int, int]]) -> None:
+        """(user id, tokens spent) into top_spenders."""
+        await db.executemany(_UPSERT_TOP, rows)
 
 
 
@@ -263,20 +275,25 @@ class Tx:
     async def _write_back(self, user_ids: Iterable[int], also: Sequence[Awaitable[Any]] = ()) -> None:
         """Write the changed columns of these wallets, and `also` (more writes of the batch),
         sent together (Db.together); remember the wallets as stored."""
-        shapes: dict[tuple[int, ...], list[tuple[Any, ...]]] = {_PLAIN: [], _ALL: []}
+        # Each wallet's changed columns only: a purchase does not rewrite its credit columns
+        # (nor their indexes), and fewer values travel. Wallets changed alike share a statement.
+        shapes: dict[tuple[int, ...], list[tuple[Any, ...]]] = {}
         top: dict[int, int] = {}
         written: dict[int, tuple[Any, ...]] = {}
         for user_id in user_ids:
             now, stored = _values(self.wallets[user_id]), self._stored[user_id]
             if now == stored:
                 continue
-            cols = _ALL if _indexed(now) != _indexed(stored) else _PLAIN
-            shapes[cols].append((*_UPDATE[cols][1](now), user_id))
+            changed = list(map(ne, now, stored))
+            shape = shapes.get(cols := tuple(compress(_ALL, changed)))
+            if shape is None:
+                shape = shapes[cols] = []
+            shape.append((*compress(now, changed), user_id))
             spent = now[_TOKEN_DEBITS] - now[_TOKENS_GIVEN]
             if spent != stored[_TOKEN_DEBITS] - stored[_TOKENS_GIVEN]:
                 top[user_id] = spent
             written[user_id] = now
-        writes = [self.dialect.update_wallets(self.db, cols, params) for cols, params in shapes.items() if params]
+        writes = [self.dialect.update_wallets(self.db, cols, params) for cols, params in shapes.items()]
         if top:
             writes += self._merge_top(top)
         await self.db.together([*writes, *also])
@@ -296,14 +313,12 @@ class Tx:
         if len(merged) > TOP_KEEP:
             merged = dict(sorted(merged.items(), key=lambda kv: (-kv[1], kv[0]))[:TOP_KEEP])
         writes: list[Awaitable[Any]] = []
-        gone = [(u,) for u in old if u not in merged]
+        gone = [u for u in old if u not in merged]
         if gone:
-            writes.append(self.db.executemany("DELETE FROM top_spenders WHERE user_id = ?", gone))
+            writes.append(self.dialect.delete_top(self.db, gone))
         changed = [(u, s) for u, s in merged.items() if old.get(u) != s]
         if changed:
-            writes.append(self.db.executemany(
-                "INSERT INTO top_spenders VALUES (?, ?) ON CONFLICT (user_id) DO UPDATE SET spent = excluded.spent",
-                changed))
+            writes.append(self.dialect.upsert_top(self.db, changed))
         self.top = merged  # as the database has it once these writes are in (undone with the request)
         return writes
 
@@ -370,7 +385,7 @@ def _refused(exc: BaseException, dialect: Dialect) -> BaseException:
     return refusal
 
 
-async def run_batch(db: Any, requests: Sequence[Request], now: Callable[[], int], safe: bool, dialect: Dialect,
+async def run_batch(db: Any, requests: Sequence[Request], now: Callable[[Any], int], safe: bool, dialect: Dialect,
                     begin: Awaitable[Any] | None = None) -> list[Any]:
     """Apply `requests` in one transaction (the caller holds BEGIN IMMEDIATE and commits).
 
@@ -387,15 +402,16 @@ async def run_batch(db: Any, requests: Sequence[Request], now: Callable[[], int]
     tx = Tx(db, 0, 0, dialect)
     # What the batch reads first, in one trip to the driver: `begin` (the write lock, if the
     # caller sends it along), the keys kept, the next transfer id, the wallets, the top spenders.
-    *_, keys, last, _, top = await db.together([
-        *([begin] if begin is not None else []),
+    began, keys, last, _, top = await db.together([
+        begin if begin is not None else _nothing(),
         dialect.select_keys(db, keyed) if keyed else _nothing(),
         db.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM transfers"),
         tx.load([r.user_id for r in requests if r.user_id is not None]),
         db.execute("SELECT user_id, spent FROM top_spenders"),
     ])
-    # The batch's time, read once the write lock is held (see Store.own_clock).
-    tx.now = at = now()
+    # The batch's time, read once the write lock is held (see Store.own_clock); `now` is given
+    # what `begin` answered (PostgreSQL sends the server's clock with its lock).
+    tx.now = at = now(began)
     known = _kept(keys, at)
     tx.next_id = last.fetchone()[0]
     tx.top = dict(top)

@@ -354,7 +354,7 @@ class SqliteStore(Store):
         pause = 0.01
         while True:
             try:
-                return await run_batch(db, batch, lambda: int(clock()), safe, db.dialect,
+                return await run_batch(db, batch, lambda _: int(clock()), safe, db.dialect,
                                        begin=db.execute("BEGIN IMMEDIATE"))
             except sqlite3.OperationalError as exc:
                 if not is_locked(exc) or db.in_transaction:
