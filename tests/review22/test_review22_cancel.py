@@ -1,0 +1,60 @@
+"""Hostile review 22 (FAILING, low severity): a batch cancelled during a trip leaves a step's
+exception unretrieved.
+
+PgDb.together runs each step as a task. If together() is cancelled while the pipeline waits
+(the batch's task cancelled, e.g. by the loop shutting down), its `finally` cancels only the steps
+not yet done (economy/storage/postgres.py, together: `if not task.done()`). A step that had
+already failed (here select_keys: a surrogate in a key) is never awaited, and asyncio logs
+"Task exception was never retrieved" with a driver traceback when the task is collected.
+The store stays usable (checked too).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import logging
+import time
+
+import psycopg
+import pytest
+
+from economy import Ledger
+from economy.storage.postgres import BATCH_LOCK
+
+pytestmark = pytest.mark.usefixtures("pg_cluster")
+
+
+def _wait_for_lock(url: str, kind: str, timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    with psycopg.connect(url, autocommit=True) as look:
+        while not look.execute("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+                               " AND wait_event = %s AND datname = current_database()", (kind,)).fetchone()[0]:
+            assert time.monotonic() < deadline, "nobody waited"
+            time.sleep(0.02)
+
+
+async def test_a_cancelled_trip_retrieves_every_steps_exception(pg_url, caplog) -> None:
+    caplog.set_level(logging.ERROR, logger="asyncio")
+    async with await Ledger.open(pg_url) as ledger:
+        await ledger.register(1)
+        holder = psycopg.connect(pg_url, autocommit=True)
+        try:
+            holder.execute("BEGIN")
+            holder.execute(f"SELECT pg_advisory_xact_lock({BATCH_LOCK})")
+            grant = asyncio.ensure_future(ledger.grant(1, 5, key="bad\ud800"))
+            await asyncio.to_thread(_wait_for_lock, pg_url, "advisory")
+            batch = [t for t in asyncio.all_tasks() if t.get_coro().__qualname__.endswith("Store._run")]
+            assert len(batch) == 1
+            batch[0].cancel()  # as the loop's shutdown does
+            await asyncio.gather(grant, return_exceptions=True)
+            del batch
+        finally:
+            holder.execute("ROLLBACK")
+            holder.close()
+        assert (await ledger.grant(1, 7)).xp == 57  # the writer is usable again
+    for _ in range(3):
+        gc.collect()
+        await asyncio.sleep(0)
+    unretrieved = [r.getMessage() for r in caplog.records if "never retrieved" in r.getMessage()]
+    assert unretrieved == [], unretrieved

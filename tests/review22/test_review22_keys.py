@@ -1,0 +1,28 @@
+"""Hostile review 22 (FAILING, pre-existing: the parent commit fails them too): an idempotency
+key the database cannot take fails the whole batch, not its own request.
+
+The keys are read in the batch's first trip (select_keys, outside run_batch's per-request
+handling). A lone surrogate is refused while psycopg/sqlite3 encode the parameter. A NUL is
+refused by the server (PostgreSQL). Either way the error ends run_batch, and every request of
+the batch gets StorageBusy("error"). The web API's keys are ASCII (web/body.py), but Ledger's
+own API takes any str (economy/ledger.py _key), and the store's docstring promises that a
+request's bad data fails that request alone.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from economy.errors import StorageBusy
+
+
+@pytest.mark.parametrize("bad", ["k\ud800", "k\x00"], ids=["surrogate", "nul"])
+async def test_a_key_the_database_cannot_take_fails_only_its_request(ledger, bad) -> None:
+    if bad == "k\x00" and ledger.store.backend == "sqlite":
+        pytest.skip("SQLite stores a NUL")
+    await asyncio.gather(*(ledger.register(u) for u in range(1, 6)))
+    results = await asyncio.gather(*(ledger.grant(u, 5) for u in range(1, 6)), ledger.grant(1, 5, key=bad),
+                                   return_exceptions=True)
+    assert [r for r in results[:-1] if isinstance(r, BaseException)] == [], results
