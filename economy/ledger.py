@@ -37,7 +37,15 @@ SUPPORT_TEXT = 1000
 
 
 def _key(key: Key | str | None) -> Key | None:
-    return Key(key) if isinstance(key, str) else key
+    """The request's idempotency key; InvalidText (before anything is queued) for one the
+    database cannot store: the batch reads its keys first, so such a key would fail every
+    request of the batch, not just its own."""
+    key = Key(key) if isinstance(key, str) else key
+    if key is not None:
+        check_text(key.value, "key")
+        if key.former is not None:
+            check_text(key.former, "key")
+    return key
 
 
 #: The reason of a refunded delivery whose usage an admin had already refunded by hand.

@@ -287,7 +287,11 @@ class PgDb:
     async def _run(self, sql: str, params: Sequence[Any] | None, answer: bool) -> Rows | None:
         step = await self._turn()
         cur = self.conn.cursor()
-        await cur.execute(sql, params)
+        # Never prepared in a trip: psycopg records a statement it prepares in a pipeline as
+        # prepared before the server has run the Parse, and keeps it so when an earlier
+        # statement's failure makes the server skip it; every later use would then fail
+        # ("prepared statement ... does not exist") until the connection is closed.
+        await cur.execute(sql, params, prepare=False if step is not None else None)
         if not answer:
             return None
         if step is not None:
@@ -331,7 +335,7 @@ class PgDb:
             for task in tasks:  # together() itself was cancelled: the steps still waiting end
                 if not task.done():
                     task.cancel()
-                    task.add_done_callback(_ended)
+                task.add_done_callback(_ended)  # what they raised is the trip's, read above or dropped
         errors = [e for e in (failure, *done) if isinstance(e, BaseException)]
         # A failed statement's error is raised where its answer was read (the sync, or a later
         # step sending); the statements after it only report that the pipeline was aborted.

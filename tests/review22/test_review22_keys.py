@@ -1,5 +1,6 @@
-"""Hostile review 22 (FAILING, pre-existing: the parent commit fails them too): an idempotency
-key the database cannot take fails the whole batch, not its own request.
+"""Hostile review 22 (pre-existing; failed until Ledger._key refused such a key before
+queueing it): an idempotency key the database cannot take failed the whole batch, not its own
+request.
 
 The keys are read in the batch's first trip (select_keys, outside run_batch's per-request
 handling). A lone surrogate is refused while psycopg/sqlite3 encode the parameter. A NUL is
@@ -15,7 +16,7 @@ import asyncio
 
 import pytest
 
-from economy.errors import StorageBusy
+from economy.errors import InvalidText
 
 
 @pytest.mark.parametrize("bad", ["k\ud800", "k\x00"], ids=["surrogate", "nul"])
@@ -26,3 +27,4 @@ async def test_a_key_the_database_cannot_take_fails_only_its_request(ledger, bad
     results = await asyncio.gather(*(ledger.grant(u, 5) for u in range(1, 6)), ledger.grant(1, 5, key=bad),
                                    return_exceptions=True)
     assert [r for r in results[:-1] if isinstance(r, BaseException)] == [], results
+    assert isinstance(results[-1], InvalidText) and results[-1].field == "key", results[-1]

@@ -1,4 +1,5 @@
-"""Hostile review 22 (FAILING): psycopg's prepared statements go stale in the batch's pipelines.
+"""Hostile review 22 (failed until statements sent in a trip were no longer prepared):
+psycopg's prepared statements went stale in the batch's pipelines.
 
 psycopg prepares a statement on its sixth execution (prepare_threshold=5). In pipeline mode the
 Parse is only queued; for a statement psycopg has already counted, it records the name as
