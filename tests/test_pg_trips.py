@@ -11,31 +11,16 @@ the batch sends refuse anything but integers in range, as a request's data refus
 from __future__ import annotations
 
 import asyncio
-import time
 
 import psycopg
 import pytest
 
 from economy import Ledger
 from economy.errors import Unstorable
-from economy.storage.postgres import BATCH_LOCK, Bigints, BigintsDumper
+from economy.storage.postgres import Bigints, BigintsDumper
+from tests.pglocks import THE_BATCH_LOCK, holding, lock_waiters
 
 pytestmark = pytest.mark.usefixtures("pg_cluster")
-
-
-def _waiting_for_lock(url: str, pids_out: list[int], at_least: int = 1, timeout: float = 20.0) -> None:
-    """Wait until `at_least` backends wait for an advisory lock; their pids into pids_out."""
-    deadline = time.monotonic() + timeout
-    with psycopg.connect(url, autocommit=True) as look:
-        while True:
-            pids = [r[0] for r in look.execute(
-                "SELECT pid FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND wait_event = 'advisory'"
-                " AND datname = current_database()")]
-            if len(pids) >= at_least:
-                pids_out[:] = pids
-                return
-            assert time.monotonic() < deadline, "nobody waited for the batch lock"
-            time.sleep(0.02)
 
 
 async def _same(db):  # type: ignore[no-untyped-def]
@@ -83,16 +68,10 @@ async def test_two_ledgers_waiting_for_one_lock_read_after_it(pg_url) -> None:
         await a.register(1)
         await a.grant(1, 1000)
         for _ in range(3):
-            holder = psycopg.connect(pg_url, autocommit=True)
-            try:
-                holder.execute("BEGIN")
-                holder.execute(f"SELECT pg_advisory_xact_lock({BATCH_LOCK})")
+            with holding(pg_url, THE_BATCH_LOCK) as holder:
                 both = asyncio.gather(a.grant(1, 7), b.grant(1, 11), a.convert(1, 3), b.convert(1, 5))
-                pids: list[int] = []
-                await asyncio.to_thread(_waiting_for_lock, pg_url, pids, 2)
+                await asyncio.to_thread(lock_waiters, pg_url, "advisory", 2)
                 holder.execute("COMMIT")
-            finally:
-                holder.close()
             await asyncio.wait_for(both, 30)
         balance = await a.balance(1)
         assert balance.xp == 50 + 1000 + 3 * (7 + 11 - 3 - 5)
@@ -151,18 +130,11 @@ def test_bigints_are_sent_as_the_array_text_postgresql_reads() -> None:
 async def test_a_connection_lost_while_the_first_trip_waits_runs_the_batch_again(pg_url) -> None:
     async with await Ledger.open(pg_url) as ledger:
         await ledger.register(1)
-        holder = psycopg.connect(pg_url, autocommit=True)
-        try:
-            holder.execute("BEGIN")
-            holder.execute(f"SELECT pg_advisory_xact_lock({BATCH_LOCK})")
+        with holding(pg_url, THE_BATCH_LOCK):
             grant = asyncio.ensure_future(ledger.grant(1, 5, key="lost-once"))
-            pids: list[int] = []
-            await asyncio.to_thread(_waiting_for_lock, pg_url, pids)
+            pids = await asyncio.to_thread(lock_waiters, pg_url)
             with psycopg.connect(pg_url, autocommit=True) as admin:  # as a server restart would
                 admin.execute("SELECT pg_terminate_backend(pid) FROM unnest(%s::int[]) AS pid", (pids,))
-            holder.execute("COMMIT")
-        finally:
-            holder.close()
         assert (await asyncio.wait_for(grant, 30)).xp == 55  # ran again on a new connection
         assert (await ledger.grant(1, 5, key="lost-once")).xp == 55  # and once only
         assert (await ledger.balance(1)).xp == 55

@@ -14,24 +14,13 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
-import time
 
-import psycopg
 import pytest
 
 from economy import Key, Ledger
-from economy.storage.postgres import BATCH_LOCK
+from tests.pglocks import THE_BATCH_LOCK, holding, lock_waiters
 
 pytestmark = pytest.mark.usefixtures("pg_cluster")
-
-
-def _wait_for_lock(url: str, kind: str, timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    with psycopg.connect(url, autocommit=True) as look:
-        while not look.execute("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
-                               " AND wait_event = %s AND datname = current_database()", (kind,)).fetchone()[0]:
-            assert time.monotonic() < deadline, "nobody waited"
-            time.sleep(0.02)
 
 
 async def _noop(tx):  # type: ignore[no-untyped-def]
@@ -42,22 +31,16 @@ async def test_a_cancelled_trip_retrieves_every_steps_exception(pg_url, caplog) 
     caplog.set_level(logging.ERROR, logger="asyncio")
     async with await Ledger.open(pg_url) as ledger:
         await ledger.register(1)
-        holder = psycopg.connect(pg_url, autocommit=True)
-        try:
-            holder.execute("BEGIN")
-            holder.execute(f"SELECT pg_advisory_xact_lock({BATCH_LOCK})")
+        with holding(pg_url, THE_BATCH_LOCK):
             # (the ledger refuses such a key before queueing it since this review: sent to the
             # store directly, it still makes select_keys fail in the first trip)
             grant = asyncio.ensure_future(ledger.store.write(_noop, Key("bad\ud800"), "", 1))
-            await asyncio.to_thread(_wait_for_lock, pg_url, "advisory")
+            await asyncio.to_thread(lock_waiters, pg_url, "advisory")
             batch = [t for t in asyncio.all_tasks() if t.get_coro().__qualname__.endswith("Store._run")]
             assert len(batch) == 1
             batch[0].cancel()  # as the loop's shutdown does
             await asyncio.gather(grant, return_exceptions=True)
             del batch
-        finally:
-            holder.execute("ROLLBACK")
-            holder.close()
         assert (await ledger.grant(1, 7)).xp == 57  # the writer is usable again
     for _ in range(3):
         gc.collect()

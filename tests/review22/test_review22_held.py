@@ -15,6 +15,7 @@ from economy import Ledger
 from economy.errors import StorageBusy
 from economy.storage.postgres import BATCH_LOCK
 from economy.storage.schema import XP, XP_ISSUER, account_id
+from tests.pglocks import AN_ACCOUNT_ROW, THE_BATCH_LOCK, holding, lock_waiters
 
 pytestmark = pytest.mark.usefixtures("pg_cluster")
 
@@ -29,19 +30,6 @@ async def _idle(ledger: Ledger) -> None:
     conn = (await _writer(ledger)).conn
     assert conn.pgconn.pipeline_status == PipelineStatus.OFF
     assert conn.info.transaction_status == TransactionStatus.IDLE
-
-
-def _waiting(url: str, kind: str, timeout: float = 20.0) -> list[int]:
-    deadline = time.monotonic() + timeout
-    with psycopg.connect(url, autocommit=True) as look:
-        while True:
-            pids = [r[0] for r in look.execute(
-                "SELECT pid FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND wait_event = %s"
-                " AND datname = current_database()", (kind,))]
-            if pids:
-                return pids
-            assert time.monotonic() < deadline, "nobody waited"
-            time.sleep(0.02)
 
 
 async def test_a_connection_killed_between_the_two_trips_runs_the_batch_again(pg_url) -> None:
@@ -74,18 +62,12 @@ async def test_a_connection_killed_between_the_two_trips_runs_the_batch_again(pg
 async def test_a_connection_killed_while_the_write_trip_waits_runs_the_batch_again(pg_url) -> None:
     async with await Ledger.open(pg_url) as ledger:
         await ledger.register(1)
-        holder = psycopg.connect(pg_url, autocommit=True)
-        try:
-            holder.execute("BEGIN")
-            holder.execute("SELECT * FROM accounts WHERE id = %s FOR UPDATE", (XP_ISSUER,))
+        with holding(pg_url, AN_ACCOUNT_ROW, (XP_ISSUER,)):
             grant = asyncio.ensure_future(ledger.grant(1, 5, key="k"))
-            pids = await asyncio.to_thread(_waiting, pg_url, "transactionid")
+            pids = await asyncio.to_thread(lock_waiters, pg_url, "transactionid")
             with psycopg.connect(pg_url, autocommit=True) as admin:
                 admin.execute("SELECT pg_terminate_backend(pid) FROM unnest(%s::int[]) AS pid", (pids,))
             await asyncio.sleep(0.2)
-        finally:
-            holder.execute("ROLLBACK")
-            holder.close()
         assert (await asyncio.wait_for(grant, 30)).xp == 55
         assert (await ledger.grant(1, 5, key="k")).xp == 55  # once only
         await _idle(ledger)
@@ -94,14 +76,8 @@ async def test_a_connection_killed_while_the_write_trip_waits_runs_the_batch_aga
 async def test_a_lock_timeout_in_the_write_trip_is_locked_and_the_writer_recovers(pg_url) -> None:
     async with await Ledger.open(pg_url, lock_wait_s=0.3) as ledger:
         await ledger.register(1)
-        holder = psycopg.connect(pg_url, autocommit=True)
-        try:
-            holder.execute("BEGIN")
-            holder.execute("SELECT * FROM accounts WHERE id = %s FOR UPDATE", (XP_ISSUER,))
+        with holding(pg_url, AN_ACCOUNT_ROW, (XP_ISSUER,)):
             result = await asyncio.gather(ledger.grant(1, 5), return_exceptions=True)
-        finally:
-            holder.execute("ROLLBACK")
-            holder.close()
         assert isinstance(result[0], StorageBusy) and result[0].reason == "locked", result
         await _idle(ledger)
         assert (await ledger.grant(1, 5)).xp == 55
@@ -119,7 +95,7 @@ async def test_a_deadlock_in_the_write_trip_runs_the_batch_again(pg_url, caplog)
             other.execute("BEGIN")
             other.execute("SELECT * FROM accounts WHERE id = %s FOR UPDATE", (XP_ISSUER,))
             grant = asyncio.ensure_future(ledger.grant(1, 5, key="dl"))
-            await asyncio.to_thread(_waiting, pg_url, "transactionid")
+            await asyncio.to_thread(lock_waiters, pg_url, "transactionid")
 
             def take_the_lock() -> None:
                 other.execute(f"SELECT pg_advisory_xact_lock({BATCH_LOCK})")
@@ -137,22 +113,14 @@ async def test_a_deadlock_in_the_write_trip_runs_the_batch_again(pg_url, caplog)
 async def test_a_batch_cancelled_mid_trip_leaves_the_writer_usable(pg_url, where) -> None:
     async with await Ledger.open(pg_url) as ledger:
         await ledger.register(1)
-        holder = psycopg.connect(pg_url, autocommit=True)
-        try:
-            holder.execute("BEGIN")
-            if where == "advisory":
-                holder.execute(f"SELECT pg_advisory_xact_lock({BATCH_LOCK})")
-            else:
-                holder.execute("SELECT * FROM accounts WHERE id = %s FOR UPDATE", (XP_ISSUER,))
+        lock = (THE_BATCH_LOCK, None) if where == "advisory" else (AN_ACCOUNT_ROW, (XP_ISSUER,))
+        with holding(pg_url, *lock):
             grant = asyncio.ensure_future(ledger.grant(1, 5))
-            await asyncio.to_thread(_waiting, pg_url, where)
+            await asyncio.to_thread(lock_waiters, pg_url, where)
             batch = [t for t in asyncio.all_tasks() if t.get_coro().__qualname__.endswith("Store._run")]
             assert len(batch) == 1
             batch[0].cancel()
             result = await asyncio.gather(grant, return_exceptions=True)
-        finally:
-            holder.execute("ROLLBACK")
-            holder.close()
         assert isinstance(result[0], StorageBusy) and result[0].reason == "stopped", result
         await _idle(ledger)
         assert (await asyncio.wait_for(ledger.grant(1, 7), 10)).xp == 57

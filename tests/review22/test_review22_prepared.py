@@ -18,14 +18,13 @@ from __future__ import annotations
 import asyncio
 import random
 
-import psycopg
 import pytest
 
 from economy import Ledger
 from economy import ledger as ledger_module
 from economy.errors import StorageBusy, Unstorable
-from economy.storage.postgres import BATCH_LOCK
 from economy.storage.schema import XP, XP_ISSUER, account_id
+from tests.pglocks import AN_ACCOUNT_ROW, THE_BATCH_LOCK, holding
 
 pg = pytest.mark.usefixtures("pg_cluster")
 
@@ -56,21 +55,13 @@ async def test_lock_timeouts_on_the_batch_lock_leave_the_writer_broken_for_good(
     on every batch fails with "prepared statement ... does not exist"."""
     async with await Ledger.open(pg_url, lock_wait_s=0.2) as ledger:
         await ledger.register(1)
-        holder = psycopg.connect(pg_url, autocommit=True)
 
         async def locked_out() -> None:
-            holder.execute("BEGIN")
-            holder.execute(f"SELECT pg_advisory_xact_lock({BATCH_LOCK})")
-            try:
+            with holding(pg_url, THE_BATCH_LOCK):
                 r = await asyncio.gather(ledger.grant(1, 5), return_exceptions=True)
-            finally:
-                holder.execute("ROLLBACK")
             assert isinstance(r[0], StorageBusy) and r[0].reason == "locked", r
 
-        try:
-            rounds, after = await _alternate(ledger, locked_out)
-        finally:
-            holder.close()
+        rounds, after = await _alternate(ledger, locked_out)
         # observed: ['ok', 'ok', 'ok', StorageBusy('error') x 5] then StorageBusy('error') x 4
         assert _shown(rounds) == ["ok"] * 8, _shown(rounds)
         assert _shown(after) == ["ok"] * 4, _shown(after)
@@ -84,23 +75,15 @@ async def test_a_lock_timeout_in_the_write_trip_leaves_the_writer_broken_for_goo
     records it as prepared: every keyed batch after that fails."""
     async with await Ledger.open(pg_url, lock_wait_s=0.2) as ledger:
         await ledger.register(1)
-        holder = psycopg.connect(pg_url, autocommit=True)
         n = [0]
 
         async def locked_out() -> None:
-            holder.execute("BEGIN")
-            holder.execute("SELECT * FROM accounts WHERE id = %s FOR UPDATE", (XP_ISSUER,))
-            try:
-                n[0] += 1
+            n[0] += 1
+            with holding(pg_url, AN_ACCOUNT_ROW, (XP_ISSUER,)):
                 r = await asyncio.gather(ledger.grant(1, 5, key=f"x{n[0]}"), return_exceptions=True)
-            finally:
-                holder.execute("ROLLBACK")
             assert isinstance(r[0], StorageBusy) and r[0].reason == "locked", r
 
-        try:
-            rounds, after = await _alternate(ledger, locked_out)
-        finally:
-            holder.close()
+        rounds, after = await _alternate(ledger, locked_out)
         assert _shown(rounds) == ["ok"] * 8, _shown(rounds)
         assert _shown(after) == ["ok"] * 4, _shown(after)
 
