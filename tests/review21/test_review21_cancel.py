@@ -52,6 +52,18 @@ async def close_or_force(ledger) -> None:
         raise AssertionError(f"Ledger.close() failed: {exc!r}") from None
 
 
+async def three_earns_queued(ledger) -> tuple[list[asyncio.Task], asyncio.Task]:  # type: ignore[type-arg]
+    """Users 1-3 registered, then an earn of each queued: the callers and the group commit's
+    task that took them (the test plays the shutdown: it knows which task to cancel)."""
+    for u in range(1, 4):
+        await ledger.register(u)
+    callers = [asyncio.create_task(ledger.earn(u, 7)) for u in (1, 2, 3)]
+    await asyncio.sleep(0)
+    flusher = ledger.store._flusher
+    assert flusher is not None
+    return callers, flusher
+
+
 @pytest.mark.parametrize("yields", [0, 1, 5])
 async def test_a_cancelled_flusher_answers_every_caller(db_url, yields):
     """The group commit's task cancelled mid-batch (asyncio.run cancelling what is left at a
@@ -60,12 +72,7 @@ async def test_a_cancelled_flusher_answers_every_caller(db_url, yields):
     forever (and cancelled before it ever ran, the task is never cleared: close() raises)."""
     ledger = await Ledger.open(db_url)
     try:
-        for u in range(1, 4):
-            await ledger.register(u)
-        callers = [asyncio.create_task(ledger.earn(u, 7)) for u in (1, 2, 3)]
-        await asyncio.sleep(0)
-        flusher = ledger.store._flusher  # the test plays the shutdown: it knows which task to cancel
-        assert flusher is not None
+        callers, flusher = await three_earns_queued(ledger)
         for _ in range(yields):
             await asyncio.sleep(0)
         flusher.cancel()
@@ -83,11 +90,7 @@ async def test_a_cancelled_flusher_leaves_the_writer_usable(db_url, yields):
     (StorageBusy for ever). Cancelled before it ran, the stale task blocks every later write."""
     ledger = await Ledger.open(db_url)
     try:
-        for u in range(1, 4):
-            await ledger.register(u)
-        callers = [asyncio.create_task(ledger.earn(u, 7)) for u in (1, 2, 3)]
-        await asyncio.sleep(0)
-        flusher = ledger.store._flusher
+        callers, flusher = await three_earns_queued(ledger)
         for _ in range(yields):
             await asyncio.sleep(0)
         flusher.cancel()

@@ -7,7 +7,9 @@ import asyncio
 import pytest
 
 from economy import Ledger
-from tests.review21.test_review21_cancel import all_answered, close_or_force as _close, force_close
+from tests.review21.test_review21_cancel import (
+    all_answered, close_or_force as _close, force_close, three_earns_queued,
+)
 
 
 @pytest.mark.parametrize("yields", [1, 3, 6])
@@ -18,12 +20,7 @@ async def test_a_flusher_cancelled_twice_still_answers_the_batch(db_url, yields)
     is cancelled half way and its requests' futures are never set: each caller waits forever."""
     ledger = await Ledger.open(db_url)
     try:
-        for u in range(1, 4):
-            await ledger.register(u)
-        callers = [asyncio.create_task(ledger.earn(u, 7)) for u in (1, 2, 3)]
-        await asyncio.sleep(0)
-        flusher = ledger.store._flusher
-        assert flusher is not None
+        callers, flusher = await three_earns_queued(ledger)
         await asyncio.sleep(0)
         flusher.cancel()
         for _ in range(yields):
