@@ -3,8 +3,8 @@
 A user's accounts and perks are one `wallets` row. The batch reads each wallet it needs once,
 operations change it in Python, and the changed wallets are written back together at the end
 (their changed columns only, one statement per set of columns changed: an executemany on
-SQLite, one statement over arrays on PostgreSQL — see Dialect), with the batch's journal rows, system-account totals,
-top-spenders table and idempotency keys. The same async code runs on both backends: `db` is
+SQLite, one statement over arrays on PostgreSQL — see Dialect), with the batch's journal rows,
+system-account totals, top-spenders table and idempotency keys. The same async code runs on both backends: `db` is
 sqlite.py's SqliteDb or postgres.py's PgDb, both taking `await db.execute(sql, params)` with
 `?` placeholders; only the awaits differ from the synchronous batch it replaces. Balances are
 checked in Python before anything changes, and the table's CHECKs refuse a negative balance
@@ -126,7 +126,6 @@ class Dialect:
     async def upsert_top(self, db: Any, rows: list[tuple[int, int]]) -> None:
         """(user id, tokens spent) into top_spenders."""
         await db.executemany(_UPSERT_TOP, rows)
-
 
 
 class Wallet(make_dataclass("WalletColumns", ["user_id", *WALLET_COLUMNS], slots=True, eq=False)):  # type: ignore[misc]

@@ -61,7 +61,8 @@ def _unnest(types: tuple[str, ...]) -> str:
 
 class PgDialect(Dialect):
     """Each bulk statement of a batch is one statement over arrays (`unnest`), whatever the
-    batch's size, so its text never changes and psycopg prepares it once."""
+    batch's size, so its text never changes (sent in a trip, it is planned each time: see
+    PgDb._run)."""
 
     integrity_errors = (psycopg.IntegrityError,)
     #: a value the server (or psycopg, dumping it) cannot take: NUL in text, a character not in
